@@ -1,0 +1,20 @@
+"""Rule generate_candidate: build one candidate conformation (Al site + acid H + molecule)."""
+
+from zeostem.io.structures import write_structure
+from zeostem.runlog import logged
+from zeostem.structures import build_candidate, load_framework, load_molecule
+
+with logged(snakemake.log[0]):
+    plan = snakemake.params.plan
+    framework = load_framework(snakemake.params.framework)
+    molecule = load_molecule(plan.molecule, snakemake.params.molecules[plan.molecule])
+    atoms = build_candidate(
+        framework,
+        molecule,
+        plan.tsite,
+        plan.proton_o,
+        cells_along_beam=snakemake.params.cells_along_beam,
+        seed=snakemake.params.seed,
+    )
+    print(f"{plan.conformation}: {len(atoms)} atoms, shortest contact {atoms.info['min_contact_A']} Å")
+    write_structure(atoms, snakemake.output[0])

@@ -1,0 +1,1 @@
+"""Reading and writing: configuration, sample sheets, structures — with errors that name the file."""

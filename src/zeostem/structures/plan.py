@@ -1,0 +1,65 @@
+"""Which conformations a configuration asks for: generated from the config, plus the sample sheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zeostem.errors import InputError
+from zeostem.io.config import read_sheet
+from zeostem.structures.candidates import conformation_id, enumerate_candidates
+from zeostem.structures.framework import load_framework
+
+
+@dataclass(frozen=True)
+class ConformationPlan:
+    """One conformation to build: generated when ``file`` is empty, else imported from ``file``."""
+
+    conformation: str
+    molecule: str
+    tsite: str
+    proton_o: str
+    file: str = ""
+
+    @property
+    def imported(self) -> bool:
+        return bool(self.file)
+
+
+def plan_conformations(config: dict) -> list[ConformationPlan]:
+    """All conformations of a validated config: molecules × T-sites × acid O, then the sheet's rows."""
+    framework = load_framework(config["framework"])
+    tsites = list(framework.t_sites) if config["tsites"] == "all" else list(config["tsites"])
+    structures = config["structures"]
+    plans = {
+        spec.conformation: ConformationPlan(spec.conformation, spec.molecule, spec.tsite, spec.proton_o)
+        for spec in enumerate_candidates(
+            framework, list(config["molecules"]), tsites, structures["acid_o"], structures["cells_along_beam"]
+        )
+    }
+    sheet_path = config["conformations"]
+    if sheet_path:
+        for row in read_sheet(sheet_path, "conformations", "conformation").to_dict("records"):
+            if row["molecule"] not in config["molecules"]:
+                raise InputError(
+                    f"conformation {row['conformation']}: molecule {row['molecule']!r} is not in the config",
+                    path=sheet_path,
+                    fix=f"add it under `molecules` in the config, or use one of {list(config['molecules'])}",
+                )
+            if row["tsite"] not in framework.t_sites:
+                raise InputError(
+                    f"conformation {row['conformation']}: unknown T-site {row['tsite']!r}",
+                    path=sheet_path,
+                    fix=f"use one of {list(framework.t_sites)}",
+                )
+            plan = ConformationPlan(**row)  # `file` is relative to the working directory
+            if not plan.imported and plan.conformation != conformation_id(
+                plan.molecule, plan.tsite, plan.proton_o
+            ):
+                raise InputError(
+                    f"generated conformation {plan.conformation!r} must be named "
+                    f"{conformation_id(plan.molecule, plan.tsite, plan.proton_o)!r}",
+                    path=sheet_path,
+                    fix="rename it, or give a `file` to import",
+                )
+            plans[plan.conformation] = plan
+    return list(plans.values())
