@@ -90,7 +90,7 @@ def acid_site_distance(atoms: Atoms) -> float:
     """
     site = atoms.arrays["site"]
     h = int(np.flatnonzero(site == "acid_H")[0])
-    heavy = np.flatnonzero((site == "molecule") & (atoms.symbols != "H"))
+    heavy = np.flatnonzero((site == "molecule") & (atoms.numbers != 1))
     oxygen = np.flatnonzero(np.char.startswith(site.astype(str), "O") & (atoms.symbols == "O"))
     to_molecule = atoms.get_distances(h, heavy, mic=True).min()
     to_framework = atoms.get_distances(h, oxygen, mic=True).min()

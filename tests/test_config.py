@@ -1,0 +1,99 @@
+"""Configuration and sample sheets: defaults, validation errors that name the key / line / file."""
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from zeostem.errors import InputError
+from zeostem.io.config import load_config, read_sheet, validate_config
+from zeostem.structures import plan_conformations
+
+
+def test_default_config_is_valid_and_asks_for_pyridine_at_every_tsite():
+    config = load_config(REPO / "config.yaml")
+    assert set(config) >= {
+        "framework", "molecules", "tsites", "conformations", "images",
+        "structures", "simulation", "datasets", "clearstem", "detector", "analysis",
+    }  # fmt: skip
+    config = {**config, "framework": str(REPO / config["framework"])}
+    config["molecules"] = {k: str(REPO / v) for k, v in config["molecules"].items()}
+    config["conformations"] = str(REPO / config["conformations"])
+    plans = plan_conformations(config)
+    assert [p.tsite for p in plans] == [f"T{i}" for i in range(1, 13)]
+    assert {p.molecule for p in plans} == {"pyridine"}
+
+
+def test_every_schema_key_has_a_description_and_a_default():
+    schema = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
+
+    def walk(node, path):
+        for key, sub in node.get("properties", {}).items():
+            assert "description" in sub, f"{path}{key} has no description"
+            assert "default" in sub, f"{path}{key} has no default"
+            walk(sub, f"{path}{key}.")
+
+    walk(schema, "")
+
+
+def test_empty_config_gets_all_defaults():
+    config = validate_config({})
+    assert config["structures"]["relax"] == "none"
+    assert config["structures"]["acid_o"] == "first"
+    assert config["tsites"] == "all"
+
+
+@pytest.mark.parametrize(
+    ("config", "where"),
+    [
+        ({"structures": {"relax": "mace"}}, "structures/relax"),
+        ({"structures": {"cells_along_beam": 3}}, "structures/cells_along_beam"),
+        ({"tsites": ["Tx"]}, "tsites"),
+        ({"unknown_key": 1}, "top level"),
+    ],
+)
+def test_invalid_config_names_the_key(config, where):
+    with pytest.raises(InputError, match=where) as err:
+        validate_config(config, "my_config.yaml")
+    assert "my_config.yaml" in str(err.value)
+
+
+HEADER = "conformation\tmolecule\ttsite\tproton_o\tfile\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (HEADER + "a\tpyridine\tT1\tO2\t\na\tpyridine\tT1\tO2\t\n", "duplicate conformation"),
+        (HEADER + "a b\tpyridine\tT1\tO2\t\n", "line 2, column `conformation`"),
+        (HEADER + "a\tpyridine\tX1\tO2\t\n", "line 2, column `tsite`"),
+        ("conformation\tmolecule\n", "missing column"),
+    ],
+)
+def test_bad_sheets_name_file_line_and_column(tmp_path, content, message):
+    path = tmp_path / "sheet.tsv"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message) as err:
+        read_sheet(path, "conformations", "conformation")
+    assert "sheet.tsv" in str(err.value)
+
+
+def test_sheet_rows_are_checked_against_the_config(tmp_path):
+    sheet = tmp_path / "conformations.tsv"
+    config = validate_config(
+        {
+            "framework": str(REPO / "resources/frameworks/MFI.yaml"),
+            "molecules": {"pyridine": str(REPO / "resources/molecules/pyridine.xyz")},
+            "tsites": ["T1"],
+            "conformations": str(sheet),
+        }
+    )
+    sheet.write_text(HEADER + "x\tbenzene\tT1\tO2\t\n")
+    with pytest.raises(InputError, match="molecule 'benzene' is not in the config"):
+        plan_conformations(config)
+    sheet.write_text(HEADER + "x\tpyridine\tT13\tO2\t\n")
+    with pytest.raises(InputError, match="unknown T-site 'T13'"):
+        plan_conformations(config)
+    sheet.write_text(HEADER + "pyridine_T7_O16\tpyridine\tT7\tO16\t\ndft\tpyridine\tT3\tO1\tdft.cif\n")
+    plans = {p.conformation: p for p in plan_conformations(config)}
+    assert set(plans) == {"pyridine_T1_O2", "pyridine_T7_O16", "dft"}
+    assert plans["dft"].imported and not plans["pyridine_T7_O16"].imported
