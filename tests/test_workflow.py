@@ -87,3 +87,9 @@ def test_bad_import_fails_with_a_clear_error_and_no_output(tmp_path, mfi, pyridi
     assert "mislabelled.cif" in result.stdout + result.stderr
     assert not (tmp_path / "results" / "structures" / "bad.extxyz").exists()
     assert (tmp_path / "results" / "structures" / "pyridine_T1_O2.extxyz").exists()
+
+
+def test_python_is_ruff_clean():
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run([BIN / "ruff", *args], cwd=REPO, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr

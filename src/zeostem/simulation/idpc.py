@@ -23,7 +23,7 @@ def frequencies(shape: tuple[int, int], pixel_size: tuple[float, float]) -> tupl
 
 
 def source_blur(signals: np.ndarray, pixel_size: tuple[float, float], fwhm_A: float) -> np.ndarray:
-    """Convolve periodic signals (last two axes) with a Gaussian source of ``fwhm_A`` (exact, in Fourier space)."""
+    """Convolve periodic signals (last two axes) with a Gaussian source of ``fwhm_A`` (in Fourier space)."""
     if fwhm_A <= 0:
         return np.array(signals, dtype=np.float64)
     ky, kx = frequencies(signals.shape[-2:], pixel_size)

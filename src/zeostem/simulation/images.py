@@ -55,7 +55,11 @@ def noise_seed(seed: int, image: str, dose: int, replica: int) -> np.random.Seed
 
 
 def noisy_idpc(
-    segments: np.ndarray, pixel_size: tuple[float, float], dose: float, rotation_deg: float, seed: np.random.SeedSequence
+    segments: np.ndarray,
+    pixel_size: tuple[float, float],
+    dose: float,
+    rotation_deg: float,
+    seed: np.random.SeedSequence,
 ) -> np.ndarray:
     """iDPC of Poisson-noisy segment counts at ``dose`` e/Å² (one probe position per pixel)."""
     noisy = shot_noise(segments, dose, pixel_size, np.random.default_rng(seed))

@@ -50,8 +50,17 @@ def beam_view(atoms: Atoms, beam_axis: int) -> Atoms:
     ax_x, ax_y = view_axes(beam_axis)
     lengths = atoms.cell.lengths()
     frac = np.mod(atoms.get_scaled_positions(), 1.0)
-    positions = np.c_[frac[:, ax_x] * lengths[ax_x], frac[:, ax_y] * lengths[ax_y], (1.0 - frac[:, beam_axis]) * lengths[beam_axis]]
-    view = Atoms(atoms.symbols, positions=positions, cell=np.diag([lengths[ax_x], lengths[ax_y], lengths[beam_axis]]), pbc=True)
+    positions = np.c_[
+        frac[:, ax_x] * lengths[ax_x],
+        frac[:, ax_y] * lengths[ax_y],
+        (1.0 - frac[:, beam_axis]) * lengths[beam_axis],
+    ]
+    view = Atoms(
+        atoms.symbols,
+        positions=positions,
+        cell=np.diag([lengths[ax_x], lengths[ax_y], lengths[beam_axis]]),
+        pbc=True,
+    )
     view.wrap()
     return view
 
@@ -86,7 +95,9 @@ def resolve_device(device: str) -> str:
         return "cpu"
 
 
-def simulate_cell(atoms: Atoms, beam_axis: int, settings: SimulationSettings, threads: int = 1) -> CellSignals:
+def simulate_cell(
+    atoms: Atoms, beam_axis: int, settings: SimulationSettings, threads: int = 1
+) -> CellSignals:
     """Multislice (or PRISM) scan of one periodic cell with a four-quadrant segmented detector."""
     import abtem
     import dask
@@ -134,7 +145,9 @@ def simulate_cell(atoms: Atoms, beam_axis: int, settings: SimulationSettings, th
             interpolation=settings.prism_interpolation,
             device=device,
         )
-        measurement = s_matrix.scan(scan=scan, detectors=detector, ctf=abtem.CTF(aberration_coefficients=aberrations))
+        measurement = s_matrix.scan(
+            scan=scan, detectors=detector, ctf=abtem.CTF(aberration_coefficients=aberrations)
+        )
     else:
         probe = abtem.Probe(
             energy=settings.energy_keV * 1e3,
@@ -150,4 +163,6 @@ def simulate_cell(atoms: Atoms, beam_axis: int, settings: SimulationSettings, th
     array = np.asarray(measurement.to_cpu().array, dtype=np.float64)
     array = array.reshape((-1,) + array.shape[-4:]).mean(axis=0)  # frozen-phonon mean, if any
     segments = array[:, :, 0, :].transpose(2, 1, 0)  # abTEM [x, y, radial, azimuthal] → [seg, y, x]
-    return CellSignals(segments=segments, extent=(extent_xy[1], extent_xy[0]), seconds=time.perf_counter() - start)
+    return CellSignals(
+        segments=segments, extent=(extent_xy[1], extent_xy[0]), seconds=time.perf_counter() - start
+    )

@@ -66,7 +66,9 @@ def import_conformation(path: str | Path, framework: Framework, molecule: Molecu
             f"{len(al)} Al atoms in {n} cell(s) along the beam; at most one per cell is allowed",
             "import a structure with a single acid site per cell",
         )
-    inferred = sorted({str(s) for s in label_sites(frac_ref[al], framework.unit_cell, ("Si",), framework.cell)})
+    inferred = sorted(
+        {str(s) for s in label_sites(frac_ref[al], framework.unit_cell, ("Si",), framework.cell)}
+    )
     if len(inferred) > 1:
         raise fail(f"its Al atoms sit on different T-sites {inferred}", "keep one T-site per structure")
     if inferred[0] != tsite:
