@@ -23,6 +23,7 @@ rule all:
     default_target: True
     input:
         rules.structures.input,
+        rules.simulations.input,
         rules.reports.input,
         rules.metrics.input,
         rules.figures.input,

@@ -1,6 +1,15 @@
 # Simulation stage: one abTEM multislice per conformation, then a cheap Poisson dose series from it.
 SIMULATION = config["simulation"]
 DOSE_JOBS = [(d, r) for d in SIMULATION["doses"] for r in range(SIMULATION["replicas"])]
+MOSAIC_FILES = {
+    **{f"clean{k}": f"mosaic{k}-clean.tif" for k in range(SIMULATION["mosaics"])},
+    **{f"labels{k}": f"mosaic{k}-labels.json" for k in range(SIMULATION["mosaics"])},
+    **{
+        f"dose{k}-{d}-{r}": f"mosaic{k}-dose{d}-{r}.tif"
+        for k in range(SIMULATION["mosaics"])
+        for d, r in DOSE_JOBS
+    },
+}
 
 
 rule simulations:
@@ -9,7 +18,8 @@ rule simulations:
             "results/simulation/{conformation}/{name}",
             conformation=CONFORMATIONS,
             name=["clean.tif", "labels.json"]
-            + [f"dose{d}-{r}.tif" for d, r in DOSE_JOBS],
+            + [f"dose{d}-{r}.tif" for d, r in DOSE_JOBS]
+            + list(MOSAIC_FILES.values()),
         ),
 
 
@@ -33,8 +43,59 @@ rule simulate_conformation:
     params:
         simulation=SIMULATION,
         framework=config["framework"],
+        remove_molecule=False,
     script:
         "../scripts/simulate_conformation.py"
+
+
+rule simulate_empty:
+    input:
+        "results/structures/{conformation}.extxyz",
+    output:
+        segments="results/simulation/{conformation}/empty-segments.tif",
+    log:
+        "logs/simulation/simulate_empty_{conformation}.log",
+    benchmark:
+        "results/benchmarks/simulation/simulate_empty_{conformation}.tsv"
+    conda:
+        "../envs/simulation.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        simulation=SIMULATION,
+        framework=config["framework"],
+        remove_molecule=True,
+    script:
+        "../scripts/simulate_conformation.py"
+
+
+rule mosaics:
+    input:
+        segments="results/simulation/{conformation}/segments.tif",
+        empty="results/simulation/{conformation}/empty-segments.tif",
+        labels="results/simulation/{conformation}/labels.json",
+    output:
+        **{
+            key: f"results/simulation/{{conformation}}/{name}"
+            for key, name in MOSAIC_FILES.items()
+        },
+    log:
+        "logs/simulation/mosaics_{conformation}.log",
+    conda:
+        "../envs/simulation.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        mosaics=SIMULATION["mosaics"],
+        occupancy=SIMULATION["mosaic_occupancy"],
+        doses=DOSE_JOBS,
+        seed=SIMULATION["seed"],
+    script:
+        "../scripts/mosaics.py"
 
 
 rule dose_series:

@@ -161,3 +161,9 @@ def test_source_blur_conserves_the_mean_and_lowers_contrast():
     blurred = source_blur(signal, (0.25, 0.25), 0.8)
     assert blurred.mean() == pytest.approx(signal.mean())
     assert blurred.std() < 0.5 * signal.std()
+
+
+def test_repeated_simulations_in_one_process_are_identical(conformation, mfi):
+    first = simulate_cell(conformation, mfi.beam_axis, COARSE, threads=2).segments
+    second = simulate_cell(conformation, mfi.beam_axis, COARSE, threads=2).segments
+    assert np.array_equal(first, second)

@@ -1,15 +1,18 @@
 """The Snakemake workflow: plans from a fresh clone, is lint/format clean, and runs a tiny config."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from ase.io import write
 
 from tests.conftest import REPO
 from tests.test_import import as_dft_export
+from zeostem.io.images import read_image
 from zeostem.io.structures import read_structure
 from zeostem.structures import build_candidate
 
@@ -46,18 +49,27 @@ def test_lint_and_format_are_clean():
     assert fmt.returncode == 0, fmt.stderr
 
 
-def tiny_workflow(tmp_path, sheet_rows):
+def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")):
     sheet = tmp_path / "conformations.tsv"
     sheet.write_text("conformation\tmolecule\ttsite\tproton_o\tfile\n" + "".join(sheet_rows))
     config = {
         "framework": str(REPO / "resources/frameworks/MFI.yaml"),
         "molecules": {"pyridine": str(REPO / "resources/molecules/pyridine.xyz")},
-        "tsites": ["T1", "T7"],
+        "tsites": list(tsites),
         "conformations": str(sheet),
         "images": str(REPO / "resources/images.tsv"),
+        "simulation": {  # coarse but real multislice: seconds per cell
+            "potential_sampling_A": 0.2,
+            "scan_step_A": 0.5,
+            "slice_thickness_A": 2.0,
+            "field_of_view_cells": [2, 2],
+            "doses": [1000],
+            "replicas": 1,
+            "mosaics": 1,
+        },
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    return ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2", "structures"]
+    return ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2", target]
 
 
 def test_tiny_structures_run_generates_and_imports(tmp_path, mfi, pyridine):
@@ -93,3 +105,23 @@ def test_python_is_ruff_clean():
     for args in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run([BIN / "ruff", *args], cwd=REPO, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_tiny_simulation_run_writes_calibrated_images_dose_series_and_mosaics(tmp_path):
+    snakemake(*tiny_workflow(tmp_path, [], target="simulations", tsites=["T1"]))
+    folder = tmp_path / "results" / "simulation" / "pyridine_T1_O2"
+    clean, meta = read_image(folder / "clean.tif")
+    noisy, noisy_meta = read_image(folder / "dose1000-0.tif")
+    assert clean.dtype == np.float32 and clean.shape == noisy.shape == (105, 161)
+    assert meta["pixel_size_A"] == pytest.approx(0.25, rel=0.01)
+    assert meta["simulation"]["energy_keV"] == 300 and meta["structure"]["tsite"] == "T1"
+    assert noisy_meta["dose_e_per_A2"] == 1000 and noisy_meta["noise_seed"] == [0, "pyridine_T1_O2", 1000, 0]
+    segments, _ = read_image(folder / "segments.tif")
+    assert segments.shape == (4, 105, 161)
+    labels = json.loads((folder / "labels.json").read_text())
+    assert len(labels["molecules"]) == 4
+    mosaic = json.loads((folder / "mosaic0-labels.json").read_text())
+    assert 1 <= len(mosaic["molecules"]) <= 3
+    assert (folder / "mosaic0-dose1000-0.tif").is_file()
+    assert "multislice:" in (tmp_path / "logs" / "simulation" / "simulate_pyridine_T1_O2.log").read_text()
+    assert (tmp_path / "results" / "benchmarks" / "simulation" / "simulate_pyridine_T1_O2.tsv").is_file()

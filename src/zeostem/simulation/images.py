@@ -31,6 +31,13 @@ class FieldOfView:
         pixel = tuple(n * length / m for n, length, m in zip(cells, cell_extent, shape, strict=True))
         return cls(cells=cells, shape=shape, pixel_size=pixel)
 
+    @classmethod
+    def from_metadata(cls, metadata: dict, shape: tuple[int, int]) -> FieldOfView:
+        """The field of view of an image written with :meth:`metadata`."""
+        px, py = metadata["pixel_size_xy_A"]
+        nx, ny = metadata["field_of_view_cells_xy"]
+        return cls(cells=(ny, nx), shape=tuple(shape), pixel_size=(py, px))
+
     def metadata(self) -> dict:
         return {
             "pixel_size_xy_A": [self.pixel_size[1], self.pixel_size[0]],

@@ -52,6 +52,7 @@ def field_of_view_labels(atoms: Atoms, beam_axis: int, fov: FieldOfView, box_mar
     py, px = fov.pixel_size
     height, width = fov.shape
     box = molecule_box(view, sites == "molecule", box_margin_A)
+    centre = None if box is None else [(box[0] + box[2]) / 2 / px, (box[1] + box[3]) / 2 / py]
     atoms_out, boxes = [], []
     for row in range(fov.cells[0]):
         for col in range(fov.cells[1]):
@@ -64,6 +65,7 @@ def field_of_view_labels(atoms: Atoms, beam_axis: int, fov: FieldOfView, box_mar
                         "element": view.get_chemical_symbols()[i],
                         "site": str(sites[i]),
                         "column": cell_index * n_columns + int(columns[i]),
+                        "cell": [col, row],
                         "x": round(float(x[i]), 3),
                         "y": round(float(y[i]), 3),
                     }
@@ -84,6 +86,7 @@ def field_of_view_labels(atoms: Atoms, beam_axis: int, fov: FieldOfView, box_mar
         "image_shape": [height, width],
         "pixel_size_xy_A": [px, py],
         "cell_px": [cell_x / px, cell_y / py],
+        "molecule_center_px": centre,
         "atoms": atoms_out,
         "molecules": boxes,
     }

@@ -103,7 +103,9 @@ def simulate_cell(
     import dask
 
     device = resolve_device(settings.device)
-    abtem.config.set({"device": device, "fftw.threads": threads, "mkl.threads": threads})
+    # Parallel over probe batches with dask threads; FFTW itself single-threaded: multi-threaded FFTW
+    # plans used from several dask threads at once gave wrong, run-to-run different results (measured).
+    abtem.config.set({"device": device, "fftw.threads": 1})
     view = beam_view(atoms, beam_axis)
     extent_xy = (float(view.cell[0, 0]), float(view.cell[1, 1]))
     specimen = view
