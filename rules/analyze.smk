@@ -8,4 +8,4 @@ rule reports:
 
 rule metrics:
     input:
-        [],
+        "results/metrics/clearstem.csv",

@@ -1,6 +1,90 @@
-# Stage not built yet: its aggregate target exists so that the DAG's names are stable.
+# ClearSTEM stage: DIVAESR denoisers (configured models, Table 1 ablation, Table 2 λ sweep) and evaluation.
+CLEARSTEM = config["clearstem"]
+MODEL_SPECS = {
+    v: (v, CLEARSTEM["sr_weight"]) for v in CLEARSTEM["models"] + CLEARSTEM["ablation"]
+}
+MODEL_SPECS.update(
+    {f"divaesr_lambda{lam:g}": ("divaesr", lam) for lam in CLEARSTEM["lambda_sweep"]}
+)
+CLEARSTEM_TABLES = {
+    "clearstem": CLEARSTEM["models"],
+    "clearstem_ablation": CLEARSTEM["ablation"],
+    "clearstem_lambda": [f"divaesr_lambda{lam:g}" for lam in CLEARSTEM["lambda_sweep"]],
+}
 
 
 rule clearstem:
     input:
-        [],
+        "results/metrics/clearstem.csv",
+        "results/figures/clearstem_metrics.png",
+
+
+rule clearstem_ablation:
+    input:
+        "results/metrics/clearstem_ablation.csv",
+
+
+rule clearstem_lambda_sweep:
+    input:
+        "results/metrics/clearstem_lambda.csv",
+
+
+rule train_denoiser:
+    input:
+        train_noisy="results/datasets/denoise/train/noisy.tif",
+        train_clean="results/datasets/denoise/train/clean.tif",
+        val_noisy="results/datasets/denoise/validation/noisy.tif",
+        val_clean="results/datasets/denoise/validation/clean.tif",
+    output:
+        weights="results/models/{model}.pt",
+        card="results/models/{model}.json",
+        history="results/models/{model}.history.csv",
+    log:
+        "logs/models/train_{model}.log",
+    benchmark:
+        "results/benchmarks/models/train_{model}.tsv"
+    wildcard_constraints:
+        model=one_of(MODEL_SPECS),
+    conda:
+        "../envs/models.yaml"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=240,
+        gpu=1 if CLEARSTEM["device"] == "cuda" else 0,
+    params:
+        clearstem=CLEARSTEM,
+        variant=lambda wildcards: MODEL_SPECS[wildcards.model][0],
+        sr_weight=lambda wildcards: MODEL_SPECS[wildcards.model][1],
+    script:
+        "../scripts/train_denoiser.py"
+
+
+rule evaluate_clearstem:
+    input:
+        validation="results/datasets/denoise/validation/images.csv",
+        test="results/datasets/denoise/test/images.csv",
+        weights=lambda wildcards: expand(
+            "results/models/{model}.pt", model=CLEARSTEM_TABLES[wildcards.table]
+        ),
+        cards=lambda wildcards: expand(
+            "results/models/{model}.json", model=CLEARSTEM_TABLES[wildcards.table]
+        ),
+    output:
+        table="results/metrics/{table}.csv",
+        summary="results/metrics/{table}_summary.csv",
+    log:
+        "logs/metrics/evaluate_{table}.log",
+    wildcard_constraints:
+        table=one_of(CLEARSTEM_TABLES),
+    conda:
+        "../envs/models.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        clearstem=CLEARSTEM,
+        models=lambda wildcards: CLEARSTEM_TABLES[wildcards.table],
+    script:
+        "../scripts/evaluate_clearstem.py"

@@ -7,25 +7,21 @@ parameter of the image; files are written atomically (temporary file, then renam
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import tifffile
+
+from zeostem.io.atomic import atomic_write
 
 ANGSTROM_PER_CM = 1e8
 
 
 def write_image(path: str | Path, array: np.ndarray, metadata: dict) -> None:
     """Write ``array`` (2-D image or stack) as float32 TIFF with ``metadata['pixel_size_xy_A']`` set."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     px, py = metadata["pixel_size_xy_A"]
     meta = {**metadata, "pixel_size_A": (px + py) / 2}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tif")
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         tifffile.imwrite(
             tmp,
             np.asarray(array, dtype=np.float32),
@@ -34,10 +30,6 @@ def write_image(path: str | Path, array: np.ndarray, metadata: dict) -> None:
             resolutionunit="CENTIMETER",
             metadata=None,
         )
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def read_image(path: str | Path) -> tuple[np.ndarray, dict]:

@@ -1,0 +1,45 @@
+"""Rule denoise_dataset: split by conformation, cut (noisy, clean) pairs into tiles."""
+
+import json
+
+from zeostem.datasets.augment import Augmentation
+from zeostem.datasets.denoise import ImagePair, build_denoise_dataset
+from zeostem.datasets.split import split_by_conformation
+from zeostem.io.images import read_image
+from zeostem.runlog import logged
+
+with logged(snakemake.log[0]):
+    p = snakemake.params
+    pairs = [
+        ImagePair(conformation=c, dose=d, replica=r, noisy=noisy, clean=clean)
+        for (c, d, r), noisy, clean in zip(p.pairs, snakemake.input.noisy, snakemake.input.clean, strict=True)
+    ]
+    split = split_by_conformation(
+        [pair.conformation for pair in pairs],
+        p.datasets["validation_fraction"],
+        p.datasets["test_fraction"],
+        p.datasets["seed"],
+    )
+    print(json.dumps(split, indent=1))
+    aug = p.datasets["augmentation"]
+    augmentation = Augmentation(
+        dihedral=aug["dihedral"],
+        brightness=aug["brightness"],
+        contrast=aug["contrast"],
+        scale=tuple(aug["scale"]),
+        blur_sigma_px=tuple(aug["blur_sigma_px"]),
+    )
+    _, meta = read_image(pairs[0].clean)
+    build_denoise_dataset(
+        pairs,
+        snakemake.params.out_dir,
+        split,
+        p.datasets["tile_size"],
+        p.datasets["tiles_per_image"],
+        p.scale,
+        augmentation,
+        p.datasets["seed"],
+        meta["pixel_size_A"],
+    )
+    with open(snakemake.output.split, "w") as f:
+        json.dump(split, f, indent=1)

@@ -1,0 +1,40 @@
+"""Rule train_denoiser: train one ClearSTEM model (resumes from its checkpoint), write its model card."""
+
+from pathlib import Path
+
+import torch
+
+from zeostem.io.images import read_image
+from zeostem.models.card import write_model_card
+from zeostem.models.divaesr import DivaesrConfig
+from zeostem.models.training import TrainConfig, train_denoiser
+from zeostem.runlog import logged
+
+with logged(snakemake.log[0]):
+    torch.set_num_threads(snakemake.threads)
+    c = snakemake.params.clearstem
+    model_config = DivaesrConfig(
+        variant=snakemake.params.variant,
+        scale=c["scale"],
+        vae_features=c["vae_features"],
+        latent_channels=c["latent_channels"],
+        vae_levels=c["vae_levels"],
+        edsr_blocks=c["edsr_blocks"],
+        edsr_features=c["edsr_features"],
+    )
+    train_config = TrainConfig(
+        epochs=c["epochs"],
+        batch_size=c["batch_size"],
+        learning_rate=c["learning_rate"],
+        schedule=c["schedule"],
+        kl_weight=c["kl_weight"],
+        sr_weight=snakemake.params.sr_weight,
+        seed=c["seed"],
+    )
+    train = tuple(read_image(f)[0] for f in (snakemake.input.train_noisy, snakemake.input.train_clean))
+    validation = tuple(read_image(f)[0] for f in (snakemake.input.val_noisy, snakemake.input.val_clean))
+    out = Path(snakemake.output.weights).with_suffix("")
+    history = train_denoiser(model_config, train_config, train, validation, out, device=c["device"])
+    config = {"model": model_config.to_dict(), "training": train_config.__dict__}
+    write_model_card(snakemake.output.card, out.name, config, list(snakemake.input), history)
+    out.with_suffix(".ckpt").unlink(missing_ok=True)  # finished: nothing left to resume

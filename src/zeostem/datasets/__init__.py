@@ -1,0 +1,1 @@
+"""Training datasets: splits by conformation, augmented (noisy, clean) tiles."""

@@ -1,0 +1,1 @@
+"""Metrics: image quality (PSNR, SSIM, VIF) and the evaluation tables of each stage."""

@@ -1,0 +1,1 @@
+"""Models: the ClearSTEM denoiser (DIVAESR and its ablations)."""
