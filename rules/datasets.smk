@@ -32,6 +32,5 @@ rule denoise_dataset:
         pairs=PAIRS,
         datasets=DATASETS,
         scale=config["clearstem"]["scale"],
-        out_dir="results/datasets/denoise",
     script:
         "../scripts/build_denoise_dataset.py"

@@ -1,6 +1,7 @@
 """Rule denoise_dataset: split by conformation, cut (noisy, clean) pairs into tiles."""
 
 import json
+from pathlib import Path
 
 from zeostem.datasets.augment import Augmentation
 from zeostem.datasets.denoise import ImagePair, build_denoise_dataset
@@ -32,7 +33,7 @@ with logged(snakemake.log[0]):
     _, meta = read_image(pairs[0].clean)
     build_denoise_dataset(
         pairs,
-        snakemake.params.out_dir,
+        Path(snakemake.output.split).parent,
         split,
         p.datasets["tile_size"],
         p.datasets["tiles_per_image"],

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from ase.io import write
@@ -67,6 +68,17 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             "replicas": 1,
             "mosaics": 1,
         },
+        "datasets": {"tile_size": 32, "tiles_per_image": 4},
+        "clearstem": {
+            "vae_features": 8,
+            "latent_channels": 4,
+            "vae_levels": 2,
+            "edsr_blocks": 1,
+            "edsr_features": 8,
+            "epochs": 1,
+            "inference_tile": 64,
+            "inference_overlap": 16,
+        },
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     return ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2", target]
@@ -107,8 +119,9 @@ def test_python_is_ruff_clean():
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_tiny_simulation_run_writes_calibrated_images_dose_series_and_mosaics(tmp_path):
-    snakemake(*tiny_workflow(tmp_path, [], target="simulations", tsites=["T1"]))
+def test_tiny_end_to_end_run(tmp_path):
+    """`snakemake all` on a tiny config: structures → simulation → dataset → denoiser → metrics, figures."""
+    snakemake(*tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"]))
     folder = tmp_path / "results" / "simulation" / "pyridine_T1_O2"
     clean, meta = read_image(folder / "clean.tif")
     noisy, noisy_meta = read_image(folder / "dose1000-0.tif")
@@ -125,3 +138,13 @@ def test_tiny_simulation_run_writes_calibrated_images_dose_series_and_mosaics(tm
     assert (folder / "mosaic0-dose1000-0.tif").is_file()
     assert "multislice:" in (tmp_path / "logs" / "simulation" / "simulate_pyridine_T1_O2.log").read_text()
     assert (tmp_path / "results" / "benchmarks" / "simulation" / "simulate_pyridine_T1_O2.tsv").is_file()
+
+    split = json.loads((tmp_path / "results" / "datasets" / "denoise" / "split.json").read_text())
+    assert sorted(sum(split.values(), [])) == ["pyridine_T12_O25", "pyridine_T1_O2", "pyridine_T7_O16"]
+    card = json.loads((tmp_path / "results" / "models" / "divaesr.json").read_text())
+    assert card["config"]["model"]["variant"] == "divaesr" and card["weights_sha256"]
+    table = pd.read_csv(tmp_path / "results" / "metrics" / "clearstem.csv")
+    assert set(table["method"]) >= {"raw", "gaussian", "divaesr"}
+    assert set(table["conformation"]) == set(split["test"])
+    for name in ("clearstem_metrics", "clearstem_panels", "clearstem_histograms"):
+        assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
