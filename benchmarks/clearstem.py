@@ -30,14 +30,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     c = load_config(args.config)["clearstem"]
     tile = load_config(args.config)["datasets"]["tile_size"]
-    model_config = DivaesrConfig(
-        scale=c["scale"],
-        vae_features=c["vae_features"],
-        latent_channels=c["latent_channels"],
-        vae_levels=c["vae_levels"],
-        edsr_blocks=c["edsr_blocks"],
-        edsr_features=c["edsr_features"],
-    )
+    model_config = DivaesrConfig.from_config(c)
     rng = np.random.default_rng(0)
     n_tiles = 448  # the demo's training set: 56 images × 8 tiles
     data = rng.standard_normal((2, n_tiles, tile, tile)).astype(np.float32)

@@ -9,3 +9,4 @@ rule reports:
 rule metrics:
     input:
         "results/metrics/clearstem.csv",
+        "results/metrics/detection.csv",

@@ -6,6 +6,7 @@ rule figures:
         "results/figures/clearstem_metrics.png",
         "results/figures/clearstem_panels.png",
         "results/figures/clearstem_histograms.png",
+        "results/figures/detection_vs_dose.png",
 
 
 rule clearstem_figures:
@@ -30,3 +31,20 @@ rule clearstem_figures:
         clearstem=CLEARSTEM,
     script:
         "../scripts/clearstem_figures.py"
+
+
+rule detection_figure:
+    input:
+        "results/metrics/detection.csv",
+    output:
+        "results/figures/detection_vs_dose.png",
+    log:
+        "logs/figures/detection_figure.log",
+    conda:
+        "../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/detection_figure.py"

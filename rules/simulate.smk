@@ -1,5 +1,11 @@
 # Simulation stage: one abTEM multislice per conformation, then a cheap Poisson dose series from it.
 SIMULATION = config["simulation"]
+# what one multislice depends on: changing doses, replicas or mosaics must not re-run it
+MULTISLICE = {
+    k: v
+    for k, v in SIMULATION.items()
+    if k not in ("doses", "replicas", "mosaics", "mosaic_occupancy")
+}
 DOSE_JOBS = [(d, r) for d in SIMULATION["doses"] for r in range(SIMULATION["replicas"])]
 MOSAIC_FILES = {
     **{f"clean{k}": f"mosaic{k}-clean.tif" for k in range(SIMULATION["mosaics"])},
@@ -41,7 +47,7 @@ rule simulate_conformation:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=SIMULATION,
+        simulation=MULTISLICE,
         framework=config["framework"],
         remove_molecule=False,
     script:
@@ -64,7 +70,7 @@ rule simulate_empty:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=SIMULATION,
+        simulation=MULTISLICE,
         framework=config["framework"],
         remove_molecule=True,
     script:

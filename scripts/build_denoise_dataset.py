@@ -22,14 +22,7 @@ with logged(snakemake.log[0]):
         p.datasets["seed"],
     )
     print(json.dumps(split, indent=1))
-    aug = p.datasets["augmentation"]
-    augmentation = Augmentation(
-        dihedral=aug["dihedral"],
-        brightness=aug["brightness"],
-        contrast=aug["contrast"],
-        scale=tuple(aug["scale"]),
-        blur_sigma_px=tuple(aug["blur_sigma_px"]),
-    )
+    augmentation = Augmentation.from_config(p.datasets["augmentation"])
     _, meta = read_image(pairs[0].clean)
     build_denoise_dataset(
         pairs,

@@ -13,24 +13,8 @@ from zeostem.runlog import logged
 with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     c = snakemake.params.clearstem
-    model_config = DivaesrConfig(
-        variant=snakemake.params.variant,
-        scale=c["scale"],
-        vae_features=c["vae_features"],
-        latent_channels=c["latent_channels"],
-        vae_levels=c["vae_levels"],
-        edsr_blocks=c["edsr_blocks"],
-        edsr_features=c["edsr_features"],
-    )
-    train_config = TrainConfig(
-        epochs=c["epochs"],
-        batch_size=c["batch_size"],
-        learning_rate=c["learning_rate"],
-        schedule=c["schedule"],
-        kl_weight=c["kl_weight"],
-        sr_weight=snakemake.params.sr_weight,
-        seed=c["seed"],
-    )
+    model_config = DivaesrConfig.from_config(c, snakemake.params.variant)
+    train_config = TrainConfig.from_config(c, snakemake.params.sr_weight)
     train = tuple(read_image(f)[0] for f in (snakemake.input.train_noisy, snakemake.input.train_clean))
     validation = tuple(read_image(f)[0] for f in (snakemake.input.val_noisy, snakemake.input.val_clean))
     out = Path(snakemake.output.weights).with_suffix("")

@@ -22,6 +22,11 @@ class Augmentation:
     scale: tuple[float, float] = (1.0, 1.0)  # zoom range (1, 1) = off
     blur_sigma_px: tuple[float, float] = (0.0, 0.0)  # Gaussian blur range (0, 0) = off
 
+    @classmethod
+    def from_config(cls, section: dict) -> Augmentation:
+        """From the config's ``datasets.augmentation`` section."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in section.items()})
+
 
 def random_crop(pair: np.ndarray, size: int, rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int]]:
     """A ``size``×``size`` crop at a random position of a (2, H, W) pair."""

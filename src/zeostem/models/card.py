@@ -20,9 +20,15 @@ def file_hash(path: str | Path) -> str:
 
 
 def write_model_card(
-    path: str | Path, name: str, config: dict, data_files: list[str], history: pd.DataFrame
+    path: str | Path,
+    name: str,
+    config: dict,
+    data_files: list[str],
+    history: pd.DataFrame,
+    metric: str = "val_psnr",
 ) -> None:
-    best = history.loc[history["val_psnr"].idxmax()]
+    """Write ``path`` (JSON) for the weights beside it; the best epoch has the highest ``metric``."""
+    best = history.loc[history[metric].idxmax()]
     card = {
         "model": name,
         "weights": Path(path).with_suffix(".pt").name,
@@ -30,7 +36,8 @@ def write_model_card(
         "config": config,
         "data": {Path(f).name: file_hash(f) for f in data_files},
         "best_epoch": int(best["epoch"]),
-        "metrics": {k: float(best[k]) for k in ("val_psnr", "val_ssim")},
+        "selected_by": metric,
+        "metrics": {k: float(v) for k, v in best.items() if k.startswith("val_")},
         "epochs_trained": int(history["epoch"].max()),
         "training_seconds": float(history["seconds"].sum()),
         "versions": {p: version(p) for p in ("zeostem", "torch", "numpy", "abtem")}

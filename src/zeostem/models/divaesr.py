@@ -34,6 +34,12 @@ class DivaesrConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_config(cls, clearstem: dict, variant: str = "divaesr") -> DivaesrConfig:
+        """The architecture from the config's ``clearstem`` section."""
+        keys = ("scale", "vae_features", "latent_channels", "vae_levels", "edsr_blocks", "edsr_features")
+        return cls(variant=variant, **{k: clearstem[k] for k in keys})
+
 
 def conv(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="reflect")

@@ -17,8 +17,8 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from zeostem.io.atomic import atomic_write
 from zeostem.metrics.image_quality import psnr, ssim
+from zeostem.models.checkpoint import resume, save_checkpoint, save_state
 from zeostem.models.divaesr import DIVAESR, DivaesrConfig, loss_terms
 
 
@@ -31,6 +31,15 @@ class TrainConfig:
     kl_weight: float = 1e-3
     sr_weight: float = 0.1
     seed: int = 0
+
+    @classmethod
+    def from_config(cls, clearstem: dict, sr_weight: float | None = None) -> TrainConfig:
+        """Training settings from the config's ``clearstem`` section (λ overridable for the sweep)."""
+        keys = ("epochs", "batch_size", "learning_rate", "schedule", "kl_weight", "sr_weight", "seed")
+        values = {k: clearstem[k] for k in keys}
+        if sr_weight is not None:
+            values["sr_weight"] = sr_weight
+        return cls(**values)
 
 
 def pick_device(requested: str = "auto") -> torch.device:
@@ -93,16 +102,10 @@ def train_denoiser(
     start_epoch, best = 0, -np.inf
     generator = torch.Generator().manual_seed(config.seed)
     checkpoint = out.with_suffix(".ckpt")
-    if checkpoint.exists():
-        state = torch.load(checkpoint, map_location=dev, weights_only=False)
-        if state["model_config"] == model_config.to_dict() and state["train_config"] == asdict(config):
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            generator.set_state(state["generator"])
-            torch.set_rng_state(state["torch_rng"])
-            history, start_epoch, best = state["history"], state["epoch"] + 1, state["best"]
-            print(f"resuming {out.name} after epoch {state['epoch']}")
+    configs = {"model": model_config.to_dict(), "training": asdict(config)}
+    restored = resume(checkpoint, model, optimizer, scheduler, generator, configs, dev)
+    if restored is not None:
+        history, start_epoch, best = restored
     last = config.epochs if stop_after is None else min(config.epochs, start_epoch + stop_after)
     for epoch in range(start_epoch, last):
         model.train()
@@ -127,29 +130,10 @@ def train_denoiser(
         print(", ".join(f"{k}={v:.4g}" for k, v in row.items()))
         if row["val_psnr"] > best:
             best = row["val_psnr"]
-            _atomic_save(model.state_dict(), out.with_suffix(".pt"))
+            save_state(model.state_dict(), out.with_suffix(".pt"))
         pd.DataFrame(history).to_csv(out.with_suffix(".history.csv"), index=False)
-        _atomic_save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "generator": generator.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "epoch": epoch,
-                "best": best,
-                "history": history,
-                "model_config": model_config.to_dict(),
-                "train_config": asdict(config),
-            },
-            checkpoint,
-        )
+        save_checkpoint(checkpoint, model, optimizer, scheduler, generator, epoch, best, history, configs)
     return pd.DataFrame(history)
-
-
-def _atomic_save(obj, path: Path) -> None:
-    with atomic_write(path) as tmp:
-        torch.save(obj, tmp)
 
 
 def load_model(path: str | Path, model_config: DivaesrConfig, device: str = "auto") -> DIVAESR:

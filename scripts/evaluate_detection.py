@@ -1,0 +1,45 @@
+"""Rule evaluate_detection: COCO AP / AP50 / AR@100 per dose on the test split, per detector input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import torch
+
+from zeostem.io.images import read_image
+from zeostem.metrics.detection import coco_metrics
+from zeostem.models.detector import DetectorConfig, detect
+from zeostem.models.detector_training import load_detector
+from zeostem.runlog import logged
+
+with logged(snakemake.log[0]):
+    torch.set_num_threads(snakemake.threads)
+    d = snakemake.params.detector
+    rows = []
+    for kind, coco_path, weights, card in zip(
+        snakemake.params.inputs,
+        snakemake.input.coco,
+        snakemake.input.weights,
+        snakemake.input.cards,
+        strict=True,
+    ):
+        with open(card) as f:
+            config = DetectorConfig(**json.load(f)["config"]["detector"])
+        model = load_detector(weights, config, d["device"])
+        with open(coco_path) as f:
+            coco = json.load(f)
+        by_dose: dict[int, tuple[list, list]] = {}
+        for image in coco["images"]:
+            truth = np.array(
+                [
+                    [x, y, x + w, y + h]
+                    for x, y, w, h in (a["bbox"] for a in coco["annotations"] if a["image_id"] == image["id"])
+                ]
+            ).reshape(-1, 4)
+            found = detect(model, read_image(image["file_name"])[0], d["tile"], d["overlap"])
+            by_dose.setdefault(image["dose"], ([], []))[0].append(truth)
+            by_dose[image["dose"]][1].append(found)
+        for dose, (truth, found) in sorted(by_dose.items()):
+            rows.append({"input": kind, "dose": dose, "images": len(truth), **coco_metrics(truth, found)})
+            print(rows[-1])
+    pd.DataFrame(rows).to_csv(snakemake.output[0], index=False)

@@ -1,0 +1,50 @@
+"""Rule train_detector: Faster R-CNN from scratch on denoised or raw simulated images."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from zeostem.io.images import read_image
+from zeostem.models.card import write_model_card
+from zeostem.models.detector import DetectorConfig
+from zeostem.models.detector_training import DetectorTrainConfig, train_detector
+from zeostem.runlog import logged
+
+
+def load(coco_path):
+    with open(coco_path) as f:
+        coco = json.load(f)
+    pairs = []
+    for image in coco["images"]:
+        boxes = [a["bbox"] for a in coco["annotations"] if a["image_id"] == image["id"]]
+        xyxy = np.array([[x, y, x + w, y + h] for x, y, w, h in boxes], dtype=np.float32).reshape(-1, 4)
+        pairs.append((read_image(image["file_name"])[0], xyxy))
+    return pairs
+
+
+with logged(snakemake.log[0]):
+    torch.set_num_threads(snakemake.threads)
+    d = snakemake.params.detector
+    config = DetectorConfig.from_config(d)
+    train_config = DetectorTrainConfig.from_config(d)
+    out = Path(snakemake.output.weights).with_suffix("")
+    history = train_detector(
+        config,
+        train_config,
+        load(snakemake.input.train),
+        load(snakemake.input.validation),
+        out,
+        d["device"],
+        d["tile"],
+    )
+    settings = {
+        "detector": config.to_dict(),
+        "training": train_config.__dict__,
+        "input": snakemake.wildcards.input,
+    }
+    write_model_card(
+        snakemake.output.card, out.name, settings, list(snakemake.input), history, metric="val_ap50"
+    )
+    out.with_suffix(".ckpt").unlink(missing_ok=True)

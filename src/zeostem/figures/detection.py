@@ -1,0 +1,24 @@
+"""Fig. 4B-like figure: detector AP, AP50 and AR@100 against dose, on denoised vs raw input."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def detection_vs_dose(table: pd.DataFrame, path: str) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
+    for ax, (metric, title) in zip(axes, [("ap", "AP"), ("ap50", "AP50"), ("ar100", "AR@100")], strict=True):
+        for kind, rows in table.groupby("input"):
+            ax.plot(rows["dose"], rows[metric], marker="o", label=f"on {kind} images")
+        ax.set_xscale("log")
+        ax.set_xlabel("dose (e/Å²)")
+        ax.set_title(title)
+        ax.set_ylim(0, 1)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

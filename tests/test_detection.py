@@ -1,0 +1,105 @@
+"""Molecule detection: valid COCO files, tiled detection merged like whole-image detection, learning."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from pycocotools.coco import COCO
+
+from zeostem.datasets.coco import coco_from_labels
+from zeostem.metrics.detection import coco_metrics
+from zeostem.models.detector import DetectorConfig, build_detector, detect
+from zeostem.models.detector_training import DetectorTrainConfig, flip, random_crop, train_detector
+
+LABELS = {
+    "molecules": [
+        {"cell": [0, 0], "bbox_xyxy": [10.0, 12.0, 38.0, 30.0], "truncated": False},
+        {"cell": [1, 0], "bbox_xyxy": [90.0, 12.0, 118.0, 30.0], "truncated": False},
+        {"cell": [2, 0], "bbox_xyxy": [159.0, 12.0, 160.5, 30.0], "truncated": True},  # a sliver: dropped
+    ]
+}
+
+
+def test_coco_file_is_valid_for_pycocotools(tmp_path):
+    coco = coco_from_labels(
+        [
+            {"file": f"img{i}.tif", "height": 105, "width": 161, "labels": LABELS, "dose": 1000}
+            for i in range(3)
+        ]
+    )
+    path = tmp_path / "coco.json"
+    path.write_text(json.dumps(coco))
+    api = COCO(str(path))
+    assert len(api.getImgIds()) == 3 and len(api.getAnnIds()) == 6
+    assert len({a["id"] for a in coco["annotations"]}) == 6
+    ann = api.loadAnns(api.getAnnIds(imgIds=[1]))[0]
+    assert ann["bbox"] == [10.0, 12.0, 28.0, 18.0] and ann["area"] == 28.0 * 18.0
+    with pytest.raises(ValueError, match="listed twice"):
+        coco_from_labels([{"file": "a.tif", "height": 1, "width": 1, "labels": LABELS}] * 2)
+
+
+def synthetic_scene(rng, height=160, width=224, n=6):
+    """Bright Gaussian blobs (the 'molecules', ~20 px) on a noisy lattice background."""
+    y, x = np.mgrid[0:height, 0:width]
+    image = 0.3 * np.cos(2 * np.pi * x / 16) * np.cos(2 * np.pi * y / 12) + 0.3 * rng.standard_normal(
+        (height, width)
+    )
+    boxes = []
+    for _ in range(n):
+        cy, cx = rng.uniform(16, height - 16), rng.uniform(16, width - 16)
+        image += 2.0 * np.exp(-((x - cx) ** 2 / 40 + (y - cy) ** 2 / 25))
+        boxes.append([cx - 12, cy - 10, cx + 12, cy + 10])
+    return image.astype(np.float32), np.array(boxes, dtype=np.float32)
+
+
+def test_tiled_detection_merges_boxes_to_match_the_whole_image():
+    torch.manual_seed(0)
+    config = DetectorConfig(backbone="resnet18_fpn", image_size=256, score_threshold=0.0)
+    model = build_detector(config).eval()
+    image, _ = synthetic_scene(np.random.default_rng(0), 256, 256)
+    whole_boxes, whole_scores = detect(model, image, tile=256, overlap=0)
+    tiled_boxes, tiled_scores = detect(model, image[:, :], tile=256, overlap=64)  # one tile == whole image
+    assert np.allclose(whole_boxes, tiled_boxes) and np.allclose(whole_scores, tiled_scores)
+    big = np.concatenate([image, image], axis=1)  # 256 × 512: two tiles plus an overlapping one
+    boxes, scores = detect(model, big, tile=256, overlap=64)
+    assert boxes.shape[1] == 4 and len(boxes) == len(scores)
+    assert boxes[:, 2].max() <= 512 + 1e-3 and boxes[:, 0].min() >= -1e-3  # in the big image's pixels
+
+
+def test_flips_and_crops_move_boxes_with_the_image():
+    image = torch.zeros(1, 40, 60)
+    image[0, 5:15, 10:30] = 1.0
+    boxes = torch.tensor([[10.0, 5.0, 30.0, 15.0]])
+    flipped, fboxes = flip(image, boxes, horizontal=True, vertical=True)
+    x0, y0, x1, y1 = fboxes[0].int().tolist()
+    assert flipped[0, y0:y1, x0:x1].min() == 1.0 and flipped.sum() == image.sum()
+    crop, cboxes = random_crop(image, boxes, 32, torch.Generator().manual_seed(0))
+    assert crop.shape == (1, 32, 32)
+    for box in cboxes:
+        x0, y0, x1, y1 = box.int().tolist()
+        assert crop[0, y0:y1, x0:x1].mean() == 1.0
+
+
+def test_a_tiny_detector_trained_briefly_lowers_its_loss(tmp_path):
+    rng = np.random.default_rng(1)
+    train = [synthetic_scene(rng) for _ in range(8)]
+    validation = [synthetic_scene(rng) for _ in range(2)]
+    config = DetectorConfig(backbone="resnet18_fpn", image_size=128, anchor_sizes=(16, 32, 64))
+    history = train_detector(
+        config,
+        DetectorTrainConfig(epochs=3, batch_size=4, learning_rate=2e-4),
+        train,
+        validation,
+        tmp_path / "det",
+        "cpu",
+        tile=128,
+    )
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    assert (tmp_path / "det.pt").is_file() and set(history) >= {"val_ap", "val_ap50", "val_ar100"}
+
+
+def test_coco_metrics_perfect_and_missed():
+    truth = [np.array([[0, 0, 20, 20], [40, 40, 60, 60]], float)]
+    assert coco_metrics(truth, [(truth[0], np.array([0.9, 0.8]))])["ap50"] == pytest.approx(1.0)
+    assert coco_metrics(truth, [(np.zeros((0, 4)), np.zeros(0))])["ar100"] == 0.0
