@@ -1,6 +1,9 @@
 # Shared definitions: the conformations of this config and wildcard constraints built from them.
+import os
 import re
 
+from zeostem.datasets.split import split_by_conformation
+from zeostem.io.config import read_sheet
 from zeostem.structures.plan import plan_conformations
 
 CONFORMATIONS = {plan.conformation: plan for plan in plan_conformations(config)}

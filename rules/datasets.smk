@@ -1,5 +1,11 @@
 # Datasets stage: (noisy, clean) pairs split by conformation and cut into tiles.
 DATASETS = config["datasets"]
+SPLIT = split_by_conformation(
+    list(CONFORMATIONS),
+    DATASETS["validation_fraction"],
+    DATASETS["test_fraction"],
+    DATASETS["seed"],
+)
 PAIRS = [(c, d, r) for c in CONFORMATIONS for d, r in DOSE_JOBS]
 SPLIT_FILES = [
     f"results/datasets/denoise/{split}/{name}"
@@ -30,6 +36,7 @@ rule denoise_dataset:
         runtime=20,
     params:
         pairs=PAIRS,
+        split=SPLIT,
         datasets=DATASETS,
         scale=config["clearstem"]["scale"],
     script:

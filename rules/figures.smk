@@ -7,6 +7,7 @@ rule figures:
         "results/figures/clearstem_panels.png",
         "results/figures/clearstem_histograms.png",
         "results/figures/detection_vs_dose.png",
+        "results/figures/alsite_identifiability.png",
 
 
 rule clearstem_figures:

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from zeostem.datasets.augment import Augmentation
 from zeostem.datasets.denoise import ImagePair, build_denoise_dataset
-from zeostem.datasets.split import split_by_conformation
 from zeostem.io.images import read_image
 from zeostem.runlog import logged
 
@@ -15,12 +14,7 @@ with logged(snakemake.log[0]):
         ImagePair(conformation=c, dose=d, replica=r, noisy=noisy, clean=clean)
         for (c, d, r), noisy, clean in zip(p.pairs, snakemake.input.noisy, snakemake.input.clean, strict=True)
     ]
-    split = split_by_conformation(
-        [pair.conformation for pair in pairs],
-        p.datasets["validation_fraction"],
-        p.datasets["test_fraction"],
-        p.datasets["seed"],
-    )
+    split = p.split  # decided when the workflow is planned, shared by every stage
     print(json.dumps(split, indent=1))
     augmentation = Augmentation.from_config(p.datasets["augmentation"])
     _, meta = read_image(pairs[0].clean)

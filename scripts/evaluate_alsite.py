@@ -1,0 +1,29 @@
+"""Rule evaluate_alsite: T-site identifiability per dose (pipeline and ideal observer), with a figure."""
+
+import torch
+
+from zeostem.analysis.identifiability import TruthImage, evaluate_alsite, summarise_alsite
+from zeostem.analysis.pipeline import Workflow
+from zeostem.cli import analysis_settings
+from zeostem.figures.alsite import alsite_figure
+from zeostem.runlog import logged
+
+with logged(snakemake.log[0]):
+    torch.set_num_threads(snakemake.threads)
+    p = snakemake.params
+    workflow = Workflow.load(
+        "results",
+        p.denoiser,
+        p.detector,
+        p.conformations,
+        snakemake.input.calibration,
+        analysis_settings(p.config),
+    )
+    rows = evaluate_alsite(
+        workflow, [TruthImage(*row) for row in p.images], p.config["analysis"]["max_molecules"]
+    )
+    rows.to_csv(snakemake.output.rows, index=False)
+    summary = summarise_alsite(rows)
+    summary.to_csv(snakemake.output.summary, index=False)
+    print(summary.to_string())
+    alsite_figure(rows, summary, snakemake.output.figure)

@@ -1,0 +1,1 @@
+"""Analysis of one image: read, denoise, detect, element clustering, conformation matching, report."""
