@@ -22,10 +22,7 @@ rule detector:
 
 rule denoise_images:
     input:
-        images=[
-            f"results/simulation/{{conformation}}/dose{d}-{r}.tif"
-            for d, r in DOSE_JOBS
-        ],
+        images=[f"results/simulation/{{conformation}}/{name}" for name in NOISY_IMAGES],
         weights=f"results/models/{DENOISER}.pt",
         card=f"results/models/{DENOISER}.json",
     output:

@@ -13,6 +13,8 @@ from ase.io import write
 
 from tests.conftest import REPO
 from tests.test_import import as_dft_export
+from zeostem.analysis.report import validate_report
+from zeostem.datasets.split import split_by_conformation
 from zeostem.io.images import read_image
 from zeostem.io.structures import read_structure
 from zeostem.structures import build_candidate
@@ -50,7 +52,9 @@ def test_lint_and_format_are_clean():
     assert fmt.returncode == 0, fmt.stderr
 
 
-def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")):
+def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7"), image_rows=()):
+    images = tmp_path / "images.tsv"
+    images.write_text("image\tfile\tpixel_size_A\tmolecule\n" + "".join(image_rows))
     sheet = tmp_path / "conformations.tsv"
     sheet.write_text("conformation\tmolecule\ttsite\tproton_o\tfile\n" + "".join(sheet_rows))
     config = {
@@ -58,7 +62,7 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
         "molecules": {"pyridine": str(REPO / "resources/molecules/pyridine.xyz")},
         "tsites": list(tsites),
         "conformations": str(sheet),
-        "images": str(REPO / "resources/images.tsv"),
+        "images": str(images),
         "simulation": {  # coarse but real multislice: seconds per cell
             "potential_sampling_A": 0.2,
             "scan_step_A": 0.5,
@@ -79,6 +83,8 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             "inference_tile": 64,
             "inference_overlap": 16,
         },
+        "detector": {"backbone": "mobilenet_v3_fpn", "epochs": 1, "tile": 128, "overlap": 32},
+        "analysis": {"max_molecules": 2, "calibration_images": 1},
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     return ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2", target]
@@ -120,8 +126,11 @@ def test_python_is_ruff_clean():
 
 
 def test_tiny_end_to_end_run(tmp_path):
-    """`snakemake all` on a tiny config: structures → simulation → dataset → denoiser → metrics, figures."""
-    snakemake(*tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"]))
+    """`snakemake all` on a tiny config: structures → simulation → denoiser → detector → reports, metrics."""
+    split = split_by_conformation(["pyridine_T1_O2", "pyridine_T7_O16", "pyridine_T12_O25"], 0.2, 0.25, 0)
+    test = split["test"][0]
+    rows = [f"exp\tresults/experiments/{test}-dose1000.tif\t\tpyridine\n"]
+    snakemake(*tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows))
     folder = tmp_path / "results" / "simulation" / "pyridine_T1_O2"
     clean, meta = read_image(folder / "clean.tif")
     noisy, noisy_meta = read_image(folder / "dose1000-0.tif")
@@ -146,5 +155,16 @@ def test_tiny_end_to_end_run(tmp_path):
     table = pd.read_csv(tmp_path / "results" / "metrics" / "clearstem.csv")
     assert set(table["method"]) >= {"raw", "gaussian", "divaesr"}
     assert set(table["conformation"]) == set(split["test"])
-    for name in ("clearstem_metrics", "clearstem_panels", "clearstem_histograms"):
+    for name in ("clearstem_metrics", "clearstem_panels", "clearstem_histograms", "detection_vs_dose"):
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
+    detection = pd.read_csv(tmp_path / "results" / "metrics" / "detection.csv")
+    assert set(detection["input"]) == {"denoised", "raw"} and set(detection["dose"]) == {1000}
+    report_dir = tmp_path / "results" / "reports" / "exp"
+    report = json.loads((report_dir / "report.json").read_text())
+    validate_report(report)
+    assert report["pixel_size_A"] == pytest.approx(0.25, rel=0.01)  # read from the TIFF, not the sheet
+    assert {"divaesr", "detector_denoised"} <= set(report["models"])
+    for name in ("panel.png", "denoised.tif", "columns.csv"):
+        assert (report_dir / name).is_file()
+    alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
+    assert set(alsite["observer"]) == {"pipeline", "ideal"}

@@ -41,7 +41,7 @@ class DetectorConfig:
             backbone=section["backbone"],
             anchor_sizes=tuple(section["anchor_sizes_px"]),
             aspect_ratios=tuple(section["aspect_ratios"]),
-            image_size=section["image_size"],
+            image_size=section["tile"],
             score_threshold=section["score_threshold"],
         )
 
