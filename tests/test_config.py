@@ -97,3 +97,14 @@ def test_sheet_rows_are_checked_against_the_config(tmp_path):
     plans = {p.conformation: p for p in plan_conformations(config)}
     assert set(plans) == {"pyridine_T1_O2", "pyridine_T7_O16", "dft"}
     assert plans["dft"].imported and not plans["pyridine_T7_O16"].imported
+
+
+def test_paper_configuration_is_valid_and_plans_both_molecules():
+    config = load_config(REPO / "config.paper.yaml")
+    config["framework"] = str(REPO / config["framework"])
+    config["molecules"] = {k: str(REPO / v) for k, v in config["molecules"].items()}
+    config["conformations"] = str(REPO / config["conformations"])
+    plans = plan_conformations(config)
+    assert {p.molecule for p in plans} == {"pyridine", "thiophene"}
+    assert len(plans) > 2 * 12  # acid_o: all gives several acid O per T-site
+    assert config["simulation"]["doses"] == [500, 1000, 1500, 3000, 4500, 6000, 1000000]

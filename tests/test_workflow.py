@@ -168,3 +168,10 @@ def test_tiny_end_to_end_run(tmp_path):
         assert (report_dir / name).is_file()
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal"}
+
+
+def test_paper_configuration_plans_the_full_reproduction():
+    out = snakemake("--cores", "2", "--dry-run", "--forceall", "--configfile", "config.paper.yaml")
+    for rule in ("relax_conformation", "simulate_empty", "train_detector", "evaluate_alsite"):
+        assert rule in out.stdout
+    assert "thiophene_T1_O2" in out.stdout
