@@ -175,3 +175,17 @@ def test_paper_configuration_plans_the_full_reproduction():
     for rule in ("relax_conformation", "simulate_empty", "train_detector", "evaluate_alsite"):
         assert rule in out.stdout
     assert "thiophene_T1_O2" in out.stdout
+
+
+def test_slurm_profile_requests_gpus_for_training_and_simulation():
+    out = snakemake(
+        "--profile", "profiles/slurm", "--dry-run", "--forceall", "--configfile", "config.paper.yaml"
+    ).stdout
+    blocks = {}
+    for block in out.split("\n\n"):
+        for line in block.splitlines():
+            if line.startswith(("rule ", "localrule ")):
+                blocks.setdefault(line.split()[1].rstrip(":"), block)
+    for rule in ("simulate_conformation", "train_denoiser", "train_detector"):
+        assert "gpu=1" in blocks[rule] and "slurm_partition=<GPU_PARTITION>" in blocks[rule]
+    assert "gpu=1" not in blocks["generate_candidate"]
