@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from zeostem.io.atomic import atomic_write
@@ -50,3 +51,37 @@ def resume(
     torch.set_rng_state(state["torch_rng"])
     print(f"resuming {path.name} after epoch {state['epoch'] + 1}")
     return state["history"], state["epoch"] + 1, state["best"]
+
+
+class EpochLoop:
+    """The bookkeeping both trainers share: resume, epochs to run, best weights, CSV, checkpoint.
+
+    ``out`` is a path without suffix: ``out.ckpt`` (last epoch), ``out.pt`` (best epoch by
+    ``metric``), ``out.history.csv`` (one row per epoch).
+    """
+
+    def __init__(self, out: Path, model, optimizer, scheduler, generator, configs, device, metric: str):
+        self.out, self.metric = Path(out), metric
+        self.parts = (model, optimizer, scheduler, generator)
+        self.configs = configs
+        self.history: list[dict] = []
+        self.start, self.best = 0, float("-inf")
+        restored = resume(self.out.with_suffix(".ckpt"), *self.parts, configs, device)
+        if restored is not None:
+            self.history, self.start, self.best = restored
+
+    def epochs(self, total: int, stop_after: int | None = None) -> range:
+        """The epochs this run trains: all that remain, or at most ``stop_after`` of them."""
+        last = total if stop_after is None else min(total, self.start + stop_after)
+        return range(self.start, last)
+
+    def end_epoch(self, epoch: int, row: dict) -> None:
+        self.history.append(row)
+        print(", ".join(f"{k}={v:.4g}" for k, v in row.items()))
+        if row[self.metric] > self.best:
+            self.best = row[self.metric]
+            save_state(self.parts[0].state_dict(), self.out.with_suffix(".pt"))
+        pd.DataFrame(self.history).to_csv(self.out.with_suffix(".history.csv"), index=False)
+        save_checkpoint(
+            self.out.with_suffix(".ckpt"), *self.parts, epoch, self.best, self.history, self.configs
+        )

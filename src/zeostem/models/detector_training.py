@@ -13,7 +13,7 @@ import torch
 from tqdm import tqdm
 
 from zeostem.metrics.detection import coco_metrics
-from zeostem.models.checkpoint import resume, save_checkpoint, save_state
+from zeostem.models.checkpoint import EpochLoop
 from zeostem.models.detector import DetectorConfig, build_detector, detect, normalise
 from zeostem.models.training import make_scheduler, pick_device
 
@@ -92,14 +92,9 @@ def train_detector(
     generator = torch.Generator().manual_seed(train_config.seed)
     images = [normalise(image) for image, _ in train]
     targets = [torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4) for _, boxes in train]
-    history, start_epoch, best = [], 0, -np.inf
-    checkpoint = out.with_suffix(".ckpt")
     configs = {"detector": config.to_dict(), "training": asdict(train_config)}
-    restored = resume(checkpoint, model, optimizer, scheduler, generator, configs, dev)
-    if restored is not None:
-        history, start_epoch, best = restored
-    last = train_config.epochs if stop_after is None else min(train_config.epochs, start_epoch + stop_after)
-    for epoch in range(start_epoch, last):
+    loop = EpochLoop(out, model, optimizer, scheduler, generator, configs, dev, metric="val_ap50")
+    for epoch in loop.epochs(train_config.epochs, stop_after):
         model.train()
         began = time.perf_counter()
         order = torch.randperm(len(images), generator=generator)
@@ -127,14 +122,8 @@ def train_detector(
         scores = coco_metrics([boxes for _, boxes in validation], predictions)
         row = {"epoch": epoch + 1, **sums, **{f"val_{k}": v for k, v in scores.items()}}
         row["seconds"] = time.perf_counter() - began
-        history.append(row)
-        print(", ".join(f"{k}={v:.4g}" for k, v in row.items()))
-        if row["val_ap50"] > best:
-            best = row["val_ap50"]
-            save_state(model.state_dict(), out.with_suffix(".pt"))
-        pd.DataFrame(history).to_csv(out.with_suffix(".history.csv"), index=False)
-        save_checkpoint(checkpoint, model, optimizer, scheduler, generator, epoch, best, history, configs)
-    return pd.DataFrame(history)
+        loop.end_epoch(epoch, row)
+    return pd.DataFrame(loop.history)
 
 
 def load_detector(path: str | Path, config: DetectorConfig, device: str = "auto"):

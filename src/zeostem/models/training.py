@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from zeostem.metrics.image_quality import psnr, ssim
-from zeostem.models.checkpoint import resume, save_checkpoint, save_state
+from zeostem.models.checkpoint import EpochLoop
 from zeostem.models.divaesr import DIVAESR, DivaesrConfig, loss_terms
 
 
@@ -98,16 +98,10 @@ def train_denoiser(
     noisy, clean = (torch.from_numpy(np.ascontiguousarray(a[:, None])) for a in train)
     steps = math.ceil(len(noisy) / config.batch_size)
     scheduler = make_scheduler(optimizer, config, steps)
-    history: list[dict] = []
-    start_epoch, best = 0, -np.inf
     generator = torch.Generator().manual_seed(config.seed)
-    checkpoint = out.with_suffix(".ckpt")
     configs = {"model": model_config.to_dict(), "training": asdict(config)}
-    restored = resume(checkpoint, model, optimizer, scheduler, generator, configs, dev)
-    if restored is not None:
-        history, start_epoch, best = restored
-    last = config.epochs if stop_after is None else min(config.epochs, start_epoch + stop_after)
-    for epoch in range(start_epoch, last):
+    loop = EpochLoop(out, model, optimizer, scheduler, generator, configs, dev, metric="val_psnr")
+    for epoch in loop.epochs(config.epochs, stop_after):
         model.train()
         began = time.perf_counter()
         order = torch.randperm(len(noisy), generator=generator)
@@ -126,14 +120,8 @@ def train_denoiser(
         row = {"epoch": epoch + 1, **sums, **validate(model, *validation, dev)}
         row["lr"] = scheduler.get_last_lr()[0]
         row["seconds"] = time.perf_counter() - began
-        history.append(row)
-        print(", ".join(f"{k}={v:.4g}" for k, v in row.items()))
-        if row["val_psnr"] > best:
-            best = row["val_psnr"]
-            save_state(model.state_dict(), out.with_suffix(".pt"))
-        pd.DataFrame(history).to_csv(out.with_suffix(".history.csv"), index=False)
-        save_checkpoint(checkpoint, model, optimizer, scheduler, generator, epoch, best, history, configs)
-    return pd.DataFrame(history)
+        loop.end_epoch(epoch, row)
+    return pd.DataFrame(loop.history)
 
 
 def load_model(path: str | Path, model_config: DivaesrConfig, device: str = "auto") -> DIVAESR:
