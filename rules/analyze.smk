@@ -18,7 +18,7 @@ REFERENCES = [
 
 
 def truth_images(conformations):
-    """(conformation, tsite, dose, noisy, clean, labels) of the full fields of view of ``conformations``."""
+    """(conformation, tsite, dose, noisy, clean, labels): one image per dose of each of ``conformations``."""
     return [
         (
             c,
@@ -30,6 +30,7 @@ def truth_images(conformations):
         )
         for c in conformations
         for d, r in DOSE_JOBS
+        if r == 0
     ]
 
 
