@@ -17,23 +17,6 @@ REFERENCES = [
 ]
 
 
-def truth_images(conformations):
-    """(conformation, tsite, dose, noisy, clean, labels): one image per dose of each of ``conformations``."""
-    return [
-        (
-            c,
-            CONFORMATIONS[c].tsite,
-            d,
-            f"results/simulation/{c}/dose{d}-{r}.tif",
-            f"results/simulation/{c}/clean.tif",
-            f"results/simulation/{c}/labels.json",
-        )
-        for c in conformations
-        for d, r in DOSE_JOBS
-        if r == 0
-    ]
-
-
 CALIBRATION_IMAGES = truth_images(SPLIT["validation"])[: ANALYSIS["calibration_images"]]
 TEST_IMAGES = truth_images(SPLIT["test"])
 ANALYSIS_PARAMS = dict(
@@ -138,7 +121,11 @@ rule evaluate_alsite:
     output:
         rows="results/metrics/alsite_images.csv",
         summary="results/metrics/alsite.csv",
-        figure="results/figures/alsite_identifiability.png",
+        figure=report(
+            "results/figures/alsite_identifiability.png",
+            caption="../resources/report/alsite_identifiability.rst",
+            category="Al site",
+        ),
     log:
         "logs/metrics/evaluate_alsite.log",
     conda:

@@ -20,3 +20,26 @@ def one_of(ids):
 def conformation(wildcards):
     """The plan (molecule, tsite, proton_o, file) of the job's conformation."""
     return CONFORMATIONS[wildcards.conformation]
+
+
+def detector_image(kind, c, p, d, r):
+    """A noisy image (``kind`` = raw) or its ClearSTEM output (``kind`` = denoised)."""
+    folder = "results/denoised" if kind == "denoised" else "results/simulation"
+    return f"{folder}/{c}/{p}dose{d}-{r}.tif"
+
+
+def truth_images(conformations):
+    """(conformation, tsite, dose, noisy, clean, labels): one image per dose of each of ``conformations``."""
+    return [
+        (
+            c,
+            CONFORMATIONS[c].tsite,
+            d,
+            f"results/simulation/{c}/dose{d}-{r}.tif",
+            f"results/simulation/{c}/clean.tif",
+            f"results/simulation/{c}/labels.json",
+        )
+        for c in conformations
+        for d, r in DOSE_JOBS
+        if r == 0
+    ]

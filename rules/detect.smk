@@ -9,11 +9,6 @@ IMAGE_JOBS = [
 ]
 
 
-def detector_image(kind, c, p, d, r):
-    folder = "results/denoised" if kind == "denoised" else "results/simulation"
-    return f"{folder}/{c}/{p}dose{d}-{r}.tif"
-
-
 rule detector:
     input:
         "results/metrics/detection.csv",

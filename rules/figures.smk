@@ -17,9 +17,21 @@ rule clearstem_figures:
         weights=f"results/models/{CLEARSTEM['models'][0]}.pt",
         card=f"results/models/{CLEARSTEM['models'][0]}.json",
     output:
-        metrics="results/figures/clearstem_metrics.png",
-        panels="results/figures/clearstem_panels.png",
-        histograms="results/figures/clearstem_histograms.png",
+        metrics=report(
+            "results/figures/clearstem_metrics.png",
+            caption="../resources/report/clearstem_metrics.rst",
+            category="ClearSTEM",
+        ),
+        panels=report(
+            "results/figures/clearstem_panels.png",
+            caption="../resources/report/clearstem_panels.rst",
+            category="ClearSTEM",
+        ),
+        histograms=report(
+            "results/figures/clearstem_histograms.png",
+            caption="../resources/report/clearstem_histograms.rst",
+            category="ClearSTEM",
+        ),
     log:
         "logs/figures/clearstem_figures.log",
     conda:
@@ -38,7 +50,11 @@ rule detection_figure:
     input:
         "results/metrics/detection.csv",
     output:
-        "results/figures/detection_vs_dose.png",
+        report(
+            "results/figures/detection_vs_dose.png",
+            caption="../resources/report/detection_vs_dose.rst",
+            category="Detection",
+        ),
     log:
         "logs/figures/detection_figure.log",
     conda:

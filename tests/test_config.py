@@ -108,3 +108,18 @@ def test_paper_configuration_is_valid_and_plans_both_molecules():
     assert {p.molecule for p in plans} == {"pyridine", "thiophene"}
     assert len(plans) > 2 * 12  # acid_o: all gives several acid O per T-site
     assert config["simulation"]["doses"] == [500, 1000, 1500, 3000, 4500, 6000, 1000000]
+
+
+def test_every_dependency_appears_in_a_conda_environment():
+    import re
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = {re.split(r"[<>=\[ ]", d)[0].lower() for d in project["dependencies"]} - {"snakemake"}
+    listed = set()
+    for env in (REPO / "envs").glob("*.yaml"):
+        data = yaml.safe_load(env.read_text())
+        for item in data["dependencies"]:
+            for name in item["pip"] if isinstance(item, dict) else [item]:
+                listed.add(re.split(r"[<>= ]", name.strip())[0].lower())
+    assert wanted <= listed, f"missing from envs/: {sorted(wanted - listed)}"

@@ -169,6 +169,11 @@ def test_tiny_end_to_end_run(tmp_path):
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal"}
 
+    args = tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows)
+    snakemake(*args[:-1], "--report", str(tmp_path / "report.html"))
+    html = (tmp_path / "report.html").read_text(errors="ignore")
+    assert "Fig. 4B" in html and "Fig. 3 A" in html
+
 
 def test_paper_configuration_plans_the_full_reproduction():
     out = snakemake("--cores", "2", "--dry-run", "--forceall", "--configfile", "config.paper.yaml")
