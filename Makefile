@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
 
 test: install
 	$(BIN)/python -m pytest

@@ -73,6 +73,7 @@ rule evaluate_clearstem:
     output:
         table="results/metrics/{table}.csv",
         summary="results/metrics/{table}_summary.csv",
+        markdown="results/metrics/{table}_table.md",
     log:
         "logs/metrics/evaluate_{table}.log",
     wildcard_constraints:

@@ -10,6 +10,7 @@ from zeostem.metrics.clearstem import (
     bm3d_method,
     evaluate,
     gaussian_filter,
+    markdown_table,
     noise_levels,
     summarise,
     tune_gaussian,
@@ -47,5 +48,8 @@ with logged(snakemake.log[0]):
         )
     table = evaluate(test, methods)
     table.to_csv(snakemake.output.table, index=False)
-    summarise(table).to_csv(snakemake.output.summary, index=False)
-    print(summarise(table).to_string())
+    summary = summarise(table)
+    summary.to_csv(snakemake.output.summary, index=False)
+    with open(snakemake.output.markdown, "w") as f:
+        f.write(markdown_table(summary))
+    print(summary.to_string())

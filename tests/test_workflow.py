@@ -155,6 +155,7 @@ def test_tiny_end_to_end_run(tmp_path):
     table = pd.read_csv(tmp_path / "results" / "metrics" / "clearstem.csv")
     assert set(table["method"]) >= {"raw", "gaussian", "divaesr"}
     assert set(table["conformation"]) == set(split["test"])
+    assert "| divaesr |" in (tmp_path / "results" / "metrics" / "clearstem_table.md").read_text()
     for name in ("clearstem_metrics", "clearstem_panels", "clearstem_histograms", "detection_vs_dose"):
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
     detection = pd.read_csv(tmp_path / "results" / "metrics" / "detection.csv")

@@ -77,3 +77,18 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         .pipe(lambda t: t.set_axis([f"{m}_{s}" for m, s in t.columns], axis=1))
         .reset_index()
     )
+
+
+def markdown_table(summary: pd.DataFrame) -> str:
+    """The summary as a Markdown table (rows: method; columns: dose; cells: PSNR / SSIM / VIF, mean ± std)."""
+    doses = sorted(summary["dose"].unique())
+    lines = ["| method | " + " | ".join(f"{d} e/Å²" for d in doses) + " |", "|---" * (len(doses) + 1) + "|"]
+    for method, rows in summary.groupby("method", sort=False):
+        cells = []
+        for dose in doses:
+            r = rows[rows["dose"] == dose].iloc[0]
+            cells.append(
+                f"{r['psnr_mean']:.2f} ± {r['psnr_std']:.2f} dB / {r['ssim_mean']:.3f} / {r['vif_mean']:.3f}"
+            )
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\nCells: PSNR (mean ± std) / SSIM / VIF against the clean simulation.\n"
