@@ -19,12 +19,7 @@ REFERENCES = [
 
 CALIBRATION_IMAGES = truth_images(SPLIT["validation"])[: ANALYSIS["calibration_images"]]
 TEST_IMAGES = truth_images(SPLIT["test"])
-ANALYSIS_PARAMS = dict(
-    denoiser=DENOISER,
-    detector=DETECTOR_MODEL,
-    conformations=list(CONFORMATIONS),
-    config=config,
-)
+ANALYSIS_PARAMS = dict(conformations=list(CONFORMATIONS), config=config)
 
 
 rule reports:

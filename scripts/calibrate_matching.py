@@ -6,15 +6,12 @@ import torch
 
 from zeostem.analysis.identifiability import TruthImage, calibrate
 from zeostem.analysis.pipeline import Workflow
-from zeostem.cli import analysis_settings
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     p = snakemake.params
-    workflow = Workflow.load(
-        "results", p.denoiser, p.detector, p.conformations, None, analysis_settings(p.config)
-    )
+    workflow = Workflow.from_config("results", p.config, p.conformations, None)
     images = [TruthImage(*row) for row in p.images]
     calibration = calibrate(workflow, images, p.config["analysis"]["max_molecules"])
     print(calibration)

@@ -4,21 +4,13 @@ import torch
 
 from zeostem.analysis.identifiability import TruthImage, evaluate_alsite, summarise_alsite
 from zeostem.analysis.pipeline import Workflow
-from zeostem.cli import analysis_settings
 from zeostem.figures.alsite import alsite_figure
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     p = snakemake.params
-    workflow = Workflow.load(
-        "results",
-        p.denoiser,
-        p.detector,
-        p.conformations,
-        snakemake.input.calibration,
-        analysis_settings(p.config),
-    )
+    workflow = Workflow.from_config("results", p.config, p.conformations, snakemake.input.calibration)
     rows = evaluate_alsite(
         workflow, [TruthImage(*row) for row in p.images], p.config["analysis"]["max_molecules"]
     )

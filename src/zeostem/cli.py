@@ -9,19 +9,8 @@ from pathlib import Path
 from zeostem.errors import InputError
 
 
-def analysis_settings(config: dict) -> dict:
-    """The inference settings of the analysis, from a validated config."""
-    c, d, a = config["clearstem"], config["detector"], config["analysis"]
-    return {
-        "inference_tile": c["inference_tile"],
-        "inference_overlap": c["inference_overlap"],
-        "detector_tile": d["tile"],
-        "detector_overlap": d["overlap"],
-        "max_molecules": a["max_molecules"],
-    }
-
-
 def load_workflow(results: Path, config: dict):
+    """The finished run's models, the references it simulated and its calibration."""
     from zeostem.analysis.pipeline import Workflow
 
     conformations = sorted(p.parent.name for p in (results / "simulation").glob("*/clean.tif"))
@@ -30,13 +19,8 @@ def load_workflow(results: Path, config: dict):
             "no simulated references found", path=results / "simulation", fix="run the workflow first"
         )
     calibration = results / "analysis" / "calibration.json"
-    return Workflow.load(
-        results,
-        denoiser=config["clearstem"]["models"][0],
-        detector=f"detector_{config['detector']['inputs'][0]}",
-        conformations=conformations,
-        calibration=calibration if calibration.is_file() else None,
-        settings=analysis_settings(config),
+    return Workflow.from_config(
+        results, config, conformations, calibration if calibration.is_file() else None
     )
 
 

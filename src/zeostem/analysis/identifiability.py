@@ -56,16 +56,9 @@ def calibrate(workflow: Workflow, images: list[TruthImage], limit: int) -> dict:
         noisy, _ = read_image(item.noisy)
         clean, _ = read_image(item.clean)
         constants.append(float(np.var(noisy - clean)) * item.dose)
-        s = workflow.settings
-        from zeostem.models.inference import block_mean, denoise_image
-
-        den = workflow.denoiser
-        denoised = block_mean(
-            denoise_image(den, noisy, s["inference_tile"], s["inference_overlap"]), den.config.scale
-        )
-        totals = summed_log_likelihoods(
-            true_windows(denoised, item.labels, size, limit), workflow, float(np.var(noisy - denoised))
-        )
+        denoised = workflow.denoise(noisy)
+        windows = true_windows(denoised, item.labels, size, limit)
+        totals = summed_log_likelihoods(windows, workflow, float(np.var(noisy - denoised)))
         lls.append(np.array([totals[n] for n in names]))
         truth.append(names.index(item.conformation))
     return {"temperature": calibrate_temperature(lls, truth), "dose_constant": float(np.mean(constants))}

@@ -94,6 +94,29 @@ class Workflow:
             den, det, references, pixel, cell, calib["temperature"], calib["dose_constant"], models, settings
         )
 
+    @classmethod
+    def from_config(
+        cls, results: str | Path, config: dict, conformations: list[str], calibration: str | Path | None
+    ) -> Workflow:
+        """The models a validated ``config`` names (first ClearSTEM model, first detector input)."""
+        c, d, a = config["clearstem"], config["detector"], config["analysis"]
+        settings = {
+            "inference_tile": c["inference_tile"],
+            "inference_overlap": c["inference_overlap"],
+            "detector_tile": d["tile"],
+            "detector_overlap": d["overlap"],
+            "max_molecules": a["max_molecules"],
+        }
+        detector = f"detector_{d['inputs'][0]}"
+        return cls.load(results, c["models"][0], detector, conformations, calibration, settings)
+
+    def denoise(self, image: np.ndarray) -> np.ndarray:
+        """ClearSTEM output at the input's sampling (an image already at the models' pixel size)."""
+        s, den = self.settings, self.denoiser
+        return block_mean(
+            denoise_image(den, image, s["inference_tile"], s["inference_overlap"]), den.config.scale
+        )
+
 
 def to_model_sampling(image: np.ndarray, pixel_size_A: float, target_A: float) -> np.ndarray:
     """Resample to the models' pixel size (cubic); unchanged within 0.5 %."""
@@ -113,10 +136,7 @@ def analyze(image: np.ndarray, pixel_size_A: float, workflow: Workflow) -> dict:
     """Everything of the report for one image (arrays included under ``_arrays``)."""
     s = workflow.settings
     x = to_model_sampling(image, pixel_size_A, workflow.pixel_size_A)
-    den = workflow.denoiser
-    denoised = block_mean(
-        denoise_image(den, x, s["inference_tile"], s["inference_overlap"]), den.config.scale
-    )
+    denoised = workflow.denoise(x)
     boxes, scores = detect(workflow.detector, denoised, s["detector_tile"], s["detector_overlap"])
     variance = noise_variance(x, denoised)
     dose = workflow.dose_constant / variance if workflow.dose_constant > 0 else None
