@@ -2,11 +2,10 @@
 
 import json
 
-import numpy as np
 import pandas as pd
 import torch
 
-from zeostem.io.images import read_image
+from zeostem.datasets.coco import load_coco_images
 from zeostem.metrics.detection import coco_metrics
 from zeostem.models.detector import DetectorConfig, detect
 from zeostem.models.detector_training import load_detector
@@ -26,19 +25,11 @@ with logged(snakemake.log[0]):
         with open(card) as f:
             config = DetectorConfig(**json.load(f)["config"]["detector"])
         model = load_detector(weights, config, d["device"])
-        with open(coco_path) as f:
-            coco = json.load(f)
         by_dose: dict[int, tuple[list, list]] = {}
-        for image in coco["images"]:
-            truth = np.array(
-                [
-                    [x, y, x + w, y + h]
-                    for x, y, w, h in (a["bbox"] for a in coco["annotations"] if a["image_id"] == image["id"])
-                ]
-            ).reshape(-1, 4)
-            found = detect(model, read_image(image["file_name"])[0], d["tile"], d["overlap"])
-            by_dose.setdefault(image["dose"], ([], []))[0].append(truth)
-            by_dose[image["dose"]][1].append(found)
+        for entry, image, truth in load_coco_images(coco_path):
+            found = detect(model, image, d["tile"], d["overlap"])
+            by_dose.setdefault(entry["dose"], ([], []))[0].append(truth)
+            by_dose[entry["dose"]][1].append(found)
         for dose, (truth, found) in sorted(by_dose.items()):
             rows.append({"input": kind, "dose": dose, "images": len(truth), **coco_metrics(truth, found)})
             print(rows[-1])

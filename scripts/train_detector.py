@@ -1,12 +1,10 @@
 """Rule train_detector: Faster R-CNN from scratch on denoised or raw simulated images."""
 
-import json
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from zeostem.io.images import read_image
+from zeostem.datasets.coco import load_coco_images
 from zeostem.models.card import write_model_card
 from zeostem.models.detector import DetectorConfig
 from zeostem.models.detector_training import DetectorTrainConfig, train_detector
@@ -14,14 +12,7 @@ from zeostem.runlog import logged
 
 
 def load(coco_path):
-    with open(coco_path) as f:
-        coco = json.load(f)
-    pairs = []
-    for image in coco["images"]:
-        boxes = [a["bbox"] for a in coco["annotations"] if a["image_id"] == image["id"]]
-        xyxy = np.array([[x, y, x + w, y + h] for x, y, w, h in boxes], dtype=np.float32).reshape(-1, 4)
-        pairs.append((read_image(image["file_name"])[0], xyxy))
-    return pairs
+    return [(image, boxes) for _, image, boxes in load_coco_images(coco_path)]
 
 
 with logged(snakemake.log[0]):

@@ -103,3 +103,22 @@ def test_coco_metrics_perfect_and_missed():
     truth = [np.array([[0, 0, 20, 20], [40, 40, 60, 60]], float)]
     assert coco_metrics(truth, [(truth[0], np.array([0.9, 0.8]))])["ap50"] == pytest.approx(1.0)
     assert coco_metrics(truth, [(np.zeros((0, 4)), np.zeros(0))])["ar100"] == 0.0
+
+
+def test_coco_images_load_with_their_boxes(tmp_path):
+    from zeostem.datasets.coco import load_coco_images
+    from zeostem.io.images import write_image
+
+    entries = []
+    for i in range(2):
+        path = tmp_path / f"img{i}.tif"
+        write_image(path, np.full((105, 161), i, np.float32), {"pixel_size_xy_A": [0.25, 0.25]})
+        entries.append(
+            {"file": str(path), "height": 105, "width": 161, "labels": LABELS, "dose": 500 * (i + 1)}
+        )
+    coco_path = tmp_path / "coco.json"
+    coco_path.write_text(json.dumps(coco_from_labels(entries)))
+    loaded = load_coco_images(coco_path)
+    assert [entry["dose"] for entry, _, _ in loaded] == [500, 1000]
+    assert loaded[1][1].mean() == 1.0
+    assert np.allclose(loaded[0][2], [[10, 12, 38, 30], [90, 12, 118, 30]])  # the sliver was dropped

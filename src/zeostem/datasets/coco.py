@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import numpy as np
+
+from zeostem.io.images import read_image
+
 MIN_BOX_PX = 4.0  # boxes cut by the image border to less than this are dropped
 
 
@@ -43,10 +50,16 @@ def coco_from_labels(images: list[dict]) -> dict:
     return coco
 
 
-def boxes_of(coco: dict, image_id: int) -> list[list[float]]:
-    """The xyxy boxes of one image."""
+def boxes_of(coco: dict, image_id: int) -> np.ndarray:
+    """The (N, 4) xyxy boxes of one image."""
+    boxes = [a["bbox"] for a in coco["annotations"] if a["image_id"] == image_id]
+    return np.array([[x, y, x + w, y + h] for x, y, w, h in boxes], dtype=np.float32).reshape(-1, 4)
+
+
+def load_coco_images(path: str | Path) -> list[tuple[dict, np.ndarray, np.ndarray]]:
+    """Every image of a COCO file written by the workflow: (its COCO entry, the image, its xyxy boxes)."""
+    with open(path) as f:
+        coco = json.load(f)
     return [
-        [a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]
-        for a in coco["annotations"]
-        if a["image_id"] == image_id
+        (entry, read_image(entry["file_name"])[0], boxes_of(coco, entry["id"])) for entry in coco["images"]
     ]

@@ -94,15 +94,6 @@ def write_split(
     pd.DataFrame([p.__dict__ for p in pairs]).to_csv(folder / "images.csv", index=False)
 
 
-def read_split(folder: str | Path) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, list[ImagePair]]:
-    folder = Path(folder)
-    noisy, _ = read_image(folder / "noisy.tif")
-    clean, _ = read_image(folder / "clean.tif")
-    images = pd.read_csv(folder / "images.csv")
-    pairs = [ImagePair(**row) for row in images.to_dict("records")]
-    return noisy, clean, pd.read_csv(folder / "tiles.csv"), pairs
-
-
 def build_denoise_dataset(
     pairs: list[ImagePair],
     out_dir: str | Path,
