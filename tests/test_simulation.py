@@ -167,3 +167,24 @@ def test_repeated_simulations_in_one_process_are_identical(conformation, mfi):
     first = simulate_cell(conformation, mfi.beam_axis, COARSE, threads=2).segments
     second = simulate_cell(conformation, mfi.beam_axis, COARSE, threads=2).segments
     assert np.array_equal(first, second)
+
+
+def test_a_dask_cluster_gives_the_same_image_as_threads_in_the_job(conformation, mfi, simulated):
+    from dataclasses import replace
+
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        on_cluster = replace(COARSE, dask_scheduler=cluster.scheduler_address)
+        segments = simulate_cell(conformation, mfi.beam_axis, on_cluster).segments
+    np.testing.assert_allclose(segments, simulated[0].segments, rtol=1e-6, atol=1e-9)
+
+
+def test_an_unreachable_dask_scheduler_is_named_with_the_fix(conformation, mfi):
+    from dataclasses import replace
+
+    from zeostem.errors import InputError
+
+    nowhere = replace(COARSE, dask_scheduler="tcp://127.0.0.1:9")
+    with pytest.raises(InputError, match=r"tcp://127.0.0.1:9.*simulation.dask_scheduler"):
+        simulate_cell(conformation, mfi.beam_axis, nowhere)

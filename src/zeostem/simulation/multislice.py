@@ -95,6 +95,26 @@ def resolve_device(device: str) -> str:
         return "cpu"
 
 
+def compute_on_cluster(measurement, address: str) -> None:
+    """Compute an abTEM measurement on the workers of the dask.distributed scheduler at ``address``.
+
+    The client is made the default one so abTEM mirrors its configuration (device, single-threaded
+    FFTW) onto the workers; results are then identical to the threaded scheduler's.
+    """
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout="30s")
+    except OSError as error:
+        raise InputError(
+            f"cannot reach the dask scheduler at {address!r} ({error})",
+            fix="start the scheduler and its workers first (README: abTEM on several nodes), or set "
+            "simulation.dask_scheduler to an empty string to simulate inside the job",
+        ) from None
+    with client:
+        measurement.compute(scheduler=client, progress_bar=False)
+
+
 def simulate_cell(
     atoms: Atoms, beam_axis: int, settings: SimulationSettings, threads: int = 1
 ) -> CellSignals:
@@ -160,8 +180,11 @@ def simulate_cell(
         probe.grid.match(potential)
         measurement = probe.scan(potential, scan=scan, detectors=detector)
     start = time.perf_counter()
-    with dask.config.set(scheduler="threads", num_workers=threads):
-        measurement.compute(progress_bar=True)
+    if settings.dask_scheduler:
+        compute_on_cluster(measurement, settings.dask_scheduler)
+    else:
+        with dask.config.set(scheduler="threads", num_workers=threads):
+            measurement.compute(progress_bar=True)
     array = np.asarray(measurement.to_cpu().array, dtype=np.float64)
     array = array.reshape((-1,) + array.shape[-4:]).mean(axis=0)  # frozen-phonon mean, if any
     segments = array[:, :, 0, :].transpose(2, 1, 0)  # abTEM [x, y, radial, azimuthal] → [seg, y, x]

@@ -28,6 +28,7 @@ class SimulationSettings:
     method: str = "multislice"
     prism_interpolation: int = 1
     device: str = "auto"
+    dask_scheduler: str = ""
     seed: int = 0
 
     @classmethod
