@@ -8,6 +8,7 @@ rule figures:
         "results/figures/clearstem_histograms.png",
         "results/figures/detection_vs_dose.png",
         "results/figures/alsite_identifiability.png",
+        "results/figures/alsite_matching.png",
 
 
 rule clearstem_figures:
@@ -65,3 +66,28 @@ rule detection_figure:
         runtime=5,
     script:
         "../scripts/detection_figure.py"
+
+
+rule alsite_matching_figure:
+    input:
+        REFERENCES,
+        reports=expand("results/reports/{image}/report.json", image=IMAGES),
+        denoised=expand("results/reports/{image}/denoised.tif", image=IMAGES),
+    output:
+        report(
+            "results/figures/alsite_matching.png",
+            caption="../resources/report/alsite_matching.rst",
+            category="Al site",
+        ),
+    log:
+        "logs/figures/alsite_matching_figure.log",
+    conda:
+        "../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        conformations=list(CONFORMATIONS),
+    script:
+        "../scripts/alsite_matching_figure.py"

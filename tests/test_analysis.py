@@ -136,6 +136,9 @@ def test_registration_recovers_a_subpixel_shift_and_a_symmetry_operation(referen
     mirrored = np.ascontiguousarray(OPERATIONS["rotate_180"](window))
     best = match_window(mirrored, [ref], noise_variance=1e-6)[0]
     assert best.operation == "rotate_180" and best.ssim > 0.99
+    # the report's origin and operation put the reference back onto the window (what Fig. 5 draws)
+    patch = OPERATIONS[best.operation](shifted_patch(ref.image, best.origin_px, mirrored.shape))
+    assert np.corrcoef(patch.ravel(), mirrored.ravel())[0, 1] > 0.999
 
 
 def test_matcher_ranks_the_true_conformation_first_at_high_dose(references):
@@ -188,6 +191,8 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
                         "probability": 1.0,
                         "ssim": 0.5,
                         "log_likelihood": -3.0,
+                        "operation": "mirror_x",
+                        "origin_px": [3.2, 40.7],
                     }
                 ],
                 "tsites": [{"tsite": "T1", "probability": 1.0}],

@@ -170,21 +170,27 @@ def test_repeated_simulations_in_one_process_are_identical(conformation, mfi):
 
 
 def test_a_dask_cluster_gives_the_same_image_as_threads_in_the_job(conformation, mfi, simulated):
-    from dataclasses import replace
-
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        on_cluster = replace(COARSE, dask_scheduler=cluster.scheduler_address)
-        segments = simulate_cell(conformation, mfi.beam_axis, on_cluster).segments
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        dask.config.set({"scheduler-address": cluster.scheduler_address}),
+    ):
+        segments = simulate_cell(conformation, mfi.beam_axis, COARSE).segments
     np.testing.assert_allclose(segments, simulated[0].segments, rtol=1e-6, atol=1e-9)
 
 
+NOWHERE = "tcp://127.0.0.1:9"  # the discard port: nothing listens
+
+
 def test_an_unreachable_dask_scheduler_is_named_with_the_fix(conformation, mfi):
-    from dataclasses import replace
+    import dask
 
     from zeostem.errors import InputError
 
-    nowhere = replace(COARSE, dask_scheduler="tcp://127.0.0.1:9")
-    with pytest.raises(InputError, match=r"tcp://127.0.0.1:9.*simulation.dask_scheduler"):
-        simulate_cell(conformation, mfi.beam_axis, nowhere)
+    with (
+        dask.config.set({"scheduler-address": NOWHERE, "distributed.comm.timeouts.connect": "2s"}),
+        pytest.raises(InputError, match=r"tcp://127.0.0.1:9.*DASK_SCHEDULER_ADDRESS"),
+    ):
+        simulate_cell(conformation, mfi.beam_axis, COARSE)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from zeostem.analysis.matching import calibrate_temperature, match_window, probabilities, window_at
-from zeostem.analysis.pipeline import Workflow, analyze
+from zeostem.analysis.pipeline import Workflow, analyze, cell_window_shape
 from zeostem.io.images import read_image
 
 
@@ -49,7 +49,7 @@ def summed_log_likelihoods(
 
 def calibrate(workflow: Workflow, images: list[TruthImage], limit: int) -> dict:
     """Temperature of the pipeline's probabilities and the noise model's dose constant (validation images)."""
-    size = (int(round(workflow.cell_px[1])), int(round(workflow.cell_px[0])))
+    size = cell_window_shape(workflow.cell_px)
     names = [r.conformation for r in workflow.references]
     lls, truth, constants = [], [], []
     for item in images:
@@ -66,7 +66,7 @@ def calibrate(workflow: Workflow, images: list[TruthImage], limit: int) -> dict:
 
 def evaluate_alsite(workflow: Workflow, images: list[TruthImage], limit: int) -> pd.DataFrame:
     """One row per image × observer: true T-site, the ranking, its probabilities."""
-    size = (int(round(workflow.cell_px[1])), int(round(workflow.cell_px[0])))
+    size = cell_window_shape(workflow.cell_px)
     names = [r.conformation for r in workflow.references]
     tsite_of = {r.conformation: r.tsite for r in workflow.references}
     rows = []

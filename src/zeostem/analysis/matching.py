@@ -43,7 +43,7 @@ class Match:
     conformation: str
     tsite: str
     operation: str
-    shift_px: tuple[float, float]
+    origin_px: tuple[float, float]  # (row, col) in the reference where the window registers
     ssim: float
     log_likelihood: float
 

@@ -75,12 +75,7 @@ class Workflow:
             DetectorConfig(**cards[detector]["config"]["detector"]),
             "auto",
         )
-        references, pixel, cell = [], None, None
-        for conformation in conformations:
-            image, meta = read_image(results / "simulation" / conformation / "clean.tif")
-            labels = json.loads((results / "simulation" / conformation / "labels.json").read_text())
-            references.append(Reference(conformation, meta["structure"]["tsite"], image))
-            pixel, cell = meta["pixel_size_A"], tuple(labels["cell_px"])
+        references, pixel, cell = load_references(results, conformations)
         calib = (
             json.loads(Path(calibration).read_text())
             if calibration
@@ -118,6 +113,25 @@ class Workflow:
         )
 
 
+def load_references(
+    results: str | Path, conformations: list[str]
+) -> tuple[list[Reference], float, tuple[float, float]]:
+    """Clean references of the candidates, their pixel size (Å) and one unit cell (x, y) in pixels."""
+    references, pixel, cell = [], None, None
+    for conformation in conformations:
+        folder = Path(results) / "simulation" / conformation
+        image, meta = read_image(folder / "clean.tif")
+        labels = json.loads((folder / "labels.json").read_text())
+        references.append(Reference(conformation, meta["structure"]["tsite"], image))
+        pixel, cell = meta["pixel_size_A"], tuple(labels["cell_px"])
+    return references, pixel, cell
+
+
+def cell_window_shape(cell_px: tuple[float, float]) -> tuple[int, int]:
+    """(rows, cols) of a one-unit-cell window, the size molecules are matched at."""
+    return int(round(cell_px[1])), int(round(cell_px[0]))
+
+
 def to_model_sampling(image: np.ndarray, pixel_size_A: float, target_A: float) -> np.ndarray:
     """Resample to the models' pixel size (cubic); unchanged within 0.5 %."""
     factor = pixel_size_A / target_A
@@ -141,7 +155,7 @@ def analyze(image: np.ndarray, pixel_size_A: float, workflow: Workflow) -> dict:
     variance = noise_variance(x, denoised)
     dose = workflow.dose_constant / variance if workflow.dose_constant > 0 else None
     columns = find_columns(denoised, workflow.pixel_size_A)
-    size = (int(round(workflow.cell_px[1])), int(round(workflow.cell_px[0])))
+    size = cell_window_shape(workflow.cell_px)
     scale = workflow.pixel_size_A / pixel_size_A  # model px → input px
     molecules, totals = [], {}
     order = np.argsort(-scores)[: s["max_molecules"]]
@@ -165,6 +179,7 @@ def analyze(image: np.ndarray, pixel_size_A: float, workflow: Workflow) -> dict:
                         "ssim": m.ssim,
                         "log_likelihood": m.log_likelihood,
                         "operation": m.operation,
+                        "origin_px": [float(v) for v in m.origin_px],
                     }
                     for m, pi in zip(matches, p, strict=True)
                 ],  # fmt: skip

@@ -98,18 +98,21 @@ def resolve_device(device: str) -> str:
 def compute_on_cluster(measurement, address: str) -> None:
     """Compute an abTEM measurement on the workers of the dask.distributed scheduler at ``address``.
 
+    Used when dask's ``scheduler-address`` is set (``DASK_SCHEDULER_ADDRESS`` in the environment):
+    cluster plumbing, not a simulation setting, so changing it re-runs nothing.
+
     The client is made the default one so abTEM mirrors its configuration (device, single-threaded
     FFTW) onto the workers; results are then identical to the threaded scheduler's.
     """
     from distributed import Client
 
     try:
-        client = Client(address, timeout="30s")
+        client = Client(address)  # waits distributed.comm.timeouts.connect (30 s)
     except OSError as error:
         raise InputError(
             f"cannot reach the dask scheduler at {address!r} ({error})",
-            fix="start the scheduler and its workers first (README: abTEM on several nodes), or set "
-            "simulation.dask_scheduler to an empty string to simulate inside the job",
+            fix="start the scheduler and its workers first (README: abTEM on several nodes), or unset "
+            "DASK_SCHEDULER_ADDRESS to simulate with threads inside the job",
         ) from None
     with client:
         measurement.compute(scheduler=client, progress_bar=False)
@@ -180,8 +183,9 @@ def simulate_cell(
         probe.grid.match(potential)
         measurement = probe.scan(potential, scan=scan, detectors=detector)
     start = time.perf_counter()
-    if settings.dask_scheduler:
-        compute_on_cluster(measurement, settings.dask_scheduler)
+    address = dask.config.get("scheduler-address", None)  # e.g. from $DASK_SCHEDULER_ADDRESS
+    if address:
+        compute_on_cluster(measurement, address)
     else:
         with dask.config.set(scheduler="threads", num_workers=threads):
             measurement.compute(progress_bar=True)

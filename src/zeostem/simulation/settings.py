@@ -28,7 +28,6 @@ class SimulationSettings:
     method: str = "multislice"
     prism_interpolation: int = 1
     device: str = "auto"
-    dask_scheduler: str = ""
     seed: int = 0
 
     @classmethod
