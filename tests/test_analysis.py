@@ -13,6 +13,7 @@ from jsonschema.exceptions import ValidationError
 from skimage.io import imsave
 
 from zeostem.analysis.columns import find_columns
+from zeostem.analysis.identifiability import ideal_log_likelihoods
 from zeostem.analysis.matching import (
     OPERATIONS,
     Reference,
@@ -22,6 +23,7 @@ from zeostem.analysis.matching import (
     probabilities,
     refine,
     shifted_patch,
+    spectral_gradient,
     window_at,
 )
 from zeostem.analysis.reader import read_micrograph
@@ -154,6 +156,35 @@ def test_matcher_ranks_the_true_conformation_first_at_high_dose(references):
     assert matches[0].tsite == "T7"
     p = probabilities(np.array([m.log_likelihood for m in matches]), 1.0)
     assert p.sum() == pytest.approx(1.0) and p[0] == p.max()
+
+
+def band_power(fields: np.ndarray, low: float, high: float) -> float:
+    """Mean power (summed over the leading axis) at |k| in [low, high) cycles per pixel."""
+    k = np.hypot(np.fft.fftfreq(fields.shape[-2])[:, None], np.fft.fftfreq(fields.shape[-1])[None, :])
+    return float(np.mean(np.sum(np.abs(np.fft.fft2(fields)) ** 2, axis=0)[(k >= low) & (k < high)]))
+
+
+def test_idpc_shot_noise_goes_as_one_over_k_squared_and_its_gradient_is_white(references):
+    refs, segments, _ = references
+    seg, fov = segments["T7"]
+    noise = noisy_idpc(seg, fov.pixel_size, 1500, -45, noise_seed(0, "w", 1500, 0)) - refs[1].image
+    low, high = (0.02, 0.06), (0.3, 0.45)  # band centres 0.04 and 0.375: (0.375 / 0.04)² ≈ 88
+    assert band_power(noise[None], *low) / band_power(noise[None], *high) > 40
+    gradient = spectral_gradient(noise)
+    assert band_power(gradient, *low) / band_power(gradient, *high) == pytest.approx(1.0, abs=0.15)
+
+
+def test_ideal_observer_ranks_the_true_conformation_first_at_a_low_dose(references):
+    refs, segments, labels = references
+    seg, fov = segments["T7"]
+    noisy = noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(0, "m", 4500, 0))
+    centres = [
+        ((y0 + y1) / 2, (x0 + x1) / 2)
+        for x0, y0, x1, y1 in (m["bbox_xyxy"] for m in labels["T7"]["molecules"] if not m["truncated"])
+    ]
+    cell = labels["T7"]["cell_px"]
+    totals = ideal_log_likelihoods(noisy, refs[1].image, centres, refs, (round(cell[1]), round(cell[0])))
+    assert max(totals, key=totals.get) == refs[1].conformation
 
 
 def test_temperature_calibration_softens_overconfident_scores():

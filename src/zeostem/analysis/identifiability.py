@@ -2,8 +2,10 @@
 
 Two observers on simulated images with known truth:
 * ``pipeline`` — what users get: denoise → detect → match the denoised windows (calibrated);
-* ``ideal`` — the upper bound: the noisy image at the true molecule boxes, matched directly against
-  the noise-free references with the true noise level (temperature 1).
+* ``ideal`` — the reference observer: the noisy image itself at the true molecule boxes, registered
+  like the pipeline's windows and scored with the exact likelihood of iDPC shot noise (whitened:
+  image gradients, see :func:`zeostem.analysis.matching.whitened_log_likelihood`) at the image's
+  true noise level (temperature 1). It knows where the molecules are, not how they are oriented.
 Both rank T-sites per image by the log-likelihoods summed over its molecules.
 """
 
@@ -15,7 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from zeostem.analysis.matching import calibrate_temperature, match_window, probabilities, window_at
+from zeostem.analysis.matching import (
+    Reference,
+    calibrate_temperature,
+    match_window,
+    probabilities,
+    spectral_gradient,
+    whitened_log_likelihood,
+    window_at,
+)
 from zeostem.analysis.pipeline import Workflow, analyze, cell_window_shape
 from zeostem.io.images import read_image
 
@@ -30,11 +40,16 @@ class TruthImage:
     labels: str
 
 
-def true_windows(image: np.ndarray, labels_path: str, size: tuple[int, int], limit: int) -> list[np.ndarray]:
+def true_centres(labels_path: str, limit: int) -> list[tuple[float, float]]:
+    """(row, col) centres of the first ``limit`` whole molecules of a simulated image."""
     with open(labels_path) as f:
         labels = json.load(f)
     boxes = [m["bbox_xyxy"] for m in labels["molecules"] if not m["truncated"]][:limit]
-    return [window_at(image, ((y0 + y1) / 2, (x0 + x1) / 2), size) for x0, y0, x1, y1 in boxes]
+    return [((y0 + y1) / 2, (x0 + x1) / 2) for x0, y0, x1, y1 in boxes]
+
+
+def true_windows(image: np.ndarray, labels_path: str, size: tuple[int, int], limit: int) -> list[np.ndarray]:
+    return [window_at(image, centre, size) for centre in true_centres(labels_path, limit)]
 
 
 def summed_log_likelihoods(
@@ -44,6 +59,27 @@ def summed_log_likelihoods(
     for window in windows:
         for m in match_window(window, workflow.references, variance):
             totals[m.conformation] = totals.get(m.conformation, 0.0) + m.log_likelihood
+    return totals
+
+
+def ideal_log_likelihoods(
+    noisy: np.ndarray,
+    clean: np.ndarray,
+    centres: list[tuple[float, float]],
+    references: list[Reference],
+    size: tuple[int, int],
+) -> dict[str, float]:
+    """Whitened log-likelihoods of every candidate, summed over the molecule windows at ``centres``."""
+    gradient = spectral_gradient(noisy)
+    variance = float(np.mean(np.sum((gradient - spectral_gradient(clean)) ** 2, axis=0)))
+    by_name = {r.conformation: r for r in references}
+    totals = dict.fromkeys(by_name, 0.0)
+    for centre in centres:
+        gradient_window = np.stack([window_at(g, centre, size) for g in gradient])
+        for m in match_window(window_at(noisy, centre, size), references, variance):
+            totals[m.conformation] += whitened_log_likelihood(
+                gradient_window, by_name[m.conformation], m, variance
+            )
     return totals
 
 
@@ -75,8 +111,9 @@ def evaluate_alsite(workflow: Workflow, images: list[TruthImage], limit: int) ->
         result = analyze(noisy, meta["pixel_size_A"], workflow)
         ranking = result["tsite_ranking"]
         rows.append({"observer": "pipeline", **_row(item, ranking, len(result["molecules"]))})
-        variance = workflow.dose_constant / item.dose
-        totals = summed_log_likelihoods(true_windows(noisy, item.labels, size, limit), workflow, variance)
+        clean, _ = read_image(item.clean)
+        centres = true_centres(item.labels, limit)
+        totals = ideal_log_likelihoods(noisy, clean, centres, workflow.references, size)
         p = probabilities(np.array([totals[n] for n in names]), 1.0)
         per_site: dict[str, float] = {}
         for n, q in zip(names, p, strict=True):
