@@ -53,18 +53,31 @@ def synthetic_scene(rng, height=160, width=224, n=6):
     return image.astype(np.float32), np.array(boxes, dtype=np.float32)
 
 
-def test_tiled_detection_merges_boxes_to_match_the_whole_image():
+def test_tiled_detection_puts_each_tile_s_boxes_in_the_whole_image_s_pixels():
     torch.manual_seed(0)
     config = DetectorConfig(backbone="resnet18_fpn", image_size=256, score_threshold=0.0)
     model = build_detector(config).eval()
     image, _ = synthetic_scene(np.random.default_rng(0), 256, 256)
-    whole_boxes, whole_scores = detect(model, image, tile=256, overlap=0)
-    tiled_boxes, tiled_scores = detect(model, image[:, :], tile=256, overlap=64)  # one tile == whole image
-    assert np.allclose(whole_boxes, tiled_boxes) and np.allclose(whole_scores, tiled_scores)
-    big = np.concatenate([image, image], axis=1)  # 256 × 512: two tiles plus an overlapping one
-    boxes, scores = detect(model, big, tile=256, overlap=64)
-    assert boxes.shape[1] == 4 and len(boxes) == len(scores)
-    assert boxes[:, 2].max() <= 512 + 1e-3 and boxes[:, 0].min() >= -1e-3  # in the big image's pixels
+    alone_boxes, alone_scores = detect(model, image, tile=256, overlap=0)
+    # 256 × 512 of two copies: tiles at x = 0, 192 and 256; the first and last see exactly `image`
+    boxes, scores = detect(model, np.concatenate([image, image], axis=1), tile=256, overlap=64)
+
+    def region(b, s, keep):
+        order = np.lexsort(b[keep].T)
+        return b[keep][order], s[keep][order]
+
+    # boxes only the first tile can hold (x1 ≤ 192) are its own, unchanged
+    left = region(boxes, scores, boxes[:, 2] <= 192)
+    assert len(left[0]) > 0
+    expected = region(alone_boxes, alone_scores, alone_boxes[:, 2] <= 192)
+    np.testing.assert_allclose(left[0], expected[0], atol=1e-3)
+    np.testing.assert_allclose(left[1], expected[1], rtol=1e-5)
+    # boxes only the last tile can hold (x0 ≥ 448) are its own, moved by the tile's offset
+    right = region(boxes - [256, 0, 256, 0], scores, boxes[:, 0] >= 448)
+    assert len(right[0]) > 0
+    expected = region(alone_boxes, alone_scores, alone_boxes[:, 0] >= 192)
+    np.testing.assert_allclose(right[0], expected[0], atol=1e-3)
+    np.testing.assert_allclose(right[1], expected[1], rtol=1e-5)
 
 
 def test_flips_and_crops_move_boxes_with_the_image():
