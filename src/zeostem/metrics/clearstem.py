@@ -70,12 +70,15 @@ def evaluate(pairs: list[ImagePair], methods: dict[str, Method]) -> pd.DataFrame
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std per method and dose."""
+    """Mean ± std per method and dose; methods in the order they were evaluated, doses ascending."""
+    order = {method: i for i, method in enumerate(dict.fromkeys(table["method"]))}
     return (
         table.groupby(["method", "dose"])[["psnr", "ssim", "vif"]]
         .agg(["mean", "std"])
         .pipe(lambda t: t.set_axis([f"{m}_{s}" for m, s in t.columns], axis=1))
         .reset_index()
+        .sort_values(["method", "dose"], key=lambda c: c.map(order) if c.name == "method" else c)
+        .reset_index(drop=True)
     )
 
 
