@@ -156,7 +156,9 @@ def test_tiny_end_to_end_run(tmp_path):
     assert set(table["method"]) >= {"raw", "gaussian", "divaesr"}
     assert set(table["conformation"]) == set(split["test"])
     assert "| divaesr |" in (tmp_path / "results" / "metrics" / "clearstem_table.md").read_text()
-    for name in ("clearstem_metrics", "clearstem_panels", "clearstem_histograms", "detection_vs_dose"):
+    figures = ("clearstem_metrics", "clearstem_panels", "clearstem_histograms", "detection_vs_dose")
+    figures += ("alsite_identifiability", "alsite_matching")
+    for name in figures:
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
     detection = pd.read_csv(tmp_path / "results" / "metrics" / "detection.csv")
     assert set(detection["input"]) == {"denoised", "raw"} and set(detection["dose"]) == {1000}
@@ -173,7 +175,7 @@ def test_tiny_end_to_end_run(tmp_path):
     args = tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows)
     snakemake(*args[:-1], "--report", str(tmp_path / "report.html"))
     html = (tmp_path / "report.html").read_text(errors="ignore")
-    assert "Fig. 4B" in html and "Fig. 3 A" in html
+    assert "Fig. 4B" in html and "Fig. 3 A" in html and "Fig. 5" in html
 
 
 def test_paper_configuration_plans_the_full_reproduction():
