@@ -6,6 +6,7 @@ import torch
 
 from zeostem.io.images import read_image
 from zeostem.models.card import write_model_card
+from zeostem.models.checkpoint import beside
 from zeostem.models.divaesr import DivaesrConfig
 from zeostem.models.training import TrainConfig, train_denoiser
 from zeostem.runlog import logged
@@ -21,4 +22,4 @@ with logged(snakemake.log[0]):
     history = train_denoiser(model_config, train_config, train, validation, out, device=c["device"])
     config = {"model": model_config.to_dict(), "training": train_config.__dict__}
     write_model_card(snakemake.output.card, out.name, config, list(snakemake.input), history)
-    out.with_suffix(".ckpt").unlink(missing_ok=True)  # finished: nothing left to resume
+    beside(out, ".ckpt").unlink(missing_ok=True)  # finished: nothing left to resume

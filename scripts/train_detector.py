@@ -6,6 +6,7 @@ import torch
 
 from zeostem.datasets.coco import load_coco_images
 from zeostem.models.card import write_model_card
+from zeostem.models.checkpoint import beside
 from zeostem.models.detector import DetectorConfig
 from zeostem.models.detector_training import DetectorTrainConfig, train_detector
 from zeostem.runlog import logged
@@ -38,4 +39,4 @@ with logged(snakemake.log[0]):
     write_model_card(
         snakemake.output.card, out.name, settings, list(snakemake.input), history, metric="val_ap50"
     )
-    out.with_suffix(".ckpt").unlink(missing_ok=True)
+    beside(out, ".ckpt").unlink(missing_ok=True)

@@ -87,11 +87,12 @@ def test_a_tiny_model_trained_for_a_few_steps_gets_better_on_held_out_noise(tmp_
         ]
     )
     history = train_denoiser(
-        TINY, TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3), train, validation, tmp_path / "tiny"
+        TINY, TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3), train, validation, tmp_path / "tiny0.7"
     )
     assert history["val_psnr"].iloc[-1] > before + 1.0
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
-    assert (tmp_path / "tiny.pt").is_file() and (tmp_path / "tiny.history.csv").is_file()
+    # a name with a dot (as the λ sweep's divaesr_lambda0.7) keeps it in every file
+    assert (tmp_path / "tiny0.7.pt").is_file() and (tmp_path / "tiny0.7.history.csv").is_file()
 
 
 def test_an_interrupted_training_resumes_to_the_same_model(tmp_path, dose_series):

@@ -82,6 +82,8 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             "epochs": 1,
             "inference_tile": 64,
             "inference_overlap": 16,
+            "ablation": ["sr_only", "divaesr"],
+            "lambda_sweep": [0.7],  # a dot in the model name: divaesr_lambda0.7
         },
         "detector": {"backbone": "mobilenet_v3_fpn", "epochs": 1, "tile": 128, "overlap": 32},
         "analysis": {"max_molecules": 2, "calibration_images": 1},
@@ -130,7 +132,8 @@ def test_tiny_end_to_end_run(tmp_path):
     split = split_by_conformation(["pyridine_T1_O2", "pyridine_T7_O16", "pyridine_T12_O25"], 0.2, 0.25, 0)
     test = split["test"][0]
     rows = [f"exp\tresults/experiments/{test}-dose1000.tif\t\tpyridine\n"]
-    snakemake(*tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows))
+    args = tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows)
+    snakemake(*args, "clearstem_ablation", "clearstem_lambda_sweep")
     folder = tmp_path / "results" / "simulation" / "pyridine_T1_O2"
     clean, meta = read_image(folder / "clean.tif")
     noisy, noisy_meta = read_image(folder / "dose1000-0.tif")
@@ -155,7 +158,10 @@ def test_tiny_end_to_end_run(tmp_path):
     table = pd.read_csv(tmp_path / "results" / "metrics" / "clearstem.csv")
     assert set(table["method"]) >= {"raw", "gaussian", "divaesr"}
     assert set(table["conformation"]) == set(split["test"])
-    assert "| divaesr |" in (tmp_path / "results" / "metrics" / "clearstem_table.md").read_text()
+    metrics = tmp_path / "results" / "metrics"
+    assert "| divaesr |" in (metrics / "clearstem_table.md").read_text()
+    assert "| sr_only |" in (metrics / "clearstem_ablation_table.md").read_text()  # Table 1
+    assert "| divaesr_lambda0.7 |" in (metrics / "clearstem_lambda_table.md").read_text()  # Table 2
     figures = ("clearstem_metrics", "clearstem_panels", "clearstem_histograms", "detection_vs_dose")
     figures += ("alsite_identifiability", "alsite_matching")
     for name in figures:
@@ -172,7 +178,6 @@ def test_tiny_end_to_end_run(tmp_path):
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal"}
 
-    args = tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows)
     snakemake(*args[:-1], "--report", str(tmp_path / "report.html"))
     html = (tmp_path / "report.html").read_text(errors="ignore")
     assert "Fig. 4B" in html and "Fig. 3 A" in html and "Fig. 5" in html

@@ -10,6 +10,12 @@ import torch
 from zeostem.io.atomic import atomic_write
 
 
+def beside(prefix: str | Path, suffix: str) -> Path:
+    """``prefix`` with ``suffix`` appended: names may hold dots (divaesr_lambda0.7 → divaesr_lambda0.7.pt)."""
+    prefix = Path(prefix)
+    return prefix.with_name(prefix.name + suffix)
+
+
 def save_state(obj, path: str | Path) -> None:
     with atomic_write(path) as tmp:
         torch.save(obj, tmp)
@@ -66,7 +72,7 @@ class EpochLoop:
         self.configs = configs
         self.history: list[dict] = []
         self.start, self.best = 0, float("-inf")
-        restored = resume(self.out.with_suffix(".ckpt"), *self.parts, configs, device)
+        restored = resume(beside(self.out, ".ckpt"), *self.parts, configs, device)
         if restored is not None:
             self.history, self.start, self.best = restored
 
@@ -80,8 +86,8 @@ class EpochLoop:
         print(", ".join(f"{k}={v:.4g}" for k, v in row.items()))
         if row[self.metric] > self.best:
             self.best = row[self.metric]
-            save_state(self.parts[0].state_dict(), self.out.with_suffix(".pt"))
-        pd.DataFrame(self.history).to_csv(self.out.with_suffix(".history.csv"), index=False)
+            save_state(self.parts[0].state_dict(), beside(self.out, ".pt"))
+        pd.DataFrame(self.history).to_csv(beside(self.out, ".history.csv"), index=False)
         save_checkpoint(
-            self.out.with_suffix(".ckpt"), *self.parts, epoch, self.best, self.history, self.configs
+            beside(self.out, ".ckpt"), *self.parts, epoch, self.best, self.history, self.configs
         )
