@@ -11,9 +11,7 @@ with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     p = snakemake.params
     workflow = Workflow.from_config("results", p.config, p.conformations, snakemake.input.calibration)
-    rows = evaluate_alsite(
-        workflow, [TruthImage(*row) for row in p.images], p.config["analysis"]["max_molecules"]
-    )
+    rows = evaluate_alsite(workflow, [TruthImage(*row) for row in p.images])
     rows.to_csv(snakemake.output.rows, index=False)
     summary = summarise_alsite(rows)
     summary.to_csv(snakemake.output.summary, index=False)

@@ -13,7 +13,7 @@ from jsonschema.exceptions import ValidationError
 from skimage.io import imsave
 
 from zeostem.analysis.columns import find_columns
-from zeostem.analysis.identifiability import ideal_log_likelihoods
+from zeostem.analysis.identifiability import ideal_log_likelihoods, spectral_gradient
 from zeostem.analysis.matching import (
     OPERATIONS,
     Reference,
@@ -23,7 +23,6 @@ from zeostem.analysis.matching import (
     probabilities,
     refine,
     shifted_patch,
-    spectral_gradient,
     window_at,
 )
 from zeostem.analysis.reader import read_micrograph
@@ -174,17 +173,13 @@ def test_idpc_shot_noise_goes_as_one_over_k_squared_and_its_gradient_is_white(re
     assert band_power(gradient, *low) / band_power(gradient, *high) == pytest.approx(1.0, abs=0.15)
 
 
-def test_ideal_observer_ranks_the_true_conformation_first_at_a_low_dose(references):
-    refs, segments, labels = references
-    seg, fov = segments["T7"]
-    noisy = noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(0, "m", 4500, 0))
-    centres = [
-        ((y0 + y1) / 2, (x0 + x1) / 2)
-        for x0, y0, x1, y1 in (m["bbox_xyxy"] for m in labels["T7"]["molecules"] if not m["truncated"])
-    ]
-    cell = labels["T7"]["cell_px"]
-    totals = ideal_log_likelihoods(noisy, refs[1].image, centres, refs, (round(cell[1]), round(cell[0])))
-    assert max(totals, key=totals.get) == refs[1].conformation
+def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(references):
+    refs, segments, _ = references
+    for truth, tsite in enumerate(("T1", "T7", "T12")):
+        seg, fov = segments[tsite]
+        noisy = noisy_idpc(seg, fov.pixel_size, 500, -45, noise_seed(0, "ideal", 500, 0))
+        totals = ideal_log_likelihoods(noisy, refs[truth].image, refs)
+        assert max(totals, key=totals.get) == refs[truth].conformation
 
 
 def test_temperature_calibration_softens_overconfident_scores():

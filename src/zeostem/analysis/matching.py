@@ -8,10 +8,6 @@ SSIM and with a Gaussian log-likelihood of the residual after an affine intensit
 operation per candidate counts. Probabilities over candidates are a softmax of the log-likelihoods
 divided by a temperature calibrated on validation images.
 
-Shot noise in iDPC is not white: the DPC signals carry white noise and the Fourier integration
-divides it by |k|, so its power spectrum goes as 1/k². :func:`whitened_log_likelihood` scores the
-gradients of the image and of the reference instead, where that noise is white again (the exact
-Gaussian likelihood for an image straight from the detector, used by the ideal observer).
 """
 
 from __future__ import annotations
@@ -32,18 +28,6 @@ OPERATIONS = {
 }
 
 
-# (rows, cols) sign of the gradient components of a window after each operation (flips negate them)
-GRADIENT_SIGNS = {"identity": (1, 1), "mirror_x": (1, -1), "mirror_y": (-1, 1), "rotate_180": (-1, -1)}
-
-
-def spectral_gradient(image: np.ndarray) -> np.ndarray:
-    """(d/drow, d/dcol) of a periodic image in intensity per pixel, exact for band-limited images."""
-    spectrum = np.fft.fft2(image)
-    ky = np.fft.fftfreq(image.shape[0])[:, None]
-    kx = np.fft.fftfreq(image.shape[1])[None, :]
-    return np.stack([np.fft.ifft2(2j * np.pi * k * spectrum).real for k in (ky, kx)])
-
-
 class Reference:
     """A candidate's clean reference field of view (periodic), what it is, and its cached spectra."""
 
@@ -53,7 +37,6 @@ class Reference:
         centred = self.image - self.image.mean()
         self.spectrum = np.fft.fft2(centred)
         self.energy_spectrum = np.fft.fft2(centred**2)
-        self.gradient = spectral_gradient(self.image)
 
 
 @dataclass(frozen=True)
@@ -113,26 +96,6 @@ def log_likelihood(window: np.ndarray, patch: np.ndarray, noise_variance: float)
     coef, *_ = np.linalg.lstsq(design, window.ravel(), rcond=None)
     residual = window.ravel() - design @ coef
     return float(-0.5 * np.sum(residual**2) / noise_variance)
-
-
-def whitened_log_likelihood(
-    window_gradient: np.ndarray, reference: Reference, match: Match, noise_variance: float
-) -> float:
-    """Gaussian log-likelihood of a window's gradient given the registered reference's, scaled.
-
-    ``window_gradient`` (2, h, w) is cut from :func:`spectral_gradient` of the whole image;
-    ``noise_variance`` is the per-pixel noise of |gradient|² summed over both components.
-    """
-    shape = window_gradient.shape[1:]
-    operation = OPERATIONS[match.operation]
-    expected = np.stack(
-        [
-            sign * operation(shifted_patch(component, match.origin_px, shape))
-            for sign, component in zip(GRADIENT_SIGNS[match.operation], reference.gradient, strict=True)
-        ]
-    )
-    scale = np.sum(window_gradient * expected) / max(np.sum(expected**2), 1e-300)
-    return float(-0.5 * np.sum((window_gradient - scale * expected) ** 2) / noise_variance)
 
 
 def match_window(window: np.ndarray, references: list[Reference], noise_variance: float) -> list[Match]:

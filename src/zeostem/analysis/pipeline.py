@@ -183,7 +183,7 @@ def analyze(image: np.ndarray, pixel_size_A: float, workflow: Workflow) -> dict:
                     }
                     for m, pi in zip(matches, p, strict=True)
                 ],  # fmt: skip
-                "tsites": tsite_ranking(matches, p),
+                "tsites": tsite_ranking([m.tsite for m in matches], p),
             }
         )
     image_ranking = []
@@ -191,10 +191,7 @@ def analyze(image: np.ndarray, pixel_size_A: float, workflow: Workflow) -> dict:
         names = list(totals)
         p = probabilities(np.array([totals[n] for n in names]), workflow.temperature)
         tsite = {r.conformation: r.tsite for r in workflow.references}
-        ranked = sorted(zip(names, p, strict=True), key=lambda t: -t[1])
-        image_ranking = tsite_ranking(
-            [_Named(n, tsite[n]) for n, _ in ranked], np.array([q for _, q in ranked])
-        )
+        image_ranking = tsite_ranking([tsite[n] for n in names], p)
     return {
         "pixel_size_A": pixel_size_A,
         "model_pixel_size_A": workflow.pixel_size_A,
@@ -207,17 +204,11 @@ def analyze(image: np.ndarray, pixel_size_A: float, workflow: Workflow) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class _Named:
-    conformation: str
-    tsite: str
-
-
-def tsite_ranking(matches, p: np.ndarray) -> list[dict]:
-    """Probabilities of conformations summed per T-site, most probable first."""
+def tsite_ranking(tsites: list[str], p: np.ndarray) -> list[dict]:
+    """Probabilities of conformations (their T-sites ``tsites``) summed per T-site, most probable first."""
     per_site: dict[str, float] = {}
-    for m, pi in zip(matches, p, strict=True):
-        per_site[m.tsite] = per_site.get(m.tsite, 0.0) + float(pi)
+    for tsite, pi in zip(tsites, p, strict=True):
+        per_site[tsite] = per_site.get(tsite, 0.0) + float(pi)
     return [{"tsite": t, "probability": q} for t, q in sorted(per_site.items(), key=lambda kv: -kv[1])]
 
 

@@ -88,6 +88,4 @@ class EpochLoop:
             self.best = row[self.metric]
             save_state(self.parts[0].state_dict(), beside(self.out, ".pt"))
         pd.DataFrame(self.history).to_csv(beside(self.out, ".history.csv"), index=False)
-        save_checkpoint(
-            beside(self.out, ".ckpt"), *self.parts, epoch, self.best, self.history, self.configs
-        )
+        save_checkpoint(beside(self.out, ".ckpt"), *self.parts, epoch, self.best, self.history, self.configs)
