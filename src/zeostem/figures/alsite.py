@@ -13,30 +13,41 @@ from zeostem.analysis.matching import OPERATIONS, shifted_patch, window_at  # no
 
 
 def alsite_figure(rows: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
+    """Top-1 / top-3 accuracy vs dose per observer, and each observer's confusion matrix per dose."""
     doses = sorted(rows["dose"].unique())
+    observers = sorted(rows["observer"].unique(), key=lambda o: o != "pipeline")
     sites = sorted(set(rows["true_tsite"]) | set(rows["predicted_tsite"]) - {""}, key=lambda t: int(t[1:]))
-    fig, axes = plt.subplots(1, 1 + len(doses), figsize=(4 + 3.2 * len(doses), 3.4))
-    for observer, group in summary.groupby("observer"):
-        axes[0].plot(group["dose"], group["top1"], marker="o", label=f"{observer} top-1")
-        axes[0].plot(group["dose"], group["top3"], marker="x", ls="--", label=f"{observer} top-3")
-    axes[0].set_xscale("log")
-    axes[0].set_ylim(0, 1.05)
-    axes[0].set_xlabel("dose (e/Å²)")
-    axes[0].set_title("T-site accuracy")
-    axes[0].legend(fontsize=7)
     index = {s: i for i, s in enumerate(sites)}
-    pipeline = rows[rows["observer"] == "pipeline"]
-    for ax, dose in zip(axes[1:], doses, strict=True):
-        matrix = np.zeros((len(sites), len(sites)))
-        for _, r in pipeline[pipeline["dose"] == dose].iterrows():
-            if r["predicted_tsite"] in index:
-                matrix[index[r["true_tsite"]], index[r["predicted_tsite"]]] += 1
-        ax.imshow(matrix, cmap="Blues")
-        ax.set_xticks(range(len(sites)), sites, rotation=90, fontsize=6)
-        ax.set_yticks(range(len(sites)), sites, fontsize=6)
-        ax.set_title(f"pipeline, {dose} e/Å²", fontsize=9)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
+    fig, axes = plt.subplots(
+        len(observers), 1 + len(doses), figsize=(4 + 2.8 * len(doses), 3.0 * len(observers)), squeeze=False
+    )
+    accuracy = axes[0, 0]
+    for colour, observer in zip(("tab:blue", "tab:orange", "tab:green"), observers, strict=False):
+        group = summary[summary["observer"] == observer].sort_values("dose")
+        for metric, style in (("top1", "o-"), ("top3", "x--")):
+            accuracy.plot(group["dose"], group[metric], style, color=colour, label=f"{observer} {metric}")
+    accuracy.set_xscale("log")
+    accuracy.set_xticks(doses, [str(d) for d in doses])
+    accuracy.minorticks_off()
+    accuracy.set_ylim(0, 1.05)
+    accuracy.set_xlabel("dose (e/Å²)")
+    accuracy.set_title("T-site accuracy")
+    accuracy.legend(fontsize=7)
+    for ax in axes[1:, 0]:
+        ax.set_axis_off()
+    for row, observer in zip(axes, observers, strict=True):
+        chosen = rows[rows["observer"] == observer]
+        for ax, dose in zip(row[1:], doses, strict=True):
+            matrix = np.zeros((len(sites), len(sites)))
+            for _, r in chosen[chosen["dose"] == dose].iterrows():
+                if r["predicted_tsite"] in index:
+                    matrix[index[r["true_tsite"]], index[r["predicted_tsite"]]] += 1
+            ax.imshow(matrix, cmap="Blues", vmin=0)
+            ax.set_xticks(range(len(sites)), sites, rotation=90, fontsize=6)
+            ax.set_yticks(range(len(sites)), sites, fontsize=6)
+            ax.set_title(f"{observer}, {dose} e/Å²", fontsize=9)
+            ax.set_xlabel("predicted", fontsize=8)
+            ax.set_ylabel("true", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
