@@ -142,6 +142,20 @@ def test_registration_recovers_a_subpixel_shift_and_a_symmetry_operation(referen
     assert np.corrcoef(patch.ravel(), mirrored.ravel())[0, 1] > 0.999
 
 
+def test_registration_of_a_whole_periodic_field_of_view_stays_on_the_right_peak(references):
+    ref = references[0][0]
+    image = shifted_patch(ref.image, (0.3, 0.4), ref.image.shape)  # every cell of the field of view
+    rng = np.random.default_rng(0)
+    noisy = image + rng.normal(0, 0.5 * image.std(), image.shape)
+    _, start = coarse_register(noisy, ref)
+    _, found = refine(noisy, ref, start)
+    # the integer start is a lattice-equivalent origin within half a pixel: refining stays there
+    assert np.all(np.abs(np.subtract(found, start)) <= 1.0)
+    cell = np.array(ref.image.shape) / 3
+    delta = np.subtract(found, (0.3, 0.4))
+    assert np.all(np.abs((delta + cell / 2) % cell - cell / 2) < 0.15)
+
+
 def test_matcher_ranks_the_true_conformation_first_at_high_dose(references):
     refs, segments, labels = references
     seg, fov = segments["T7"]

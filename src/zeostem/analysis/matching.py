@@ -70,10 +70,14 @@ def refine(
 
     Phase correlation gives a first estimate (≈0.1 px, edge effects of a non-periodic window); the
     origin is then polished by minimising the residual of an affine intensity fit (Nelder–Mead).
+    The integer ``start`` is already within half a pixel, so a phase-correlation shift beyond one
+    pixel is a false peak (a noisy or lattice-periodic window) and is ignored.
     """
     h, w = window.shape
     patch = np.roll(reference.image, (-start[0], -start[1]), axis=(0, 1))[:h, :w]
     sub, _, _ = phase_cross_correlation(patch, window, upsample_factor=20, normalization="phase")
+    if np.any(np.abs(sub) > 1.0):
+        sub = np.zeros(2)
     first = np.array([start[0] - sub[0], start[1] - sub[1]], dtype=float)
 
     def residual(origin: np.ndarray) -> float:
