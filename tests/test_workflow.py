@@ -121,6 +121,19 @@ def test_bad_import_fails_with_a_clear_error_and_no_output(tmp_path, mfi, pyridi
     assert (tmp_path / "results" / "structures" / "pyridine_T1_O2.extxyz").exists()
 
 
+@pytest.mark.parametrize("script", sorted((REPO / "scripts").glob("*.py")), ids=lambda p: p.stem)
+def test_every_name_a_script_imports_exists(script):
+    """Scripts run only inside a workflow job: a renamed library function must fail here, not there."""
+    import ast
+    import importlib
+
+    for node in ast.walk(ast.parse(script.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                assert hasattr(module, alias.name), f"{script.name}: {node.module}.{alias.name} is gone"
+
+
 def test_python_is_ruff_clean():
     for args in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run([BIN / "ruff", *args], cwd=REPO, capture_output=True, text=True)

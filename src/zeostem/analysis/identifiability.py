@@ -21,11 +21,12 @@ import pandas as pd
 
 from zeostem.analysis.matching import (
     Reference,
+    calibrate_temperature,
     match_window,
     probabilities,
     window_at,
 )
-from zeostem.analysis.pipeline import Workflow, analyze, tsite_ranking
+from zeostem.analysis.pipeline import Workflow, analyze, cell_window_shape, tsite_ranking
 from zeostem.io.images import read_image
 
 
@@ -83,6 +84,23 @@ def ideal_log_likelihoods(
         r.conformation: float(-0.5 * np.sum((gradient - spectral_gradient(r.image)) ** 2) / variance)
         for r in references
     }
+
+
+def calibrate(workflow: Workflow, images: list[TruthImage], limit: int) -> dict:
+    """Temperature of the pipeline's probabilities and the noise model's dose constant (validation images)."""
+    size = cell_window_shape(workflow.cell_px)
+    names = [r.conformation for r in workflow.references]
+    lls, truth, constants = [], [], []
+    for item in images:
+        noisy, _ = read_image(item.noisy)
+        clean, _ = read_image(item.clean)
+        constants.append(float(np.var(noisy - clean)) * item.dose)
+        denoised = workflow.denoise(noisy)
+        windows = true_windows(denoised, item.labels, size, limit)
+        totals = summed_log_likelihoods(windows, workflow, float(np.var(noisy - denoised)))
+        lls.append(np.array([totals[n] for n in names]))
+        truth.append(names.index(item.conformation))
+    return {"temperature": calibrate_temperature(lls, truth), "dose_constant": float(np.mean(constants))}
 
 
 def evaluate_alsite(workflow: Workflow, images: list[TruthImage]) -> pd.DataFrame:
