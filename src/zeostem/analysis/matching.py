@@ -7,7 +7,6 @@ reference (integer shift), refined to sub-pixel by upsampled phase correlation, 
 SSIM and with a Gaussian log-likelihood of the residual after an affine intensity fit. The best
 operation per candidate counts. Probabilities over candidates are a softmax of the log-likelihoods
 divided by a temperature calibrated on validation images.
-
 """
 
 from __future__ import annotations
