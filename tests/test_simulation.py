@@ -178,6 +178,8 @@ def test_a_dask_cluster_gives_the_same_image_as_threads_in_the_job(conformation,
         dask.config.set({"scheduler-address": cluster.scheduler_address}),
     ):
         segments = simulate_cell(conformation, mfi.beam_axis, COARSE).segments
+        tasks_seen = len(cluster.scheduler.task_prefixes)  # empty unless the scan ran there
+    assert tasks_seen > 0
     np.testing.assert_allclose(segments, simulated[0].segments, rtol=1e-6, atol=1e-9)
 
 
