@@ -115,6 +115,8 @@ def compute_on_cluster(measurement, address: str) -> None:
             "DASK_SCHEDULER_ADDRESS to simulate with threads inside the job",
         ) from None
     with client:
+        workers = len(client.scheduler_info()["workers"])
+        print(f"abTEM scan on the dask scheduler at {address} ({workers} workers)", flush=True)
         measurement.compute(scheduler=client, progress_bar=False)
 
 
