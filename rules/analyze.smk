@@ -1,25 +1,27 @@
-# Analysis stage: calibration, per-image Al-site reports, identifiability of the Al site.
+# Analysis stage: molecule-free references, calibration, per-image Al-site reports, identifiability.
 ANALYSIS = config["analysis"]
 IMAGES = {
     row["image"]: row
     for row in read_sheet(config["images"], "images", "image").to_dict("records")
 }
-DETECTOR_MODEL = f"detector_{DETECTOR['inputs'][0]}"
-ANALYSIS_MODELS = [
-    f"results/models/{name}.{suffix}"
-    for name in (DENOISER, DETECTOR_MODEL)
-    for suffix in ("pt", "json")
+ANALYSIS_MODELS = {
+    DENOISER_MODEL: {**model_files("results", DENOISER_MODEL), "kind": "denoiser"},
+    DETECTOR_MODEL: {**model_files("results", DETECTOR_MODEL), "kind": "detector"},
+}
+REFERENCE_FILES = reference_files("results", list(CONFORMATIONS))
+EVALUATION_JOBS = [
+    (d, r) for d in SIMULATION["doses"] for r in range(ANALYSIS["evaluation_replicas"])
 ]
-REFERENCES = [
-    f"results/simulation/{c}/{name}"
-    for c in CONFORMATIONS
-    for name in ("clean.tif", "labels.json")
-]
-
-
-CALIBRATION_IMAGES = truth_images(SPLIT["validation"])[: ANALYSIS["calibration_images"]]
-TEST_IMAGES = truth_images(SPLIT["test"])
-ANALYSIS_PARAMS = dict(conformations=list(CONFORMATIONS), config=config)
+CALIBRATION_IMAGES = truth_images(
+    SPLIT["validation"],
+    lambda c: [(d, f"results/simulation/{c}/dose{d}-{r}.tif") for d, r in DOSE_JOBS],
+)
+TEST_IMAGES = truth_images(
+    SPLIT["test"],
+    lambda c: [
+        (d, f"results/evaluation/{c}/dose{d}-{r}.tif") for d, r in EVALUATION_JOBS
+    ],
+)
 
 
 rule reports:
@@ -32,6 +34,7 @@ rule metrics:
         "results/metrics/clearstem.csv",
         "results/metrics/detection.csv",
         "results/metrics/alsite.csv",
+        "results/metrics/al_distribution.csv",
 
 
 rule experiment_image:
@@ -56,34 +59,70 @@ rule experiment_image:
         "../scripts/experiment_image.py"
 
 
-rule calibrate_matching:
+rule evaluation_images:
     input:
-        ANALYSIS_MODELS,
-        REFERENCES,
-        [row[3] for row in CALIBRATION_IMAGES],
+        "results/simulation/{conformation}/segments.tif",
+    output:
+        [f"results/evaluation/{{conformation}}/dose{d}-{r}.tif" for d, r in EVALUATION_JOBS],
+    log:
+        "logs/evaluation/{conformation}.log",
+    conda:
+        "../envs/simulation.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        jobs=EVALUATION_JOBS,
+        seed=SIMULATION["seed"],
+    script:
+        "../scripts/evaluation_image.py"
+
+
+rule empty_reference:
+    input:
+        "results/simulation/{conformation}/empty-segments.tif",
+    output:
+        "results/simulation/{conformation}/empty-clean.tif",
+    log:
+        "logs/simulation/empty_reference_{conformation}.log",
+    conda:
+        "../envs/simulation.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/empty_reference.py"
+
+
+rule calibrate_analysis:
+    input:
+        **REFERENCE_FILES,
+        images=[row["noisy"] for row in CALIBRATION_IMAGES],
+        truth=[row["labels"] for row in CALIBRATION_IMAGES],
     output:
         "results/analysis/calibration.json",
     log:
-        "logs/analysis/calibrate_matching.log",
+        "logs/analysis/calibrate_analysis.log",
     conda:
         "../envs/models.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     params:
-        **ANALYSIS_PARAMS,
         images=CALIBRATION_IMAGES,
     script:
-        "../scripts/calibrate_matching.py"
+        "../scripts/calibrate_analysis.py"
 
 
 rule analyze_image:
     input:
-        ANALYSIS_MODELS,
-        REFERENCES,
+        **REFERENCE_FILES,
+        models=[f for m in ANALYSIS_MODELS.values() for f in (m["weights"], m["card"])],
         image=lambda wildcards: IMAGES[wildcards.image]["file"],
-        calibration="results/analysis/calibration.json",
+        calibration=calibration_file("results"),
     output:
         "results/reports/{image}/report.json",
         "results/reports/{image}/panel.png",
@@ -100,7 +139,8 @@ rule analyze_image:
         mem_mb=4000,
         runtime=20,
     params:
-        **ANALYSIS_PARAMS,
+        models=ANALYSIS_MODELS,
+        settings=analysis_settings(config),
         row=lambda wildcards: IMAGES[wildcards.image],
         out_dir=lambda wildcards, output: os.path.dirname(output[0]),
     script:
@@ -109,13 +149,15 @@ rule analyze_image:
 
 rule evaluate_alsite:
     input:
-        ANALYSIS_MODELS,
-        REFERENCES,
-        [row[3] for row in TEST_IMAGES],
-        calibration="results/analysis/calibration.json",
+        **REFERENCE_FILES,
+        images=[row["noisy"] for row in TEST_IMAGES],
+        truth=[row["labels"] for row in TEST_IMAGES],
+        calibration=calibration_file("results"),
     output:
-        rows="results/metrics/alsite_images.csv",
+        molecules="results/metrics/alsite_molecules.csv",
+        images="results/metrics/alsite_images.csv",
         summary="results/metrics/alsite.csv",
+        occupancy="results/metrics/occupancy.csv",
         figure=report(
             "results/figures/alsite_identifiability.png",
             caption="../resources/report/alsite_identifiability.rst",
@@ -125,12 +167,33 @@ rule evaluate_alsite:
         "logs/metrics/evaluate_alsite.log",
     conda:
         "../envs/models.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
     params:
-        **ANALYSIS_PARAMS,
         images=TEST_IMAGES,
     script:
         "../scripts/evaluate_alsite.py"
+
+
+rule al_distribution:
+    input:
+        expand("results/reports/{image}/report.json", image=IMAGES),
+    output:
+        table="results/metrics/al_distribution.csv",
+        figure=report(
+            "results/figures/al_distribution.png",
+            caption="../resources/report/al_distribution.rst",
+            category="Al site",
+        ),
+    log:
+        "logs/metrics/al_distribution.log",
+    conda:
+        "../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/al_distribution.py"

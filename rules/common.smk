@@ -4,11 +4,19 @@ import re
 
 from zeostem.datasets.split import split_by_conformation
 from zeostem.io.config import read_sheet
+from zeostem.layout import (
+    analysis_models,
+    analysis_settings,
+    calibration_file,
+    model_files,
+    reference_files,
+)
 from zeostem.structures.plan import plan_conformations
 
 CONFORMATIONS = {plan.conformation: plan for plan in plan_conformations(config)}
 GENERATED = [c for c, plan in CONFORMATIONS.items() if not plan.imported]
 IMPORTED = [c for c, plan in CONFORMATIONS.items() if plan.imported]
+DENOISER_MODEL, DETECTOR_MODEL = analysis_models(config)
 NOTHING = "(?!x)x"  # a regex that matches nothing: for an empty list of ids
 
 
@@ -28,18 +36,32 @@ def detector_image(kind, c, p, d, r):
     return f"{folder}/{c}/{p}dose{d}-{r}.tif"
 
 
-def truth_images(conformations):
-    """(conformation, tsite, dose, noisy, clean, labels): one image per dose of each of ``conformations``."""
+def truth_images(conformations, full_fields):
+    """Simulated images with known truth (``TruthImage`` fields): ``full_fields(c)`` → [(dose, path)], and mosaics."""
     return [
-        (
-            c,
-            CONFORMATIONS[c].tsite,
-            d,
-            f"results/simulation/{c}/dose{d}-{r}.tif",
-            f"results/simulation/{c}/clean.tif",
-            f"results/simulation/{c}/labels.json",
+        dict(
+            conformation=c,
+            tsite=CONFORMATIONS[c].tsite,
+            dose=d,
+            noisy=path,
+            clean=clean,
+            labels=labels,
+            field=field,
         )
         for c in conformations
-        for d, r in DOSE_JOBS
-        if r == 0
+        for field, d, path, clean, labels in [
+            ("full", d, path, f"results/simulation/{c}/clean.tif", f"results/simulation/{c}/labels.json")
+            for d, path in full_fields(c)
+        ]
+        + [
+            (
+                "mosaic",
+                d,
+                f"results/simulation/{c}/mosaic{k}-dose{d}-{r}.tif",
+                f"results/simulation/{c}/mosaic{k}-clean.tif",
+                f"results/simulation/{c}/mosaic{k}-labels.json",
+            )
+            for k in range(SIMULATION["mosaics"])
+            for d, r in DOSE_JOBS
+        ]
     ]

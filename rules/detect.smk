@@ -1,6 +1,5 @@
 # Detection stage: ClearSTEM outputs of the simulated images, COCO labels, Faster R-CNN, COCO metrics.
 DETECTOR = config["detector"]
-DENOISER = CLEARSTEM["models"][0]
 # every noisy image: full fields of view ("") and mosaics ("mosaic{k}-"), with their labels
 PREFIXES = [""] + [f"mosaic{k}-" for k in range(SIMULATION["mosaics"])]
 NOISY_IMAGES = [f"{p}dose{d}-{r}.tif" for p in PREFIXES for d, r in DOSE_JOBS]
@@ -18,8 +17,7 @@ rule detector:
 rule denoise_images:
     input:
         images=[f"results/simulation/{{conformation}}/{name}" for name in NOISY_IMAGES],
-        weights=f"results/models/{DENOISER}.pt",
-        card=f"results/models/{DENOISER}.json",
+        **model_files("results", DENOISER_MODEL),
     output:
         [f"results/denoised/{{conformation}}/{name}" for name in NOISY_IMAGES],
     log:

@@ -9,14 +9,14 @@ rule figures:
         "results/figures/detection_vs_dose.png",
         "results/figures/alsite_identifiability.png",
         "results/figures/alsite_matching.png",
+        "results/figures/al_distribution.png",
 
 
 rule clearstem_figures:
     input:
         table="results/metrics/clearstem.csv",
         test="results/datasets/denoise/test/images.csv",
-        weights=f"results/models/{CLEARSTEM['models'][0]}.pt",
-        card=f"results/models/{CLEARSTEM['models'][0]}.json",
+        **model_files("results", DENOISER_MODEL),
     output:
         metrics=report(
             "results/figures/clearstem_metrics.png",
@@ -70,7 +70,7 @@ rule detection_figure:
 
 rule alsite_matching_figure:
     input:
-        REFERENCES,
+        **REFERENCE_FILES,
         reports=expand("results/reports/{image}/report.json", image=IMAGES),
         denoised=expand("results/reports/{image}/denoised.tif", image=IMAGES),
     output:
@@ -87,7 +87,5 @@ rule alsite_matching_figure:
     resources:
         mem_mb=2000,
         runtime=5,
-    params:
-        conformations=list(CONFORMATIONS),
     script:
         "../scripts/alsite_matching_figure.py"

@@ -2,17 +2,20 @@
 
 import torch
 
-from zeostem.analysis.pipeline import Workflow, analyze
 from zeostem.analysis.reader import read_micrograph
 from zeostem.analysis.report import write_report
+from zeostem.analysis.workflow import Workflow, analyze
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
-    p = snakemake.params
+    i, p = snakemake.input, snakemake.params
     row = p.row
     pixel = float(row["pixel_size_A"]) if row["pixel_size_A"] else None
-    image, pixel_size = read_micrograph(row["file"], pixel)
-    workflow = Workflow.from_config("results", p.config, p.conformations, snakemake.input.calibration)
-    report = write_report(p.out_dir, row["image"], row["file"], analyze(image, pixel_size, workflow))
-    print({k: report[k] for k in ("image", "dose_estimate_e_per_A2", "tsite_ranking")})
+    image, pixel_size = read_micrograph(i.image, pixel)
+    workflow = Workflow.load(
+        {"clean": i.clean, "labels": i.labels, "empty": i.empty}, p.models, i.calibration, p.settings
+    )
+    result = analyze(image, pixel_size, workflow, i.image)
+    report = write_report(p.out_dir, row["image"], i.image, result, workflow, pixel_size)
+    print({k: report[k] for k in ("image", "lattice", "noise", "tsite_ranking")})

@@ -1,19 +1,20 @@
-"""Rule evaluate_alsite: T-site identifiability per dose (pipeline and ideal observer), with a figure."""
+"""Rule evaluate_alsite: per-molecule and per-image T-site identifiability, occupancy, reliability figure."""
 
-import torch
-
-from zeostem.analysis.identifiability import TruthImage, evaluate_alsite, summarise_alsite
-from zeostem.analysis.pipeline import Workflow
+from zeostem.analysis.identifiability import TruthImage, evaluate, summarise
+from zeostem.analysis.pipeline import Analyzer, Calibration
+from zeostem.analysis.references import References
 from zeostem.figures.alsite import alsite_figure
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
-    torch.set_num_threads(snakemake.threads)
-    p = snakemake.params
-    workflow = Workflow.from_config("results", p.config, p.conformations, snakemake.input.calibration)
-    rows = evaluate_alsite(workflow, [TruthImage(*row) for row in p.images])
-    rows.to_csv(snakemake.output.rows, index=False)
-    summary = summarise_alsite(rows)
-    summary.to_csv(snakemake.output.summary, index=False)
+    i, o = snakemake.input, snakemake.output
+    analyzer = Analyzer(References.load(i.clean, i.labels, i.empty), Calibration.load(i.calibration))
+    molecules, images, occupancy = evaluate(analyzer, [TruthImage(**row) for row in snakemake.params.images])
+    molecules.to_csv(o.molecules, index=False)
+    images.to_csv(o.images, index=False)
+    occupancy.to_csv(o.occupancy, index=False)
+    summary = summarise(molecules, images)
+    summary.to_csv(o.summary, index=False)
     print(summary.to_string())
-    alsite_figure(rows, summary, snakemake.output.figure)
+    print(occupancy.to_string())
+    alsite_figure(molecules, summary, o.figure)

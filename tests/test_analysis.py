@@ -1,4 +1,4 @@
-"""Per-image analysis: readers, registration, matching, probabilities, report schema, bad inputs."""
+"""Per-image analysis: readers, bad inputs, iDPC noise, the ideal observer, columns, report schema."""
 
 import json
 import subprocess
@@ -13,27 +13,14 @@ from jsonschema.exceptions import ValidationError
 from skimage.io import imsave
 
 from zeostem.analysis.columns import find_columns
-from zeostem.analysis.identifiability import ideal_log_likelihoods, spectral_gradient
-from zeostem.analysis.matching import (
-    OPERATIONS,
-    Reference,
-    calibrate_temperature,
-    coarse_register,
-    match_window,
-    probabilities,
-    refine,
-    shifted_patch,
-    window_at,
-)
+from zeostem.analysis.identifiability import ideal_scores
+from zeostem.analysis.pipeline import Analyzer, Calibration
 from zeostem.analysis.reader import read_micrograph
+from zeostem.analysis.references import spectral_gradient
 from zeostem.analysis.report import validate_report
 from zeostem.errors import InputError
 from zeostem.io.images import write_image
-from zeostem.simulation.images import clean_field_of_view, noise_seed, noisy_idpc
-from zeostem.simulation.labels import field_of_view_labels
-from zeostem.simulation.multislice import simulate_cell
-from zeostem.simulation.settings import SimulationSettings
-from zeostem.structures import build_candidate
+from zeostem.simulation.images import noise_seed, noisy_idpc
 
 IMAGE = np.random.default_rng(0).random((40, 60)).astype(np.float32)
 
@@ -108,106 +95,37 @@ def test_bad_images_are_clear_errors_and_leave_no_report(tmp_path, make, message
     assert not out.exists()
 
 
-@pytest.fixture(scope="module")
-def references(mfi, pyridine):
-    """Clean fields of view of three candidate conformations (coarse multislice) and one's labels."""
-    settings = SimulationSettings(
-        potential_sampling_A=0.2, scan_step_A=0.5, slice_thickness_A=2.0, field_of_view_cells=(3, 3)
-    )
-    refs, segments, labels = [], {}, {}
-    for tsite, o in (("T1", "O2"), ("T7", "O16"), ("T12", "O25")):
-        atoms = build_candidate(mfi, pyridine, tsite, o)
-        fov, seg, clean = clean_field_of_view(simulate_cell(atoms, mfi.beam_axis, settings, 2), settings)
-        refs.append(Reference(f"pyridine_{tsite}_{o}", tsite, clean))
-        segments[tsite], labels[tsite] = (seg, fov), field_of_view_labels(atoms, mfi.beam_axis, fov, 1.0)
-    return refs, segments, labels
-
-
-def test_registration_recovers_a_subpixel_shift_and_a_symmetry_operation(references):
-    ref = references[0][0]
-    origin = (30.37, 47.81)
-    window = shifted_patch(ref.image, origin, (53, 80))
-    _, start = coarse_register(window, ref)
-    _, found = refine(window, ref, start)
-    delta = np.subtract(found, origin)
-    delta -= np.round(delta / ref.image.shape) * ref.image.shape  # periodic: any equivalent origin
-    cell = (ref.image.shape[0] / 3, ref.image.shape[1] / 3)
-    delta = np.array([(d + c / 2) % c - c / 2 for d, c in zip(delta, cell, strict=True)])
-    assert np.all(np.abs(delta) < 0.2)
-    mirrored = np.ascontiguousarray(OPERATIONS["rotate_180"](window))
-    best = match_window(mirrored, [ref], noise_variance=1e-6)[0]
-    assert best.operation == "rotate_180" and best.ssim > 0.99
-    # the report's origin and operation put the reference back onto the window (what Fig. 5 draws)
-    patch = OPERATIONS[best.operation](shifted_patch(ref.image, best.origin_px, mirrored.shape))
-    assert np.corrcoef(patch.ravel(), mirrored.ravel())[0, 1] > 0.999
-
-
-def test_registration_of_a_whole_periodic_field_of_view_stays_on_the_right_peak(references):
-    ref = references[0][0]
-    image = shifted_patch(ref.image, (0.3, 0.4), ref.image.shape)  # every cell of the field of view
-    rng = np.random.default_rng(0)
-    noisy = image + rng.normal(0, 0.5 * image.std(), image.shape)
-    _, start = coarse_register(noisy, ref)
-    _, found = refine(noisy, ref, start)
-    # the integer start is a lattice-equivalent origin within half a pixel: refining stays there
-    assert np.all(np.abs(np.subtract(found, start)) <= 1.0)
-    cell = np.array(ref.image.shape) / 3
-    delta = np.subtract(found, (0.3, 0.4))
-    assert np.all(np.abs((delta + cell / 2) % cell - cell / 2) < 0.15)
-
-
-def test_matcher_ranks_the_true_conformation_first_at_high_dose(references):
-    refs, segments, labels = references
-    seg, fov = segments["T7"]
-    noisy = noisy_idpc(seg, fov.pixel_size, 50000, -45, noise_seed(0, "m", 50000, 0))
-    box = next(m["bbox_xyxy"] for m in labels["T7"]["molecules"] if not m["truncated"])
-    cell = labels["T7"]["cell_px"]
-    window = window_at(
-        noisy, ((box[1] + box[3]) / 2, (box[0] + box[2]) / 2), (round(cell[1]), round(cell[0]))
-    )
-    matches = match_window(window, refs, noise_variance=float(np.var(noisy - refs[1].image)))
-    assert matches[0].tsite == "T7"
-    p = probabilities(np.array([m.log_likelihood for m in matches]), 1.0)
-    assert p.sum() == pytest.approx(1.0) and p[0] == p.max()
-
-
 def band_power(fields: np.ndarray, low: float, high: float) -> float:
     """Mean power (summed over the leading axis) at |k| in [low, high) cycles per pixel."""
     k = np.hypot(np.fft.fftfreq(fields.shape[-2])[:, None], np.fft.fftfreq(fields.shape[-1])[None, :])
     return float(np.mean(np.sum(np.abs(np.fft.fft2(fields)) ** 2, axis=0)[(k >= low) & (k < high)]))
 
 
-def test_idpc_shot_noise_goes_as_one_over_k_squared_and_its_gradient_is_white(references):
-    refs, segments, _ = references
+def test_idpc_shot_noise_goes_as_one_over_k_squared_and_its_gradient_is_white(simulated):
+    refs, segments, _ = simulated
     seg, fov = segments["T7"]
-    noise = noisy_idpc(seg, fov.pixel_size, 1500, -45, noise_seed(0, "w", 1500, 0)) - refs[1].image
+    noise = noisy_idpc(seg, fov.pixel_size, 1500, -45, noise_seed(0, "w", 1500, 0)) - refs.candidates[1].image
     low, high = (0.02, 0.06), (0.3, 0.45)  # band centres 0.04 and 0.375: (0.375 / 0.04)² ≈ 88
     assert band_power(noise[None], *low) / band_power(noise[None], *high) > 40
     gradient = spectral_gradient(noise)
     assert band_power(gradient, *low) / band_power(gradient, *high) == pytest.approx(1.0, abs=0.15)
 
 
-def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(references):
-    refs, segments, _ = references
-    for truth, tsite in enumerate(("T1", "T7", "T12")):
+def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(simulated):
+    refs, segments, labels = simulated
+    analyzer = Analyzer(refs, Calibration(1.0, 0.0, 0.0))
+    for k, tsite in enumerate(("T1", "T7", "T12")):
         seg, fov = segments[tsite]
         noisy = noisy_idpc(seg, fov.pixel_size, 500, -45, noise_seed(0, "ideal", 500, 0))
-        totals = ideal_log_likelihoods(noisy, refs[truth].image, refs)
-        assert max(totals, key=totals.get) == refs[truth].conformation
+        boxes = [m["bbox_xyxy"] for m in labels[tsite]["molecules"] if not m["truncated"]]
+        centres = np.array([[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2] for b in boxes])
+        scores = ideal_scores(noisy, refs.candidates[k].image, centres, analyzer)
+        pooled = scores.llr.sum(axis=0)
+        assert int(np.argmax(pooled)) == k
 
 
-def test_temperature_calibration_softens_overconfident_scores():
-    rng = np.random.default_rng(0)
-    truth = list(rng.integers(0, 3, 200))
-    # scores that pick the truth 60 % of the time but with huge margins
-    lls = [np.where(np.arange(3) == (t if rng.random() < 0.6 else (t + 1) % 3), 0.0, -500.0) for t in truth]
-    temperature = calibrate_temperature(lls, truth)
-    confidence = np.mean([probabilities(ll, temperature).max() for ll in lls])
-    assert temperature > 10 and confidence == pytest.approx(0.6, abs=0.1)
-
-
-def test_columns_are_classified_by_intensity(references):
-    clean = references[0][0].image
+def test_columns_are_classified_by_intensity(simulated):
+    clean = simulated[0].candidates[0].image
     columns = find_columns(clean, 0.25)
     assert set(columns["class"]) == {"T", "O", "light"}
     means = columns.groupby("class")["intensity"].mean()
@@ -215,33 +133,32 @@ def test_columns_are_classified_by_intensity(references):
 
 
 def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
+    ranking = [{"tsite": "T1", "probability": 1.0}]
     report = {
-        "image": "x",
-        "input_file": "x.tif",
-        "pixel_size_A": 0.25,
-        "models": {"divaesr": {"weights": "models/divaesr.pt", "sha256": "0" * 64}},
+        "image": "x", "input_file": "x.tif", "pixel_size_A": 0.25, "model_pixel_size_A": 0.25,
+        "lattice": {"rotation_deg": 3.0, "pixel_size_x_A": 0.25, "pixel_size_y_A": 0.251, "shear_deg": 0.1,
+                    "mirrored": False, "peak_misfit_bins": 0.1, "reflections_found": 20,
+                    "matrix": [[1, 0], [0, 1]]},
+        "registration": {"operation": "identity", "origin_px": [1.0, 2.0], "correlation": 0.9,
+                         "flip": [1, 1]},
+        "noise": {"gradient_variance": 1e-4, "intensity_scale": 1.0, "dose_estimate_e_per_A2": 1500.0,
+                  "dose_note": None},
+        "calibration": {"temperature": 1.0, "occupancy_threshold": 2.0, "warning": None},
+        "sites_analysed": 8,
+        "models": {"divaesr": {"weights": "divaesr.pt", "sha256": "0" * 64}},
         "molecules": [
-            {
-                "box_xyxy": [1, 2, 3, 4],
-                "score": 0.9,
-                "conformations": [
-                    {
-                        "conformation": "c",
-                        "tsite": "T1",
-                        "probability": 1.0,
-                        "ssim": 0.5,
-                        "log_likelihood": -3.0,
-                        "operation": "mirror_x",
-                        "origin_px": [3.2, 40.7],
-                    }
-                ],
-                "tsites": [{"tsite": "T1", "probability": 1.0}],
-            }
+            {"centre_px": [3, 4], "centre_reference_px": [4, 3], "box_xyxy": [1, 2, 3, 4],
+             "log_bayes_factor": 12.0, "placement": "mirror_x",
+             "conformations": [{"conformation": "c", "tsite": "T1", "probability": 1.0,
+                                "log_likelihood_ratio": 12.0}],
+             "tsites": ranking, "tsite_log_likelihood": {"T1": 12.0}}
         ],
-        "tsite_ranking": [{"tsite": "T1", "probability": 1.0}],
-    }
+        "tsite_ranking": ranking,
+        "al_distribution": [{"tsite": "T1", "fraction": 1.0, "low": 0.8, "high": 1.0}],
+        "faster_rcnn": {"boxes": [], "lattice_detections_confirmed": 0, "boxes_on_lattice_detections": 0},
+    }  # fmt: skip
     validate_report(report)
+    json.dumps(report)
     report["tsite_ranking"][0]["probability"] = 1.5
     with pytest.raises(ValidationError):
         validate_report(report)
-    json.dumps(report)

@@ -67,7 +67,7 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             "potential_sampling_A": 0.2,
             "scan_step_A": 0.5,
             "slice_thickness_A": 2.0,
-            "field_of_view_cells": [2, 2],
+            "field_of_view_cells": [3, 3],  # the lattice fit needs a few cells
             "doses": [1000],
             "replicas": 1,
             "mosaics": 1,
@@ -86,7 +86,7 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             "lambda_sweep": [0.7],  # a dot in the model name: divaesr_lambda0.7
         },
         "detector": {"backbone": "mobilenet_v3_fpn", "epochs": 1, "tile": 128, "overlap": 32},
-        "analysis": {"max_molecules": 2, "calibration_images": 1},
+        "analysis": {"evaluation_replicas": 1},
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     return ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2", target]
@@ -150,16 +150,16 @@ def test_tiny_end_to_end_run(tmp_path):
     folder = tmp_path / "results" / "simulation" / "pyridine_T1_O2"
     clean, meta = read_image(folder / "clean.tif")
     noisy, noisy_meta = read_image(folder / "dose1000-0.tif")
-    assert clean.dtype == np.float32 and clean.shape == noisy.shape == (105, 161)
+    assert clean.dtype == np.float32 and clean.shape == noisy.shape == (158, 241)
     assert meta["pixel_size_A"] == pytest.approx(0.25, rel=0.01)
     assert meta["simulation"]["energy_keV"] == 300 and meta["structure"]["tsite"] == "T1"
     assert noisy_meta["dose_e_per_A2"] == 1000 and noisy_meta["noise_seed"] == [0, "pyridine_T1_O2", 1000, 0]
     segments, _ = read_image(folder / "segments.tif")
-    assert segments.shape == (4, 105, 161)
+    assert segments.shape == (4, 158, 241)
     labels = json.loads((folder / "labels.json").read_text())
-    assert len(labels["molecules"]) == 4
+    assert len(labels["molecules"]) == 9
     mosaic = json.loads((folder / "mosaic0-labels.json").read_text())
-    assert 1 <= len(mosaic["molecules"]) <= 3
+    assert 1 <= len(mosaic["molecules"]) <= 8
     assert (folder / "mosaic0-dose1000-0.tif").is_file()
     assert "multislice:" in (tmp_path / "logs" / "simulation" / "simulate_pyridine_T1_O2.log").read_text()
     assert (tmp_path / "results" / "benchmarks" / "simulation" / "simulate_pyridine_T1_O2.tsv").is_file()
@@ -176,7 +176,7 @@ def test_tiny_end_to_end_run(tmp_path):
     assert "| sr_only |" in (metrics / "clearstem_ablation_table.md").read_text()  # Table 1
     assert "| divaesr_lambda0.7 |" in (metrics / "clearstem_lambda_table.md").read_text()  # Table 2
     figures = ("clearstem_metrics", "clearstem_panels", "clearstem_histograms", "detection_vs_dose")
-    figures += ("alsite_identifiability", "alsite_matching")
+    figures += ("alsite_identifiability", "alsite_matching", "al_distribution")
     for name in figures:
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
     detection = pd.read_csv(tmp_path / "results" / "metrics" / "detection.csv")
@@ -188,8 +188,13 @@ def test_tiny_end_to_end_run(tmp_path):
     assert {"divaesr", "detector_denoised"} <= set(report["models"])
     for name in ("panel.png", "denoised.tif", "columns.csv"):
         assert (report_dir / name).is_file()
+    assert report["lattice"]["pixel_size_x_A"] == pytest.approx(0.25, rel=0.01)
+    assert report["sites_analysed"] > 0 and report["noise"]["dose_estimate_e_per_A2"] > 0
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
-    assert set(alsite["observer"]) == {"pipeline", "ideal"}
+    assert set(alsite["observer"]) == {"pipeline", "ideal"} and set(alsite["level"]) == {"molecule", "image"}
+    assert (alsite["n"] > 0).all()
+    pooled = pd.read_csv(tmp_path / "results" / "metrics" / "al_distribution.csv")
+    assert pooled[pooled["images"] == "all images"]["fraction"].sum() == pytest.approx(1.0)
 
     snakemake(*args[:-1], "--report", str(tmp_path / "report.html"))
     html = (tmp_path / "report.html").read_text(errors="ignore")

@@ -1,14 +1,12 @@
-"""How identifiable is the Al site? Calibration of the probabilities and the T-site confusion per dose.
+"""How identifiable is the Al site? Calibration of the analysis and its evaluation on images with known truth.
 
-Two observers on simulated images with known truth:
-* ``pipeline`` — what users get: denoise → detect → match the denoised windows (calibrated);
-* ``ideal`` — the upper bound: the exact likelihood of the noisy image under each candidate, with
-  registration, orientation, intensity scale and noise level known (temperature 1).
-Both rank T-sites per image; the pipeline sums the log-likelihoods over its molecules.
-
-Shot noise in iDPC is not white: the DPC signals carry white noise and the Fourier integration
-divides it by |k|, so its power spectrum goes as 1/k². In the gradient of the image it is white
-again (within the curl-free fields), which makes a Gaussian likelihood of the gradients exact.
+Two observers score every molecule of simulated images:
+* ``pipeline`` — what users get: lattice fit, resampling, registration, noise level and occupancy all
+  estimated from the image, calibrated temperature;
+* ``ideal`` — the same per-cell likelihood with the registration, intensity scale and noise level
+  known and the molecule's site given (temperature 1): the Bayes-optimal observer of one cell under
+  the simulation's own model, i.e. the upper bound.
+A molecule the pipeline does not detect counts as a miss; a tie at the top gets 1/k credit.
 """
 
 from __future__ import annotations
@@ -19,137 +17,259 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from zeostem.analysis.matching import (
-    Reference,
+from zeostem.analysis.likelihood import MOLECULE_RADIUS_A, SiteScores, hypotheses, sites_at
+from zeostem.analysis.pipeline import Analyzer, Calibration, analyze_lattice
+from zeostem.analysis.posterior import (
+    at_grid_edge,
     calibrate_temperature,
-    match_window,
-    probabilities,
-    window_at,
+    molecule_posteriors,
+    shared_site_posterior,
+    topk_credit,
 )
-from zeostem.analysis.pipeline import Workflow, analyze, cell_window_shape, tsite_ranking
+from zeostem.analysis.references import spectral_gradient
+from zeostem.analysis.registration import Registration
 from zeostem.io.images import read_image
+from zeostem.metrics.detection import coco_metrics
+
+MATCH_A = MOLECULE_RADIUS_A  # a site within this distance of a true molecule's centre is that molecule's
 
 
 @dataclass(frozen=True)
 class TruthImage:
+    """A simulated image of one conformation: ``field`` is ``full`` (every cell) or ``mosaic``."""
+
     conformation: str
     tsite: str
     dose: int
     noisy: str
     clean: str
     labels: str
+    field: str
 
 
-def true_centres(labels_path: str, limit: int | None) -> list[tuple[float, float]]:
-    """(row, col) centres of the first ``limit`` (None: all) whole molecules of a simulated image."""
+def true_molecules(
+    labels_path: str, shape: tuple[int, int], cell_px: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Centres (row, col) and xyxy boxes of the molecules whose cell-sized window lies inside the image."""
     with open(labels_path) as f:
         labels = json.load(f)
-    boxes = [m["bbox_xyxy"] for m in labels["molecules"] if not m["truncated"]][:limit]
-    return [((y0 + y1) / 2, (x0 + x1) / 2) for x0, y0, x1, y1 in boxes]
+    centres, boxes = [], []
+    for m in labels["molecules"]:
+        x0, y0, x1, y1 = m["bbox_xyxy"]
+        c = np.array([(y0 + y1) / 2, (x0 + x1) / 2])
+        if (
+            not m["truncated"]
+            and np.all(c - cell_px / 2 >= 0)
+            and np.all(c + cell_px / 2 <= np.array(shape) - 1)
+        ):
+            centres.append(c)
+            boxes.append(m["bbox_xyxy"])
+    return np.array(centres).reshape(-1, 2), np.array(boxes, float).reshape(-1, 4)
 
 
-def true_windows(image: np.ndarray, labels_path: str, size: tuple[int, int], limit: int) -> list[np.ndarray]:
-    return [window_at(image, centre, size) for centre in true_centres(labels_path, limit)]
+def nearest_site(centres: np.ndarray, sites: np.ndarray, tolerance_px: float) -> np.ndarray:
+    """Index of the site at each centre (−1 where none lies within ``tolerance_px``)."""
+    if not len(sites):
+        return np.full(len(centres), -1)
+    d = np.linalg.norm(centres[:, None, :] - sites[None, :, :], axis=-1)
+    best = d.argmin(axis=1)
+    return np.where(d[np.arange(len(centres)), best] <= tolerance_px, best, -1)
 
 
-def summed_log_likelihoods(
-    windows: list[np.ndarray], workflow: Workflow, variance: float
-) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    for window in windows:
-        for m in match_window(window, workflow.references, variance):
-            totals[m.conformation] = totals.get(m.conformation, 0.0) + m.log_likelihood
-    return totals
+def ideal_scores(noisy: np.ndarray, clean: np.ndarray, centres: np.ndarray, analyzer: Analyzer) -> SiteScores:
+    """Likelihoods at the true molecule centres, with the registration (the simulation's origin),
+    the scale (1) and the noise level (from the clean image) known."""
+    refs = analyzer.references
+    variance = float(np.mean(spectral_gradient(noisy - clean) ** 2))
+    known = Registration("identity", np.zeros(2), 1.0)
+    found = hypotheses(noisy, np.ones(noisy.shape, bool), refs, known, analyzer.placements, variance, 1.0)
+    return sites_at(found, centres, refs)
 
 
-def spectral_gradient(image: np.ndarray) -> np.ndarray:
-    """(d/drow, d/dcol) of a periodic image in intensity per pixel, exact for band-limited images."""
-    spectrum = np.fft.fft2(image)
-    ky = np.fft.fftfreq(image.shape[0])[:, None]
-    kx = np.fft.fftfreq(image.shape[1])[None, :]
-    return np.stack([np.fft.ifft2(2j * np.pi * k * spectrum).real for k in (ky, kx)])
-
-
-def ideal_log_likelihoods(
-    noisy: np.ndarray, clean: np.ndarray, references: list[Reference]
-) -> dict[str, float]:
-    """Exact log-likelihood of every candidate for a simulated image on the references' grid.
-
-    White Gaussian likelihood of the image gradient; its noise variance is measured against the
-    true clean image. The Bayes-optimal score under the simulation's own model.
-    """
-    gradient = spectral_gradient(noisy)
-    variance = float(np.mean(np.sum((gradient - spectral_gradient(clean)) ** 2, axis=0)))
-    return {
-        r.conformation: float(-0.5 * np.sum((gradient - spectral_gradient(r.image)) ** 2) / variance)
-        for r in references
+def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], list[dict], dict]:
+    """Molecule rows (both observers), image rows (full fields) and the occupancy detections of one image."""
+    refs, calibration = analyzer.references, analyzer.calibration
+    noisy, meta = read_image(item.noisy)
+    clean, _ = read_image(item.clean)
+    tolerance = MATCH_A / np.mean(refs.pixel_size_A)
+    centres, boxes = true_molecules(item.labels, noisy.shape, refs.cell_px)
+    found = analyze_lattice(noisy, meta["pixel_size_A"], analyzer, item.noisy)
+    site_centres = found.frame.to_input(found.scores.centres_px)
+    at = nearest_site(centres, site_centres, tolerance)
+    ideal = ideal_scores(noisy.astype(np.float64), clean.astype(np.float64), centres, analyzer)
+    at_ideal = np.arange(len(centres))
+    observers = {
+        "pipeline": (found.scores.llr, at, set(found.detected.tolist()), calibration.temperature),
+        "ideal": (ideal.llr, at_ideal, set(range(len(ideal.llr))), 1.0),
     }
-
-
-def calibrate(workflow: Workflow, images: list[TruthImage], limit: int) -> dict:
-    """Temperature of the pipeline's probabilities and the noise model's dose constant (validation images)."""
-    size = cell_window_shape(workflow.cell_px)
-    names = [r.conformation for r in workflow.references]
-    lls, truth, constants = [], [], []
-    for item in images:
-        noisy, _ = read_image(item.noisy)
-        clean, _ = read_image(item.clean)
-        constants.append(float(np.var(noisy - clean)) * item.dose)
-        denoised = workflow.denoise(noisy)
-        windows = true_windows(denoised, item.labels, size, limit)
-        totals = summed_log_likelihoods(windows, workflow, float(np.var(noisy - denoised)))
-        lls.append(np.array([totals[n] for n in names]))
-        truth.append(names.index(item.conformation))
-    return {"temperature": calibrate_temperature(lls, truth), "dose_constant": float(np.mean(constants))}
-
-
-def evaluate_alsite(workflow: Workflow, images: list[TruthImage]) -> pd.DataFrame:
-    """One row per image × observer: true T-site, the ranking, its probabilities."""
-    names = [r.conformation for r in workflow.references]
-    tsite_of = {r.conformation: r.tsite for r in workflow.references}
-    rows = []
-    for item in images:
-        noisy, meta = read_image(item.noisy)
-        result = analyze(noisy, meta["pixel_size_A"], workflow)
-        ranking = result["tsite_ranking"]
-        rows.append({"observer": "pipeline", **_row(item, ranking, len(result["molecules"]))})
-        clean, _ = read_image(item.clean)
-        totals = ideal_log_likelihoods(noisy, clean, workflow.references)
-        p = probabilities(np.array([totals[n] for n in names]), 1.0)
-        ideal = tsite_ranking([tsite_of[n] for n in names], p)
-        rows.append({"observer": "ideal", **_row(item, ideal, len(true_centres(item.labels, None)))})
-    return pd.DataFrame(rows)
-
-
-def _row(item: TruthImage, ranking: list[dict], molecules: int) -> dict:
-    order = [r["tsite"] for r in ranking]
-    rank = order.index(item.tsite) + 1 if item.tsite in order else len(order) + 1
-    return {
+    molecules, images = [], []
+    base = {
         "conformation": item.conformation,
         "dose": item.dose,
         "true_tsite": item.tsite,
-        "predicted_tsite": order[0] if order else "",
-        "confidence": ranking[0]["probability"] if ranking else 0.0,
-        "rank_of_truth": rank,
-        "molecules": molecules,
+        "field": item.field,
+    }
+    for observer, (llr, index, detected, temperature) in observers.items():
+        chosen = [n for n in index if n >= 0 and n in detected]
+        for n in index:
+            posterior = _tsite_posterior(llr[n], refs.tsites, temperature) if n >= 0 and n in detected else {}
+            molecules.append({"observer": observer, **base, **_scored(posterior, item.tsite)})
+        if item.field == "full" and len(centres):
+            shared = shared_site_posterior(llr[chosen], refs.tsites, temperature) if chosen else {}
+            images.append(
+                {"observer": observer, **base, "molecules": len(chosen), **_scored(shared, item.tsite)}
+            )
+    pipeline_boxes = _site_boxes(found, site_centres)
+    occupancy = {
+        "dose": item.dose,
+        "truth": boxes,
+        "boxes": pipeline_boxes,
+        "scores": found.log_bayes_factor,
+        "empty_alarms": int(
+            np.sum(np.delete(found.log_bayes_factor > calibration.occupancy_threshold, at[at >= 0]))
+        ),
+        "empty_sites": int(len(found.log_bayes_factor) - np.sum(at >= 0)),
+    }
+    return molecules, images, occupancy
+
+
+def _site_boxes(found, site_centres: np.ndarray) -> np.ndarray:
+    best = np.argmax(found.scores.llr, axis=1)
+    h, w = found.scores.box_px[best].T
+    r, c = site_centres.T
+    return np.c_[c - w / 2, r - h / 2, c + w / 2, r + h / 2]
+
+
+def _tsite_posterior(llr_row: np.ndarray, tsites: list[str], temperature: float) -> dict[str, float]:
+    p = molecule_posteriors(llr_row[None], temperature)[0]
+    out: dict[str, float] = {}
+    for t, q in zip(tsites, p, strict=True):
+        out[t] = out.get(t, 0.0) + float(q)
+    return out
+
+
+def _scored(posterior: dict[str, float], truth: str) -> dict:
+    if not posterior:
+        return {
+            "detected": False,
+            "predicted_tsite": "",
+            "confidence": 0.0,
+            "p_true": 0.0,
+            "top1": 0.0,
+            "top3": 0.0,
+        }
+    top = max(posterior, key=posterior.get)
+    return {
+        "detected": True,
+        "predicted_tsite": top,
+        "confidence": posterior[top],
+        "p_true": posterior.get(truth, 0.0),
+        "top1": topk_credit(posterior, truth, 1),
+        "top3": topk_credit(posterior, truth, 3),
     }
 
 
-def summarise_alsite(rows: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
-    """Top-1 / top-3 accuracy and expected calibration error per observer and dose."""
-    out = []
-    for (observer, dose), group in rows.groupby(["observer", "dose"]):
-        correct = (group["rank_of_truth"] == 1).to_numpy()
-        conf = group["confidence"].to_numpy()
-        edges = np.linspace(0, 1, bins + 1)
-        which = np.clip(np.digitize(conf, edges) - 1, 0, bins - 1)
-        ece = sum(
-            abs(correct[which == b].mean() - conf[which == b].mean()) * np.mean(which == b)
-            for b in range(bins)
-            if np.any(which == b)
-        )
-        out.append(
-            {"observer": observer, "dose": dose, "images": len(group), "top1": correct.mean(),
-             "top3": float((group["rank_of_truth"] <= 3).mean()), "ece": float(ece)}
+def evaluate(analyzer: Analyzer, images: list[TruthImage]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per-molecule and per-image rows of both observers, and occupancy metrics per dose."""
+    molecules, image_rows, occupancy = [], [], []
+    for item in images:
+        m, i, o = evaluate_image(item, analyzer)
+        molecules += m
+        image_rows += i
+        occupancy.append(o)
+    return pd.DataFrame(molecules), pd.DataFrame(image_rows), occupancy_metrics(occupancy)
+
+
+def occupancy_metrics(records: list[dict]) -> pd.DataFrame:
+    """COCO AP / AP50 / AR@100 of the lattice's occupancy detections and false alarms per empty site."""
+    rows = []
+    for dose in sorted({r["dose"] for r in records}):
+        group = [r for r in records if r["dose"] == dose]
+        metrics = coco_metrics([r["truth"] for r in group], [(r["boxes"], r["scores"]) for r in group])
+        empty = sum(r["empty_sites"] for r in group)
+        alarms = sum(r["empty_alarms"] for r in group)
+        rows.append(
+            {"method": "lattice", "dose": dose, "images": len(group), **metrics,
+             "empty_sites": empty, "false_alarms_per_empty_site": alarms / max(empty, 1)}
         )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = successes / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return float(centre - half), float(centre + half)
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+    return float(
+        sum(abs(correct[which == b].mean() - confidence[which == b].mean()) * np.mean(which == b)
+            for b in range(bins) if np.any(which == b))
+    )  # fmt: skip
+
+
+def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
+    """Top-1 / top-3 with Wilson intervals per observer, level and dose; ECE of the detected molecules."""
+    out = []
+    for level, rows in (("molecule", molecules), ("image", images)):
+        for (observer, dose), group in rows.groupby(["observer", "dose"]):
+            n = len(group)
+            top1, top3 = group["top1"].sum(), group["top3"].sum()
+            detected = group[group["detected"]]
+            ece = expected_calibration_error(detected["confidence"].to_numpy(), detected["top1"].to_numpy())
+            out.append(
+                {"observer": observer, "level": level, "dose": dose, "n": n, "detected": int(len(detected)),
+                 "top1": top1 / n, "top1_low": wilson(top1, n)[0], "top1_high": wilson(top1, n)[1],
+                 "top3": top3 / n, "top3_low": wilson(top3, n)[0], "top3_high": wilson(top3, n)[1],
+                 "mean_confidence": float(detected["confidence"].mean()) if len(detected) else float("nan"),
+                 "ece": ece}
+            )  # fmt: skip
     return pd.DataFrame(out)
+
+
+def calibrate(references, images: list[TruthImage]) -> dict:
+    """Temperature, occupancy threshold and dose constant from validation images (true molecules known)."""
+    analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.0))
+    tolerance = MATCH_A / np.mean(references.pixel_size_A)
+    llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
+    for item in images:
+        noisy, meta = read_image(item.noisy)
+        found = analyze_lattice(noisy, meta["pixel_size_A"], analyzer, item.noisy)
+        centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
+        at = nearest_site(centres, found.frame.to_input(found.scores.centres_px), tolerance)
+        k = references.conformations.index(item.conformation)
+        for n in at[at >= 0]:
+            if np.isfinite(found.scores.llr[n, k]):  # the truth competes at the site found for it
+                llr_rows.append(found.scores.llr[n])
+                truth.append(k)
+        labels = np.zeros(len(found.scores.llr), bool)
+        labels[at[at >= 0]] = True
+        bayes.append(found.scores)
+        occupied.append(labels)
+        constants.append(found.scores.noise_variance * item.dose / found.scores.scale**2)
+    temperature = calibrate_temperature(np.array(llr_rows), np.array(truth))
+    scores = np.concatenate([s.log_bayes_factor(temperature) for s in bayes])
+    labels = np.concatenate(occupied)
+    candidates = np.unique(scores)
+    youden = [np.mean(scores[labels] > t) - np.mean(scores[~labels] > t) for t in candidates]
+    threshold = float(candidates[int(np.argmax(youden))]) if len(candidates) else 0.0
+    warning = None
+    if at_grid_edge(temperature):
+        warning = (
+            f"the calibrated temperature {temperature:g} sits at the edge of its grid: on the validation "
+            "images the likelihoods carried no usable confidence, so the probabilities are not calibrated"
+        )
+    return {
+        "temperature": temperature,
+        "occupancy_threshold": threshold,
+        "dose_constant": float(np.median(constants)),
+        "warning": warning,
+        "molecules": len(truth),
+        "sites": int(len(labels)),
+    }

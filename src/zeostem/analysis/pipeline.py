@@ -1,219 +1,160 @@
-"""One image → Al-site report: resample, denoise, detect, element clustering, match, probabilities.
+"""One micrograph → Al-site analysis, lattice first.
 
-``Workflow.load(results)`` gathers what a finished run provides: the denoiser and detector with
-their model cards, the clean references of every candidate conformation and the calibration
-(temperature of the probabilities, dose constant of the noise model).
+1. lattice fit (affine map to the reference frame) → 2. one resampling onto the reference grid →
+3. one registration of the framework → 4. per (cell, site) likelihoods of every candidate vs no
+molecule (the molecule detector and the matcher in one) → 5. probabilities with the calibrated
+temperature: per molecule, per image (shared site) and the Al distribution. ClearSTEM and the
+Faster R-CNN run on the resampled image for the report (denoised image, columns, the paper's boxes
+beside the lattice's detections); the likelihoods use the image itself, whose noise model is known.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from skimage.transform import rescale
 
-from zeostem.analysis.columns import find_columns
-from zeostem.analysis.matching import Reference, match_window, probabilities, window_at
+from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
+from zeostem.analysis.likelihood import SiteScores, hypotheses, molecule_sites
+from zeostem.analysis.references import References
+from zeostem.analysis.registration import Placement, Registration, refine_map, register, symmetry_placements
 from zeostem.errors import InputError
-from zeostem.io.images import read_image
-from zeostem.models.card import file_hash
-from zeostem.models.detector import DetectorConfig, detect
-from zeostem.models.detector_training import load_detector
-from zeostem.models.divaesr import DivaesrConfig
-from zeostem.models.inference import block_mean, denoise_image
-from zeostem.models.training import load_model
+
+MIN_CELLS = 2.0  # an image must hold at least this many unit cells along both axes
+FIT_REFLECTIONS = 24
+REGISTER_FLOOR = 0.02
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Fitted on validation images: probability temperature, occupancy threshold, noise-to-dose constant."""
+
+    temperature: float
+    occupancy_threshold: float  # on the log Bayes factor molecule vs none
+    dose_constant: float  # gradient noise variance × dose (e/Å²) / scale², on the reference grid
+    warning: str | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Calibration:
+        path = Path(path)
+        fix = "re-run the workflow's calibrate_analysis rule (snakemake results/analysis/calibration.json)"
+        if not path.is_file():
+            raise InputError("the calibration file is missing", path=path, fix=fix)
+        try:
+            data = json.loads(path.read_text())
+            return cls(**{k: data[k] for k in ("temperature", "occupancy_threshold", "dose_constant")},
+                       warning=data.get("warning"))  # fmt: skip
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"
+            raise InputError(problem, path=path, fix=fix) from exc
 
 
 @dataclass
-class Workflow:
-    """Trained models, references and calibration of a finished workflow run."""
+class Analyzer:
+    """References with what the analysis derives from them once, and the calibration."""
 
-    denoiser: object
-    detector: object
-    references: list[Reference]
-    pixel_size_A: float
-    cell_px: tuple[float, float]  # (x, y) of one unit cell in reference pixels
-    temperature: float
-    dose_constant: float  # noise variance × dose (e/Å²) of the denoiser's input
-    models: dict
-    settings: dict
+    references: References
+    calibration: Calibration
+    fit_reflections: Reflections = field(init=False)
+    register_reflections: Reflections = field(init=False)
+    placements: list[Placement] = field(init=False)
 
-    @classmethod
-    def load(
-        cls,
-        results: str | Path,
-        denoiser: str,
-        detector: str,
-        conformations: list[str],
-        calibration: str | Path | None,
-        settings: dict,
-    ) -> Workflow:
-        results = Path(results)
-        missing = [
-            p
-            for p in (results / "models" / f"{denoiser}.pt", results / "models" / f"{detector}.pt")
-            if not p.is_file()
-        ]
-        if missing:
-            raise InputError(
-                f"trained models missing: {[str(m) for m in missing]}",
-                path=results,
-                fix="run the workflow first, or point --workflow-results at a finished run",
-            )
-        cards = {
-            name: json.loads((results / "models" / f"{name}.json").read_text())
-            for name in (denoiser, detector)
-        }
-        den = load_model(
-            results / "models" / f"{denoiser}.pt", DivaesrConfig(**cards[denoiser]["config"]["model"]), "auto"
-        )
-        det = load_detector(
-            results / "models" / f"{detector}.pt",
-            DetectorConfig(**cards[detector]["config"]["detector"]),
-            "auto",
-        )
-        references, pixel, cell = load_references(results, conformations)
-        calib = (
-            json.loads(Path(calibration).read_text())
-            if calibration
-            else {"temperature": 1.0, "dose_constant": 0.0}
-        )
-        models = {
-            name: {"weights": f"models/{name}.pt", "sha256": file_hash(results / "models" / f"{name}.pt")}
-            for name in (denoiser, detector)
-        }
-        return cls(
-            den, det, references, pixel, cell, calib["temperature"], calib["dose_constant"], models, settings
-        )
+    def __post_init__(self):
+        refs = self.references
+        self.fit_reflections = Reflections.of(refs.empty, refs.cells, count=FIT_REFLECTIONS)
+        self.register_reflections = Reflections.of(refs.empty, refs.cells, floor=REGISTER_FLOOR)
+        self.placements = symmetry_placements(refs, self.register_reflections)
 
-    @classmethod
-    def from_config(
-        cls, results: str | Path, config: dict, conformations: list[str], calibration: str | Path | None
-    ) -> Workflow:
-        """The models a validated ``config`` names (first ClearSTEM model, first detector input)."""
-        c, d, a = config["clearstem"], config["detector"], config["analysis"]
-        settings = {
-            "inference_tile": c["inference_tile"],
-            "inference_overlap": c["inference_overlap"],
-            "detector_tile": d["tile"],
-            "detector_overlap": d["overlap"],
-            "max_molecules": a["max_molecules"],
-        }
-        detector = f"detector_{d['inputs'][0]}"
-        return cls.load(results, c["models"][0], detector, conformations, calibration, settings)
 
-    def denoise(self, image: np.ndarray) -> np.ndarray:
-        """ClearSTEM output at the input's sampling (an image already at the models' pixel size)."""
-        s, den = self.settings, self.denoiser
-        return block_mean(
-            denoise_image(den, image, s["inference_tile"], s["inference_overlap"]), den.config.scale
+@dataclass
+class LatticeAnalysis:
+    """What the lattice-first analysis found in one image (arrays on the reference grid)."""
+
+    fit: LatticeFit
+    frame: Resampled
+    registration: Registration
+    scores: SiteScores
+    log_bayes_factor: np.ndarray  # per site
+    detected: np.ndarray  # indices of the sites that hold a molecule
+    dose_estimate: float | None
+    dose_note: str | None
+
+
+def check_image(image: np.ndarray, pixel_size_A: float, refs: References, name: str | None) -> None:
+    """Clear errors for images that cannot hold an answer: no contrast, or fewer than two cells."""
+    cell_A = refs.cell_px * np.array(refs.pixel_size_A)
+    extent_A = np.array(image.shape) * pixel_size_A
+    if np.any(extent_A < 0.98 * MIN_CELLS * cell_A.min()):
+        raise InputError(
+            f"the image ({image.shape[0]} × {image.shape[1]} px of {pixel_size_A:.4g} Å) is smaller than "
+            f"{MIN_CELLS:g} unit cells ({cell_A[1]:.1f} × {cell_A[0]:.1f} Å)",
+            path=name,
+            fix="analyse a larger field of view, or check the pixel size",
+        )
+    if not np.ptp(image) > 0:
+        raise InputError(
+            "the image has no contrast (every pixel is the same)", path=name, fix="export the image again"
         )
 
 
-def load_references(
-    results: str | Path, conformations: list[str]
-) -> tuple[list[Reference], float, tuple[float, float]]:
-    """Clean references of the candidates, their pixel size (Å) and one unit cell (x, y) in pixels."""
-    references, pixel, cell = [], None, None
-    for conformation in conformations:
-        folder = Path(results) / "simulation" / conformation
-        image, meta = read_image(folder / "clean.tif")
-        labels = json.loads((folder / "labels.json").read_text())
-        references.append(Reference(conformation, meta["structure"]["tsite"], image))
-        pixel, cell = meta["pixel_size_A"], tuple(labels["cell_px"])
-    return references, pixel, cell
+def analyze_lattice(
+    image: np.ndarray, pixel_size_A: float, analyzer: Analyzer, name: str | None = None
+) -> LatticeAnalysis:
+    """Steps 1–5 on ``image`` (input pixels of ``pixel_size_A`` Å, the file's or the sheet's: a start)."""
+    refs, calibration = analyzer.references, analyzer.calibration
+    check_image(image, pixel_size_A, refs, name)
+    try:
+        fit = fit_lattice(image, pixel_size_A, analyzer.fit_reflections, refs.pixel_size_A)
+    except LatticeError as exc:
+        raise InputError(
+            f"no lattice of the framework's projected cell in the image: {exc}",
+            path=name,
+            fix="check that it is an iDPC/DPC image along the framework's beam axis and that its pixel size "
+            "is right within 10 %",
+        ) from exc
+    frame, registration = resampled_and_registered(image, fit, analyzer)
+    refined = refine_map(frame.image, _taper(frame), refs, registration)
+    fit = replace(fit, matrix=refined @ fit.matrix)
+    frame, registration = resampled_and_registered(image, fit, analyzer)
+    found = hypotheses(frame.image, frame.valid, refs, registration, analyzer.placements)
+    scores = molecule_sites(found, refs)
+    bayes = scores.log_bayes_factor(calibration.temperature)
+    detected = np.flatnonzero(bayes > calibration.occupancy_threshold)
+    dose, note = dose_estimate(scores, fit, calibration, refs)
+    return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note)
 
 
-def cell_window_shape(cell_px: tuple[float, float]) -> tuple[int, int]:
-    """(rows, cols) of a one-unit-cell window, the size molecules are matched at."""
-    return int(round(cell_px[1])), int(round(cell_px[0]))
+def _taper(frame: Resampled) -> np.ndarray:
+    return np.outer(np.hanning(frame.image.shape[0]), np.hanning(frame.image.shape[1])) * frame.valid
 
 
-def to_model_sampling(image: np.ndarray, pixel_size_A: float, target_A: float) -> np.ndarray:
-    """Resample to the models' pixel size (cubic); unchanged within 0.5 %."""
-    factor = pixel_size_A / target_A
-    if abs(factor - 1.0) < 0.005:
-        return image.astype(np.float32)
-    return rescale(
-        image.astype(np.float64), factor, order=3, mode="reflect", anti_aliasing=factor < 1
-    ).astype(np.float32)
+def resampled_and_registered(
+    image: np.ndarray, fit: LatticeFit, analyzer: Analyzer
+) -> tuple[Resampled, Registration]:
+    frame = resample(image, fit)
+    return frame, register(frame.image, _taper(frame), analyzer.references, analyzer.register_reflections)
 
 
-def noise_variance(noisy: np.ndarray, denoised: np.ndarray) -> float:
-    return float(np.var(noisy - denoised))
+def dose_estimate(
+    scores: SiteScores, fit: LatticeFit, calibration: Calibration, refs: References
+) -> tuple[float | None, str | None]:
+    """Dose from the noise relative to the lattice's own contrast (independent of intensity units).
 
-
-def analyze(image: np.ndarray, pixel_size_A: float, workflow: Workflow) -> dict:
-    """Everything of the report for one image (arrays included under ``_arrays``)."""
-    s = workflow.settings
-    x = to_model_sampling(image, pixel_size_A, workflow.pixel_size_A)
-    denoised = workflow.denoise(x)
-    boxes, scores = detect(workflow.detector, denoised, s["detector_tile"], s["detector_overlap"])
-    variance = noise_variance(x, denoised)
-    dose = workflow.dose_constant / variance if workflow.dose_constant > 0 else None
-    columns = find_columns(denoised, workflow.pixel_size_A)
-    size = cell_window_shape(workflow.cell_px)
-    scale = workflow.pixel_size_A / pixel_size_A  # model px → input px
-    molecules, totals = [], {}
-    order = np.argsort(-scores)[: s["max_molecules"]]
-    for i in order:
-        x0, y0, x1, y1 = boxes[i]
-        window = window_at(denoised, ((y0 + y1) / 2, (x0 + x1) / 2), size)
-        matches = match_window(window, workflow.references, variance)
-        ll = np.array([m.log_likelihood for m in matches])
-        p = probabilities(ll, workflow.temperature)
-        for m, lli in zip(matches, ll, strict=True):
-            totals[m.conformation] = totals.get(m.conformation, 0.0) + lli
-        molecules.append(
-            {
-                "box_xyxy": [float(v * scale) for v in boxes[i]],
-                "score": float(scores[i]),
-                "conformations": [
-                    {
-                        "conformation": m.conformation,
-                        "tsite": m.tsite,
-                        "probability": float(pi),
-                        "ssim": m.ssim,
-                        "log_likelihood": m.log_likelihood,
-                        "operation": m.operation,
-                        "origin_px": [float(v) for v in m.origin_px],
-                    }
-                    for m, pi in zip(matches, p, strict=True)
-                ],  # fmt: skip
-                "tsites": tsite_ranking([m.tsite for m in matches], p),
-            }
-        )
-    image_ranking = []
-    if totals:
-        names = list(totals)
-        p = probabilities(np.array([totals[n] for n in names]), workflow.temperature)
-        tsite = {r.conformation: r.tsite for r in workflow.references}
-        image_ranking = tsite_ranking([tsite[n] for n in names], p)
-    return {
-        "pixel_size_A": pixel_size_A,
-        "model_pixel_size_A": workflow.pixel_size_A,
-        "noise_variance": variance,
-        "dose_estimate_e_per_A2": dose,
-        "models": workflow.models,
-        "molecules": molecules,
-        "tsite_ranking": image_ranking,
-        "_arrays": {"input": x, "denoised": denoised, "columns": columns},
-    }
-
-
-def tsite_ranking(tsites: list[str], p: np.ndarray) -> list[dict]:
-    """Probabilities of conformations (their T-sites ``tsites``) summed per T-site, most probable first."""
-    per_site: dict[str, float] = {}
-    for tsite, pi in zip(tsites, p, strict=True):
-        per_site[tsite] = per_site.get(tsite, 0.0) + float(pi)
-    return [{"tsite": t, "probability": q} for t, q in sorted(per_site.items(), key=lambda kv: -kv[1])]
-
-
-def columns_table(columns: pd.DataFrame, scale: float) -> pd.DataFrame:
-    """Columns with positions in the input image's pixels too."""
-    out = columns.copy()
-    out["x_input_px"], out["y_input_px"] = out["x_px"] * scale, out["y_px"] * scale
-    return out
+    The gradient of iDPC shot noise has a variance ∝ 1 / dose per pixel; divided by the square of the
+    image's intensity scale against the reference it is in the reference's units, where the
+    validation images fix the constant. Resampling from input pixels of size p to the reference's
+    p_ref scales the variance by (p_ref / p)².
+    """
+    if not calibration.dose_constant > 0:
+        return None, "no dose constant in the calibration"
+    if not scores.scale > 0:
+        return None, "the image's contrast is inverted or absent relative to the framework reference"
+    physical = fit.physical()
+    ratio = np.sqrt(np.prod(refs.pixel_size_A) / (physical["pixel_size_x_A"] * physical["pixel_size_y_A"]))
+    dose = calibration.dose_constant * scores.scale**2 / scores.noise_variance * ratio**2
+    note = None
+    if abs(ratio - 1) > 0.05:
+        note = "the input's pixel size differs from the reference's by > 5 %: the estimate is approximate"
+    return float(dose), note

@@ -1,4 +1,4 @@
-"""Write one image's report folder: report.json (validated), denoised.tif, columns.csv, panel.png."""
+"""One image's report: report.json (validated), denoised.tif, columns.csv and panel.png, written together."""
 
 from __future__ import annotations
 
@@ -8,15 +8,22 @@ import tempfile
 from pathlib import Path
 
 import jsonschema
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from zeostem.analysis.posterior import (
+    al_distribution,
+    molecule_posteriors,
+    ranking,
+    shared_site_posterior,
+    tsite_log_likelihoods,
+)
+from zeostem.analysis.references import FLIPS
+from zeostem.analysis.workflow import ImageAnalysis, Workflow
+from zeostem.io.config import SCHEMA_DIR
+from zeostem.io.images import write_image
 
-from zeostem.analysis.pipeline import columns_table  # noqa: E402
-from zeostem.io.config import SCHEMA_DIR  # noqa: E402
-from zeostem.io.images import write_image  # noqa: E402
+FRCNN_MIN_SCORE = 0.5
+AGREEMENT_IOU = 0.5
 
 
 def validate_report(report: dict) -> None:
@@ -24,27 +31,146 @@ def validate_report(report: dict) -> None:
     jsonschema.Draft202012Validator(schema).validate(report)
 
 
-def write_report(out_dir: str | Path, image_id: str, input_file: str, result: dict) -> dict:
+def lattice_boxes(analysis: ImageAnalysis) -> np.ndarray:
+    """xyxy boxes (reference grid) of the detected molecules: the best candidate's box at its site."""
+    scores = analysis.lattice.scores
+    out = []
+    for n in analysis.lattice.detected:
+        h, w = scores.box_px[int(np.argmax(scores.llr[n]))]
+        r, c = scores.centres_px[n]
+        out.append([c - w / 2, r - h / 2, c + w / 2, r + h / 2])
+    return np.array(out, float).reshape(-1, 4)
+
+
+def to_input_box(box: np.ndarray, analysis: ImageAnalysis) -> list[float]:
+    """A reference-grid xyxy box → the bounding xyxy box of its corners in the input's pixels."""
+    x0, y0, x1, y1 = box
+    corners = np.array([[y0, x0], [y0, x1], [y1, x0], [y1, x1]])
+    rc = analysis.lattice.frame.to_input(corners)
+    return [float(rc[:, 1].min()), float(rc[:, 0].min()), float(rc[:, 1].max()), float(rc[:, 0].max())]
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if not len(a) or not len(b):
+        return np.zeros((len(a), len(b)))
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
+    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=-1)  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter)
+
+
+def report_fields(analysis: ImageAnalysis, workflow: Workflow, pixel_size_A: float) -> dict:
+    """Everything report.json says about the image (without its id and file)."""
+    lat = analysis.lattice
+    analyzer = workflow.analyzer
+    refs, calibration = analyzer.references, analyzer.calibration
+    temperature = calibration.temperature
+    llr = lat.scores.llr[lat.detected]
+    posteriors = molecule_posteriors(llr, temperature)
+    sites, tsite_ll = tsite_log_likelihoods(llr, refs.tsites, temperature)
+    boxes = lattice_boxes(analysis)
+    molecules = []
+    for i, n in enumerate(lat.detected):
+        order = np.argsort(-posteriors[i])
+        best = int(order[0])
+        centre = lat.frame.to_input(lat.scores.centres_px[n][None])[0]
+        per_site = {refs.tsites[k]: 0.0 for k in order}
+        for k in order:
+            per_site[refs.tsites[k]] += float(posteriors[i, k])
+        molecules.append(
+            {
+                "centre_px": [float(centre[1]), float(centre[0])],
+                "centre_reference_px": [float(v) for v in lat.scores.centres_px[n]],
+                "box_xyxy": to_input_box(boxes[i], analysis),
+                "log_bayes_factor": float(lat.log_bayes_factor[n]),
+                "placement": analyzer.placements[int(lat.scores.placement[n, best])].operation,
+                "conformations": [
+                    {
+                        "conformation": refs.conformations[k],
+                        "tsite": refs.tsites[k],
+                        "probability": float(posteriors[i, k]),
+                        "log_likelihood_ratio": float(llr[i, k]),
+                    }
+                    for k in order
+                    if np.isfinite(llr[i, k])
+                ],  # fmt: skip
+                "tsites": ranking(per_site),
+                "tsite_log_likelihood": {s: float(v) for s, v in zip(sites, tsite_ll[i], strict=True)},
+            }
+        )
+    frcnn = analysis.frcnn_scores >= FRCNN_MIN_SCORE
+    frcnn_boxes = analysis.frcnn_boxes[frcnn]
+    overlap = iou_matrix(boxes, frcnn_boxes) >= AGREEMENT_IOU
+    physical = lat.fit.physical()
+    return {
+        "pixel_size_A": float(pixel_size_A),
+        "model_pixel_size_A": float(np.mean(refs.pixel_size_A)),
+        "lattice": {**physical, "matrix": lat.fit.matrix.tolist()},
+        "registration": {
+            "operation": lat.registration.operation,
+            "origin_px": [float(v) for v in lat.registration.origin_px],
+            "correlation": lat.registration.correlation,
+            "flip": list(FLIPS[lat.registration.operation]),
+        },
+        "noise": {
+            "gradient_variance": lat.scores.noise_variance,
+            "intensity_scale": lat.scores.scale,
+            "dose_estimate_e_per_A2": lat.dose_estimate,
+            "dose_note": lat.dose_note,
+        },
+        "calibration": {
+            "temperature": temperature,
+            "occupancy_threshold": calibration.occupancy_threshold,
+            "warning": calibration.warning,
+        },
+        "sites_analysed": int(len(lat.log_bayes_factor)),
+        "molecules": molecules,
+        "tsite_ranking": ranking(shared_site_posterior(llr, refs.tsites, temperature)),
+        "al_distribution": al_distribution(tsite_ll, sites),
+        "faster_rcnn": {
+            "boxes": [
+                {"box_xyxy": to_input_box(b, analysis), "score": float(s)}
+                for b, s in zip(frcnn_boxes, analysis.frcnn_scores[frcnn], strict=True)
+            ],
+            "lattice_detections_confirmed": int(overlap.any(axis=1).sum()),
+            "boxes_on_lattice_detections": int(overlap.any(axis=0).sum()),
+        },
+        "models": workflow.models,
+    }
+
+
+def write_report(
+    out_dir: str | Path,
+    image_id: str,
+    input_file: str,
+    analysis: ImageAnalysis,
+    workflow: Workflow,
+    pixel_size_A: float,
+) -> dict:
     """Validate and write the folder (all files appear together, or none: built in a temporary folder)."""
+    from zeostem.figures.report import panel
+
     out_dir = Path(out_dir)
-    arrays = result["_arrays"]
     report = {
         "image": image_id,
         "input_file": str(input_file),
-        **{k: v for k, v in result.items() if k != "_arrays"},
+        **report_fields(analysis, workflow, pixel_size_A),
     }
     validate_report(report)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
     try:
         (tmp / "report.json").write_text(json.dumps(report, indent=1))
-        pixel = result["model_pixel_size_A"]
+        pixel = report["model_pixel_size_A"]
         write_image(
-            tmp / "denoised.tif", arrays["denoised"], {"pixel_size_xy_A": [pixel, pixel], "image": image_id}
+            tmp / "denoised.tif", analysis.denoised, {"pixel_size_xy_A": [pixel, pixel], "image": image_id}
         )
-        scale = pixel / result["pixel_size_A"]
-        columns_table(arrays["columns"], scale).to_csv(tmp / "columns.csv", index=False)
-        panel(report, arrays, tmp / "panel.png")
+        columns = analysis.columns.copy()
+        rc = analysis.lattice.frame.to_input(columns[["y_px", "x_px"]].to_numpy(float))
+        columns["x_input_px"], columns["y_input_px"] = rc[:, 1], rc[:, 0]
+        columns.to_csv(tmp / "columns.csv", index=False)
+        panel(report, analysis, lattice_boxes(analysis), tmp / "panel.png")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)
@@ -52,34 +178,3 @@ def write_report(out_dir: str | Path, image_id: str, input_file: str, result: di
         if tmp.exists():
             shutil.rmtree(tmp)
     return report
-
-
-def panel(report: dict, arrays: dict, path: Path) -> None:
-    """Input, denoised with detections and column classes, T-site probabilities."""
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5), gridspec_kw={"width_ratios": [1, 1, 0.7]})
-    denoised = arrays["denoised"]
-    low, high = np.percentile(denoised, [1, 99])
-    axes[0].imshow(arrays["input"], cmap="gray")
-    axes[0].set_title(f"input ({report['image']})")
-    axes[1].imshow(denoised, cmap="gray", vmin=low, vmax=high)
-    colours = {"T": "tab:orange", "O": "tab:red", "light": "tab:cyan"}
-    cols = arrays["columns"]
-    for name, colour in colours.items():
-        sel = cols[cols["class"] == name]
-        axes[1].scatter(sel["x_px"], sel["y_px"], s=3, c=colour, label=name)
-    scale = report["model_pixel_size_A"] / report["pixel_size_A"]
-    for m in report["molecules"]:
-        x0, y0, x1, y1 = (v / scale for v in m["box_xyxy"])
-        axes[1].add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="lime", lw=1))
-        axes[1].text(x0, y0 - 2, f"{m['tsites'][0]['tsite']} {m['score']:.2f}", color="lime", fontsize=7)
-    axes[1].legend(fontsize=7, loc="lower right")
-    axes[1].set_title("denoised, detections, column classes")
-    ranking = report["tsite_ranking"][:8]
-    axes[2].barh([r["tsite"] for r in ranking][::-1], [r["probability"] for r in ranking][::-1])
-    axes[2].set_xlim(0, 1)
-    axes[2].set_title("Al T-site probability (image)")
-    for ax in axes[:2]:
-        ax.set_axis_off()
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)

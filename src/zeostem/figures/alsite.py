@@ -1,4 +1,4 @@
-"""Al-site figures: identifiability (accuracy vs dose, confusion) and Fig. 5 (conformation matching)."""
+"""Al-site figures: identifiability (accuracy, reliability, confusion), Fig. 5, the Al distribution."""
 
 from __future__ import annotations
 
@@ -9,101 +9,140 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from zeostem.analysis.matching import OPERATIONS, shifted_patch, window_at  # noqa: E402
+from zeostem.analysis.references import References  # noqa: E402
+from zeostem.analysis.registration import Placement, Registration, model_image  # noqa: E402
 
 
-def alsite_figure(rows: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
-    """Top-1 / top-3 accuracy vs dose per observer, and each observer's confusion matrix per dose."""
-    doses = sorted(rows["dose"].unique())
-    observers = sorted(rows["observer"].unique(), key=lambda o: o != "pipeline")
-    sites = sorted(set(rows["true_tsite"]) | set(rows["predicted_tsite"]) - {""}, key=lambda t: int(t[1:]))
-    index = {s: i for i, s in enumerate(sites)}
-    fig, axes = plt.subplots(
-        len(observers), 1 + len(doses), figsize=(4 + 2.8 * len(doses), 3.0 * len(observers)), squeeze=False
-    )
-    accuracy = axes[0, 0]
-    for colour, observer in zip(("tab:blue", "tab:orange", "tab:green"), observers, strict=False):
-        group = summary[summary["observer"] == observer].sort_values("dose")
-        for metric, style in (("top1", "o-"), ("top3", "x--")):
-            accuracy.plot(group["dose"], group[metric], style, color=colour, label=f"{observer} {metric}")
-    accuracy.set_xscale("log")
-    accuracy.set_xticks(doses, [str(d) for d in doses])
-    accuracy.minorticks_off()
-    accuracy.set_ylim(0, 1.05)
-    accuracy.set_xlabel("dose (e/Å²)")
-    accuracy.set_title("T-site accuracy")
-    accuracy.legend(fontsize=7)
-    for ax in axes[1:, 0]:
-        ax.set_axis_off()
-    for row, observer in zip(axes, observers, strict=True):
-        chosen = rows[rows["observer"] == observer]
-        for ax, dose in zip(row[1:], doses, strict=True):
-            matrix = np.zeros((len(sites), len(sites)))
-            for _, r in chosen[chosen["dose"] == dose].iterrows():
-                if r["predicted_tsite"] in index:
-                    matrix[index[r["true_tsite"]], index[r["predicted_tsite"]]] += 1
-            ax.imshow(matrix, cmap="Blues", vmin=0)
-            ax.set_xticks(range(len(sites)), sites, rotation=90, fontsize=6)
+def _site_key(site: str) -> int:
+    return int(site[1:])
+
+
+def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
+    """Top-1 vs dose (95 % Wilson intervals), reliability of the pipeline's confidences, confusions."""
+    doses = sorted(molecules["dose"].unique())
+    fig, axes = plt.subplots(2, 1 + len(doses), figsize=(4.5 + 3 * len(doses), 6.4), squeeze=False)
+    ax = axes[0, 0]
+    styles = {
+        ("pipeline", "molecule"): ("tab:blue", "o-"),
+        ("ideal", "molecule"): ("tab:orange", "s-"),
+        ("pipeline", "image"): ("tab:blue", "x--"),
+        ("ideal", "image"): ("tab:orange", "x--"),
+    }
+    for (observer, level), (colour, style) in styles.items():
+        group = summary[(summary["observer"] == observer) & (summary["level"] == level)].sort_values("dose")
+        if len(group):
+            err = [group["top1"] - group["top1_low"], group["top1_high"] - group["top1"]]
+            ax.errorbar(group["dose"], group["top1"], yerr=err, fmt=style, color=colour, capsize=3,
+                        label=f"{observer}, per {level}")  # fmt: skip
+    sites = sorted(set(molecules["true_tsite"]), key=_site_key)
+    ax.axhline(1 / 12, color="grey", ls=":", lw=1, label="chance (1/12)")
+    ax.set_xscale("log")
+    ax.set_xticks(doses, [str(d) for d in doses])
+    ax.minorticks_off()
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("dose (e/Å²)")
+    ax.set_title("T-site top-1", fontsize=9)
+    ax.legend(fontsize=6)
+    reliability = axes[1, 0]
+    detected = molecules[(molecules["observer"] == "pipeline") & molecules["detected"]]
+    edges = np.linspace(0, 1, 11)
+    which = np.clip(np.digitize(detected["confidence"], edges) - 1, 0, 9)
+    centres = [(edges[b] + edges[b + 1]) / 2 for b in range(10) if np.any(which == b)]
+    accuracy = [detected["top1"].to_numpy()[which == b].mean() for b in range(10) if np.any(which == b)]
+    reliability.plot([0, 1], [0, 1], ":", color="grey")
+    reliability.plot(centres, accuracy, "o-", color="tab:blue")
+    reliability.set_xlabel("confidence (top T-site)")
+    reliability.set_ylabel("accuracy")
+    reliability.set_title("pipeline reliability (per molecule)", fontsize=9)
+    predicted = sorted(set(molecules["predicted_tsite"]) - {""}, key=_site_key)
+    for row, observer in enumerate(("pipeline", "ideal")):
+        chosen = molecules[(molecules["observer"] == observer) & molecules["detected"]]
+        for ax, dose in zip(axes[row, 1:], doses, strict=True):
+            at = chosen[chosen["dose"] == dose]
+            matrix = pd.crosstab(at["true_tsite"], at["predicted_tsite"]).reindex(
+                index=sites, columns=predicted, fill_value=0
+            )
+            ax.imshow(matrix.to_numpy(), cmap="Blues", vmin=0, aspect="auto")
+            ax.set_xticks(range(len(predicted)), predicted, rotation=90, fontsize=6)
             ax.set_yticks(range(len(sites)), sites, fontsize=6)
-            ax.set_title(f"{observer}, {dose} e/Å²", fontsize=9)
-            ax.set_xlabel("predicted", fontsize=8)
-            ax.set_ylabel("true", fontsize=8)
+            ax.set_title(f"{observer}, {dose} e/Å² (molecules)", fontsize=8)
+            ax.set_xlabel("predicted", fontsize=7)
+            ax.set_ylabel("true", fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def matching_figure(
-    items: list[tuple[dict, np.ndarray]],
-    references: dict[str, np.ndarray],
-    window: tuple[int, int],
-    path: str,
-) -> None:
-    """Fig. 5: per analysed image, the molecule's window, its best and runner-up registered candidates.
+def matching_figure(items: list[tuple[dict, np.ndarray]], references: References, placements: list[Placement],
+                    path: str) -> None:  # fmt: skip
+    """Fig. 5: per image, the most certain molecule's cell, its best and best-other-T-site candidates.
 
-    ``items`` are (report, denoised image at the models' pixel size); ``references`` map conformation →
-    clean reference. Each candidate patch is sampled at its registered origin and put back in the
-    window's frame (the symmetry operations are their own inverses). The last column is the image's
-    T-site probabilities.
+    ``items`` are (report, denoised image on the reference grid). Each candidate is drawn as the
+    registered image would show it: the report's registration and the molecule's placement.
     """
-    fig, axes = plt.subplots(
-        len(items), 4, figsize=(12, 2.9 * len(items)), squeeze=False,
-        gridspec_kw={"width_ratios": [1, 1, 1, 1.1]},
-    )  # fmt: skip
+    fig, axes = plt.subplots(len(items), 4, figsize=(12, 2.9 * len(items)), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 1, 1, 1.1]})  # fmt: skip
+    cell = references.cell_px
+    placement = {p.operation: p for p in placements}
     for row, (report, denoised) in zip(axes, items, strict=True):
         for ax in row[:3]:
             ax.set_axis_off()
-        row[0].set_title(report["image"], fontsize=9)
         if not report["molecules"]:
-            row[0].text(0.5, 0.5, "no molecule detected", ha="center", transform=row[0].transAxes)
+            row[0].text(
+                0.5, 0.5, f"{report['image']}: no molecule found", ha="center", transform=row[0].transAxes
+            )
             row[3].set_axis_off()
             continue
-        molecule = report["molecules"][0]  # highest detector score
-        scale = report["model_pixel_size_A"] / report["pixel_size_A"]
-        x0, y0, x1, y1 = (v / scale for v in molecule["box_xyxy"])
-        cut = window_at(denoised, ((y0 + y1) / 2, (x0 + x1) / 2), window)
-        row[0].imshow(cut, cmap="gray")
-        row[0].set_title(f"{report['image']}: molecule window (score {molecule['score']:.2f})", fontsize=8)
+        molecule = max(report["molecules"], key=lambda m: m["tsites"][0]["probability"])
+        r, c = molecule["centre_reference_px"]
+        rows = slice(max(0, int(r - cell[0] / 2)), int(r + cell[0] / 2))
+        cols = slice(max(0, int(c - cell[1] / 2)), int(c + cell[1] / 2))
+        row[0].imshow(denoised[rows, cols], cmap="gray")
+        row[0].set_title(f"{report['image']}: molecule (denoised)", fontsize=8)
+        reg = report["registration"]
+        registration = Registration(reg["operation"], np.array(reg["origin_px"]), reg["correlation"])
         best = molecule["conformations"][0]
-        runner_up = next((c for c in molecule["conformations"] if c["tsite"] != best["tsite"]), None)
-        for ax, candidate, label in ((row[1], best, "best"), (row[2], runner_up, "best other T-site")):
+        other = next((k for k in molecule["conformations"] if k["tsite"] != best["tsite"]), None)
+        for ax, candidate, label in ((row[1], best, "best"), (row[2], other, "best other T-site")):
             if candidate is None:
                 continue
-            reference = references[candidate["conformation"]]
-            patch = shifted_patch(reference, tuple(candidate["origin_px"]), window)
-            ax.imshow(OPERATIONS[candidate["operation"]](patch), cmap="gray")
-            ax.set_title(
-                f"{label}: {candidate['tsite']} ({candidate['operation']})\n"
-                f"SSIM {candidate['ssim']:.2f}, p {candidate['probability']:.2f}",
-                fontsize=8,
-            )
-        ranking = sorted(report["tsite_ranking"], key=lambda r: int(r["tsite"][1:]))
-        row[3].bar([r["tsite"] for r in ranking], [r["probability"] for r in ranking], color="tab:blue")
-        row[3].axhline(1 / max(len(ranking), 1), color="grey", ls=":", lw=1, label="uniform")
+            model = model_image(references.spectra[candidate["conformation"]], registration,
+                                placement[molecule["placement"]], denoised.shape)  # fmt: skip
+            ax.imshow(model[rows, cols], cmap="gray")
+            ax.set_title(f"{label}: {candidate['tsite']}, p {candidate['probability']:.2f}", fontsize=8)
+        ranking = sorted(report["tsite_ranking"], key=lambda x: _site_key(x["tsite"]))
+        row[3].bar([x["tsite"] for x in ranking], [x["probability"] for x in ranking], color="tab:blue")
         row[3].set_ylim(0, 1)
         row[3].tick_params(axis="x", labelsize=6, rotation=90)
-        row[3].set_title("Al T-site probability (image)", fontsize=8)
-        row[3].legend(fontsize=6)
+        row[3].set_title(f"Al T-site ({len(report['molecules'])} molecules, one kind of site)", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def al_distribution_figure(table: pd.DataFrame, path: str) -> None:
+    """Fraction of molecules per T-site with 90 % intervals, pooled and per image."""
+    sets = list(dict.fromkeys(table["images"]))
+    sites = sorted(set(table["tsite"]), key=_site_key)
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(sites) * len(sets)), 3.6))
+    width = 0.8 / len(sets)
+    for i, name in enumerate(sets):
+        part = table[table["images"] == name].set_index("tsite").reindex(sites)
+        x = np.arange(len(sites)) + (i - (len(sets) - 1) / 2) * width
+        err = np.clip([part["fraction"] - part["low"], part["high"] - part["fraction"]], 0, None)
+        ax.bar(
+            x,
+            part["fraction"],
+            width,
+            yerr=err,
+            capsize=2,
+            label=f"{name} ({int(part['molecules'].max())} mol.)",
+        )
+    ax.set_xticks(range(len(sites)), sites)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("fraction of molecules")
+    ax.set_title("Al distribution over T-sites (mixture fit, 90 % bootstrap interval)")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,0 +1,173 @@
+"""Per-cell likelihoods of every candidate conformation, the molecule detector and the matcher in one.
+
+Every candidate conformation under every symmetry placement is a full-field model of the registered
+image, with its molecule in every cell. For each such hypothesis and each cell whose cell-sized
+window (centred on the hypothesis's molecule) lies inside the image, the log-likelihood ratio
+"framework + candidate" vs "framework alone" is computed with the iDPC noise model: shot noise in
+iDPC has a 1/k² power spectrum, i.e. it is white in the image gradient, so the likelihood is
+Gaussian in the gradient with one variance per image, estimated from the image itself.
+Hypotheses whose molecules sit within ``MOLECULE_RADIUS_A`` of one another describe the same
+molecule: they compete for it, and together they are its evidence against "no molecule".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from zeostem.analysis.references import FLIPS, References, periodic_component, spectral_gradient
+from zeostem.analysis.registration import Placement, Registration, model_image
+
+MOLECULE_RADIUS_A = 3.0
+
+
+@dataclass(frozen=True)
+class Hypotheses:
+    """One row per (candidate, placement, cell): where its molecule is and its log-likelihood ratio."""
+
+    centres_px: np.ndarray  # (n, 2) (row, col) on the image's grid
+    candidate: np.ndarray  # (n,)
+    placement: np.ndarray  # (n,)
+    llr: np.ndarray  # (n,)
+    noise_variance: float  # of one gradient component per pixel
+    scale: float  # image intensity per reference intensity
+
+
+@dataclass(frozen=True)
+class SiteScores:
+    """Per molecule site of an image: where, and the log-likelihood ratio of each candidate there.
+
+    ``llr[n, k]`` is −inf where candidate k has no placement at that site; ``placement[n, k]`` is the
+    index (into the placements) of its best placement there.
+    """
+
+    centres_px: np.ndarray  # (n, 2)
+    llr: np.ndarray  # (n, candidates)
+    placement: np.ndarray  # (n, candidates)
+    box_px: np.ndarray  # (candidates, 2) molecule box (height, width)
+    noise_variance: float
+    scale: float
+
+    def log_bayes_factor(self, temperature: float = 1.0) -> np.ndarray:
+        """Molecule (any candidate present there, uniform prior) vs no molecule, per site."""
+        llr = self.llr / temperature
+        count = np.isfinite(llr).sum(axis=1)
+        return logsumexp(llr, axis=1) - np.log(np.maximum(count, 1))
+
+
+def gradients(image: np.ndarray) -> np.ndarray:
+    """Spectral gradient of a micrograph (its periodic component: no ringing at the borders)."""
+    return spectral_gradient(periodic_component(image))
+
+
+def hypotheses(
+    image: np.ndarray,
+    valid: np.ndarray,
+    refs: References,
+    registration: Registration,
+    placements: list[Placement],
+    noise_variance: float | None = None,
+    scale: float | None = None,
+) -> Hypotheses:
+    """Log-likelihood ratio of every (candidate, placement, complete cell window) of the image.
+
+    ``noise_variance`` and ``scale`` are estimated from the image unless given (the ideal observer
+    knows them).
+    """
+    f0 = np.array(FLIPS[registration.operation])
+    t = np.asarray(registration.origin_px, float)
+    cell, shape = refs.cell_px, image.shape
+    data = gradients(image)
+    spectra = refs.spectra
+    model_empty = model_image(spectra["empty"], registration, None, shape, gradient=True)
+    inside = valid[None]
+    if scale is None:
+        scale = float(np.sum(data * model_empty * inside) / np.sum(model_empty**2 * inside))
+    residual = data - scale * model_empty
+    if noise_variance is None:
+        noise_variance = float(np.mean(residual[:, valid] ** 2))
+    z = (np.stack(np.indices(shape, dtype=float), -1) - t) * f0  # registered frame
+    rows = {"centres": [], "candidate": [], "placement": [], "gain": []}
+    for k, candidate in enumerate(refs.candidates):
+        for p, placement in enumerate(placements):
+            flip = np.array(FLIPS[placement.operation])
+            centre = np.mod(flip * (np.array(candidate.molecule_centre_px) - placement.shift), cell)
+            ij = np.floor((z - centre) / cell + 0.5).astype(int)
+            windows = complete_windows(ij, centre, f0, t, cell, valid)
+            if not windows:
+                continue
+            moved = model_image(
+                spectra[candidate.conformation], registration, placement, shape, gradient=True
+            )
+            diff = moved - model_empty
+            gain = np.sum(scale * diff * (2 * residual - scale * diff), axis=0) * valid
+            low = ij.reshape(-1, 2).min(axis=0)
+            span = ij.reshape(-1, 2).max(axis=0) - low + 1
+            ids = (ij[..., 0] - low[0]) * span[1] + (ij[..., 1] - low[1])
+            sums = np.bincount(ids.ravel(), weights=gain.ravel(), minlength=int(np.prod(span)))
+            for (i, j), centre_u in windows:
+                rows["centres"].append(centre_u)
+                rows["candidate"].append(k)
+                rows["placement"].append(p)
+                rows["gain"].append(sums[(i - low[0]) * span[1] + (j - low[1])])
+    return Hypotheses(
+        np.array(rows["centres"]).reshape(-1, 2),
+        np.array(rows["candidate"], int),
+        np.array(rows["placement"], int),
+        np.array(rows["gain"]) / (2 * noise_variance),
+        noise_variance,
+        scale,
+    )
+
+
+def complete_windows(ij, centre, f0, t, cell, valid) -> list[tuple[tuple[int, int], np.ndarray]]:
+    """Cells (i, j) whose cell-sized window centred on the molecule lies inside the valid image."""
+    out = []
+    limit = np.array(valid.shape) - 1
+    for i in range(ij[..., 0].min(), ij[..., 0].max() + 1):
+        for j in range(ij[..., 1].min(), ij[..., 1].max() + 1):
+            centre_u = f0 * (centre + np.array([i, j]) * cell) + t
+            low, high = centre_u - cell / 2, centre_u + cell / 2
+            if np.all(low >= 0) and np.all(high <= limit) and _corners_valid(valid, low, high):
+                out.append(((i, j), centre_u))
+    return out
+
+
+def sites_at(found: Hypotheses, centres: np.ndarray, refs: References) -> SiteScores:
+    """Per given molecule centre: each candidate's evidence from its hypotheses within the radius."""
+    radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
+    k_all = len(refs.candidates)
+    llr = np.full((len(centres), k_all), -np.inf)
+    best = np.zeros((len(centres), k_all), int)
+    for n, centre in enumerate(centres):
+        near = np.linalg.norm(found.centres_px - centre, axis=1) <= radius
+        for k in range(k_all):
+            mine = near & (found.candidate == k)
+            if mine.any():
+                values = found.llr[mine]
+                llr[n, k] = logsumexp(values) - np.log(len(values))
+                best[n, k] = found.placement[mine][int(np.argmax(values))]
+    boxes = np.array([c.molecule_box_px for c in refs.candidates])
+    centres = np.asarray(centres, float).reshape(-1, 2)
+    return SiteScores(centres, llr, best, boxes, found.noise_variance, found.scale)
+
+
+def molecule_sites(found: Hypotheses, refs: References) -> SiteScores:
+    """Every place a molecule could be, strongest first: greedy grouping of nearby hypotheses."""
+    radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
+    free = np.ones(len(found.llr), bool)
+    centres = []
+    for h in np.argsort(-found.llr):
+        if not free[h]:
+            continue
+        centres.append(found.centres_px[h])
+        free &= np.linalg.norm(found.centres_px - found.centres_px[h], axis=1) > radius
+    return sites_at(found, np.array(centres).reshape(-1, 2), refs)
+
+
+def _corners_valid(valid: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
+    r0, c0 = np.ceil(low).astype(int)
+    r1, c1 = np.floor(high).astype(int)
+    return bool(valid[r0, c0] and valid[r0, c1] and valid[r1, c0] and valid[r1, c1])

@@ -1,0 +1,107 @@
+"""From per-molecule log-likelihoods to probabilities: temperature, T-site posteriors, the Al distribution.
+
+Every function takes ``llr`` arrays of shape (molecules, candidates) (log-likelihood ratio of each
+candidate conformation vs no molecule; −inf where a candidate cannot sit at that molecule's site)
+and the candidates' T-sites. Conformations of one T-site (several acid O) share its prior.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp, softmax
+
+TEMPERATURES = np.logspace(-1, 3, 161)
+
+
+def tsite_log_likelihoods(
+    llr: np.ndarray, tsites: list[str], temperature: float
+) -> tuple[list[str], np.ndarray]:
+    """Per molecule, log p(data | T-site): the mean likelihood of that T-site's conformations."""
+    sites = sorted(set(tsites), key=_site_order)
+    columns = []
+    for site in sites:
+        members = [k for k, t in enumerate(tsites) if t == site]
+        columns.append(logsumexp(llr[:, members] / temperature, axis=1) - np.log(len(members)))
+    return sites, np.stack(columns, axis=1) if columns else np.zeros((len(llr), 0))
+
+
+def molecule_posteriors(llr: np.ndarray, temperature: float) -> np.ndarray:
+    """Per molecule, the posterior over candidate conformations (uniform prior)."""
+    return softmax(llr / temperature, axis=1)
+
+
+def shared_site_posterior(llr: np.ndarray, tsites: list[str], temperature: float) -> dict[str, float]:
+    """T-site posterior under 'every molecule of this image sits at the same kind of site'."""
+    sites, ll = tsite_log_likelihoods(llr, tsites, temperature)
+    if not len(ll):
+        return {}
+    return dict(zip(sites, softmax(ll.sum(axis=0)).tolist(), strict=True))
+
+
+def calibrate_temperature(llr: np.ndarray, truth: np.ndarray) -> float:
+    """Temperature minimising the negative log-likelihood of the true candidates (log-spaced grid)."""
+    nll = [
+        -np.mean(np.log(molecule_posteriors(llr, t)[np.arange(len(truth)), truth] + 1e-300))
+        for t in TEMPERATURES
+    ]
+    return float(TEMPERATURES[int(np.argmin(nll))])
+
+
+def at_grid_edge(temperature: float) -> bool:
+    return bool(np.isclose(temperature, TEMPERATURES[0]) or np.isclose(temperature, TEMPERATURES[-1]))
+
+
+def mixture_proportions(log_lik: np.ndarray, iterations: int = 500, tol: float = 1e-9) -> np.ndarray:
+    """Maximum-likelihood mixture weights π over T-sites from per-molecule log p(data | T-site) (EM)."""
+    n, m = log_lik.shape
+    pi = np.full(m, 1.0 / m)
+    finite = np.where(np.isfinite(log_lik), log_lik, -1e300)
+    shifted = np.exp(finite - finite.max(axis=1, keepdims=True))
+    for _ in range(iterations):
+        weighted = shifted * pi
+        responsibility = weighted / weighted.sum(axis=1, keepdims=True)
+        new = responsibility.mean(axis=0)
+        if np.max(np.abs(new - pi)) < tol:
+            return new
+        pi = new
+    return pi
+
+
+def al_distribution(
+    log_lik: np.ndarray, sites: list[str], level: float = 0.9, bootstrap: int = 200, seed: int = 0
+) -> list[dict]:
+    """Fraction of molecules at each T-site's Al, with a bootstrap interval over molecules."""
+    if not len(log_lik):
+        return []
+    estimate = mixture_proportions(log_lik)
+    rng = np.random.default_rng(seed)
+    draws = np.array(
+        [mixture_proportions(log_lik[rng.integers(0, len(log_lik), len(log_lik))]) for _ in range(bootstrap)]
+    )
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return [
+        {"tsite": s, "fraction": float(f), "low": float(lo), "high": float(hi)}
+        for s, f, lo, hi in zip(sites, estimate, low, high, strict=True)
+    ]
+
+
+def ranking(probabilities: dict[str, float]) -> list[dict]:
+    """``[{tsite, probability}]``, most probable first."""
+    return [
+        {"tsite": t, "probability": float(p)} for t, p in sorted(probabilities.items(), key=lambda kv: -kv[1])
+    ]
+
+
+def topk_credit(probabilities: dict[str, float], truth: str, k: int) -> float:
+    """1 if ``truth`` is among the k most probable; a tie at the boundary shares the credit."""
+    p = probabilities.get(truth)
+    if p is None:
+        return 0.0
+    above = sum(q > p for q in probabilities.values())
+    equal = sum(q == p for q in probabilities.values())
+    return float(np.clip((k - above) / equal, 0.0, 1.0))
+
+
+def _site_order(site: str) -> tuple:
+    digits = "".join(ch for ch in site if ch.isdigit())
+    return (site.rstrip("0123456789"), int(digits) if digits else 0, site)

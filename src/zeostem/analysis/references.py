@@ -1,0 +1,172 @@
+"""The candidates' clean references: periodic fields of view, their lattice and exact periodic transforms.
+
+A reference is a clean iDPC field of view of ``cells = (rows, cols)`` identical unit cells on a pixel
+grid that holds them exactly (the simulation's fields of view), with the lattice origin at pixel
+(0, 0). Its spectrum is non-zero only at the reflections of the projected cell, which is what the
+lattice fit indexes and the registration phases against. Coordinates are (row, col) in reference
+pixels throughout; a flip is ``F = diag(±1, ±1)``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from zeostem.errors import InputError
+from zeostem.io.images import read_image
+
+FLIPS = {
+    "identity": (1, 1),
+    "mirror_x": (1, -1),  # columns reversed (x → −x)
+    "mirror_y": (-1, 1),
+    "rotate_180": (-1, -1),
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate conformation: its clean field of view and where its molecule sits in cell (0, 0)."""
+
+    conformation: str
+    tsite: str
+    image: np.ndarray
+    molecule_centre_px: tuple[float, float]  # (row, col)
+    molecule_box_px: tuple[float, float]  # (height, width) of the molecule's box
+
+
+@dataclass
+class References:
+    """Every candidate, the molecule-free framework (mean of the candidates' empty twins) and the lattice."""
+
+    candidates: list[Candidate]
+    empty: np.ndarray
+    cells: tuple[int, int]  # (rows, cols) of unit cells in the field of view
+    pixel_size_A: tuple[float, float]  # (row, col) = (y, x)
+
+    @cached_property
+    def spectra(self) -> dict[str, np.ndarray]:
+        """FFT of every candidate's field of view (by conformation) and of the framework (``empty``)."""
+        return {
+            "empty": np.fft.fft2(self.empty),
+            **{c.conformation: np.fft.fft2(c.image) for c in self.candidates},
+        }
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.empty.shape
+
+    @property
+    def cell_px(self) -> np.ndarray:
+        """(rows, cols) of one unit cell in reference pixels."""
+        return np.array(self.shape, float) / np.array(self.cells, float)
+
+    @property
+    def tsites(self) -> list[str]:
+        return [c.tsite for c in self.candidates]
+
+    @property
+    def conformations(self) -> list[str]:
+        return [c.conformation for c in self.candidates]
+
+    @classmethod
+    def load(cls, clean: list[str | Path], labels: list[str | Path], empty: list[str | Path]) -> References:
+        """From the simulation's ``clean.tif``, ``labels.json`` and ``empty-clean.tif`` of every candidate."""
+        candidates, grids = [], set()
+        for clean_path, labels_path in zip(clean, labels, strict=True):
+            image, meta = read_image(clean_path)
+            info = json.loads(Path(labels_path).read_text())
+            box = next((m["bbox_xyxy"] for m in info["molecules"] if not m["truncated"]), None)
+            if info["molecule_center_px"] is None or box is None:
+                raise InputError(
+                    "the reference holds no molecule", path=labels_path, fix="re-run the workflow"
+                )
+            cx, cy = info["molecule_center_px"]
+            candidates.append(
+                Candidate(
+                    meta["conformation"],
+                    meta["structure"]["tsite"],
+                    image.astype(np.float64),
+                    (cy, cx),
+                    (box[3] - box[1], box[2] - box[0]),
+                )
+            )
+            grids.add(
+                (image.shape, tuple(meta["field_of_view_cells_xy"][::-1]), tuple(meta["pixel_size_xy_A"]))
+            )
+        if len(grids) != 1:
+            raise InputError(
+                f"the references were simulated on {len(grids)} different grids",
+                path=Path(clean[0]).parent.parent,
+                fix="simulate every candidate with the same simulation settings",
+            )
+        (shape, cells, (px, py)) = grids.pop()
+        empties = [read_image(p)[0].astype(np.float64) for p in empty]
+        return cls(candidates, np.mean(empties, axis=0), cells, (py, px))
+
+
+def frequency_grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(ky, kx) in cycles per pixel of an FFT grid."""
+    return np.fft.fftfreq(shape[0])[:, None], np.fft.fftfreq(shape[1])[None, :]
+
+
+def transform_spectrum(spectrum: np.ndarray, flip: tuple[int, int], shift: np.ndarray) -> np.ndarray:
+    """Spectrum of ``V(r) = image(F r + shift)`` from the image's spectrum (exact, periodic)."""
+    ny, nx = spectrum.shape
+    rows = (flip[0] * np.arange(ny)) % ny
+    cols = (flip[1] * np.arange(nx)) % nx
+    ky, kx = frequency_grid(spectrum.shape)
+    phase = np.exp(2j * np.pi * (flip[0] * ky * shift[0] + flip[1] * kx * shift[1]))
+    return spectrum[rows[:, None], cols[None, :]] * phase  # S(F q) · exp(2πi (F q) · shift)
+
+
+def transformed(image: np.ndarray, flip: tuple[int, int], shift: np.ndarray) -> np.ndarray:
+    """The periodic image ``V(r) = image(F r + shift)``, exact for band-limited images (Fourier)."""
+    return np.fft.ifft2(transform_spectrum(np.fft.fft2(image), flip, shift)).real
+
+
+def spectral_gradient(image: np.ndarray) -> np.ndarray:
+    """(d/drow, d/dcol) of a periodic image in intensity per pixel, exact for band-limited images."""
+    return gradient_of_spectrum(np.fft.fft2(image))
+
+
+def gradient_of_spectrum(spectrum: np.ndarray) -> np.ndarray:
+    """The spectral gradient of the periodic image whose spectrum is given."""
+    ky, kx = frequency_grid(spectrum.shape)
+    return np.stack([np.fft.ifft2(2j * np.pi * k * spectrum).real for k in (ky, kx)])
+
+
+def whitened(image: np.ndarray) -> np.ndarray:
+    """The micrograph filtered by |k|: iDPC shot noise (power ∝ 1/k²) turns white; lattice peaks stay."""
+    ky, kx = frequency_grid(image.shape)
+    return np.fft.ifft2(np.fft.fft2(periodic_component(image)) * np.hypot(ky, kx)).real
+
+
+def tiled(periodic: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A periodic image (last two axes) repeated to cover ``shape`` pixels from its origin."""
+    reps = [-(-n // m) for n, m in zip(shape, periodic.shape[-2:], strict=True)]
+    full = np.tile(periodic, [1] * (periodic.ndim - 2) + reps)
+    return full[..., : shape[0], : shape[1]]
+
+
+def periodic_component(image: np.ndarray) -> np.ndarray:
+    """Moisan's periodic component: the image without the jump between its opposite borders.
+
+    Spectral derivatives of a non-periodic micrograph ring along its borders; of this component they
+    do not. A periodic image is returned unchanged (up to rounding).
+    """
+    u = np.asarray(image, np.float64)
+    v = np.zeros_like(u)
+    v[0, :] += u[-1, :] - u[0, :]
+    v[-1, :] += u[0, :] - u[-1, :]
+    v[:, 0] += u[:, -1] - u[:, 0]
+    v[:, -1] += u[:, 0] - u[:, -1]
+    ky, kx = frequency_grid(u.shape)
+    denominator = 2 * np.cos(2 * np.pi * ky) + 2 * np.cos(2 * np.pi * kx) - 4
+    denominator[0, 0] = 1.0
+    smooth = np.fft.fft2(v) / denominator
+    smooth[0, 0] = 0.0
+    return u - np.fft.ifft2(smooth).real

@@ -1,0 +1,157 @@
+"""Lattice-first analysis: lattice fit, registration, per-cell likelihoods, occupancy, dose estimate."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from zeostem.analysis.identifiability import TruthImage, calibrate
+from zeostem.analysis.lattice import LatticeFit, Reflections, fit_lattice
+from zeostem.analysis.pipeline import FIT_REFLECTIONS, Analyzer, Calibration, analyze_lattice
+from zeostem.analysis.posterior import shared_site_posterior
+from zeostem.errors import InputError
+from zeostem.io.images import write_image
+from zeostem.simulation.images import noise_seed, noisy_idpc
+
+FLIPS = [np.diag(f) for f in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+
+
+def warp(periodic: np.ndarray, matrix: np.ndarray, origin, shape) -> np.ndarray:
+    """image(u) = periodic(matrix @ u + origin): a rotated / rescaled / sheared view of a periodic field."""
+    rows, cols = np.indices(shape, float)
+    coords = matrix @ np.stack([rows.ravel(), cols.ravel()]) + np.asarray(origin, float)[:, None]
+    return ndimage.map_coordinates(periodic, coords, order=3, mode="grid-wrap").reshape(shape)
+
+
+def image_map(refs, rotation_deg: float, scale_x: float, scale_y: float, shear: float) -> np.ndarray:
+    """Image px → reference px for pixels of 0.25 Å × (scale_y, scale_x), sheared, rotated by the angle."""
+    a = np.radians(rotation_deg)
+    rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    pixel = 0.25 * np.array([[scale_y, 0.0], [shear * scale_y, scale_x]])
+    return np.diag(1 / np.array(refs.pixel_size_A)) @ rotation @ pixel
+
+
+@pytest.fixture(scope="module")
+def analyzer(simulated):
+    return Analyzer(simulated[0], Calibration(1.0, 0.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("rotation", "scale_x", "scale_y", "shear"),
+    [
+        (0, 1, 1, 0),
+        (37, 1.05, 1, 0),
+        (123, 0.95, 0.97, 0.03),
+        (250, 1.0, 1.03, -0.02),
+        (318.5, 1.02, 0.96, 0.01),
+    ],
+)
+def test_lattice_fit_recovers_rotation_pixel_sizes_and_shear(simulated, rotation, scale_x, scale_y, shear):
+    refs = simulated[0]
+    truth = image_map(refs, rotation, scale_x, scale_y, shear)
+    image = warp(refs.candidates[1].image, truth, (3.3, 7.1), (300, 300))
+    reflections = Reflections.of(refs.empty, refs.cells, count=FIT_REFLECTIONS)
+    fit = fit_lattice(image, 0.25, reflections, refs.pixel_size_A)  # the nominal pixel size is only a start
+    # the spectrum is symmetric under the projection's flips: compare modulo them
+    flip = min(FLIPS, key=lambda f: np.abs(f @ fit.matrix - truth).max())
+    found = LatticeFit(flip @ fit.matrix, fit.reference_pixel_A, 0, 0).physical()
+    expected = LatticeFit(truth, fit.reference_pixel_A, 0, 0).physical()
+    assert abs((found["rotation_deg"] - expected["rotation_deg"] + 180) % 360 - 180) < 0.2
+    for axis in ("pixel_size_x_A", "pixel_size_y_A"):
+        assert found[axis] == pytest.approx(expected[axis], rel=0.003)
+    assert found["shear_deg"] == pytest.approx(expected["shear_deg"], abs=0.2)
+
+
+def top_tsite(image, analyzer) -> tuple[str, int]:
+    found = analyze_lattice(image, 0.25, analyzer)
+    posterior = shared_site_posterior(found.scores.llr, analyzer.references.tsites, 1.0)
+    return max(posterior, key=posterior.get), len(found.scores.llr)
+
+
+def test_rotated_and_transposed_fields_give_the_same_t_site_as_the_aligned_one(simulated, analyzer):
+    refs, segments, _ = simulated
+    seg, fov = segments["T7"]
+    noisy = noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(0, "rotated", 4500, 0))
+    aligned = top_tsite(np.tile(noisy, (2, 2)), analyzer)
+    rotated = top_tsite(warp(noisy, image_map(refs, 71.3, 1, 1, 0), (5.2, 9.7), (360, 360)), analyzer)
+    transposed = top_tsite(np.tile(noisy, (2, 2)).T, analyzer)
+    assert aligned[0] == rotated[0] == transposed[0] == "T7"
+    assert min(aligned[1], rotated[1], transposed[1]) >= 8  # sites of whole cells were analysed
+
+
+def write_truth(tmp_path, name, image, labels, fov, dose, conformation, tsite) -> TruthImage:
+    meta = {**fov.metadata(), "dose_e_per_A2": dose}
+    write_image(tmp_path / f"{name}.tif", image, meta)
+    (tmp_path / f"{name}.json").write_text(json.dumps(labels))
+    return TruthImage(
+        conformation, tsite, dose, str(tmp_path / f"{name}.tif"), "", str(tmp_path / f"{name}.json"), "full"
+    )
+
+
+@pytest.fixture(scope="module")
+def calibrated(simulated, tmp_path_factory):
+    """The analysis calibrated on T1 and T12 fields with and without molecules (1500 and 4500 e/Å²)."""
+    refs, segments, labels = simulated
+    folder = tmp_path_factory.mktemp("calibration")
+    images = []
+    for tsite in ("T1", "T12"):
+        k = refs.tsites.index(tsite)
+        for dose in (1500, 4500):
+            for kind in ("", "-empty"):
+                seg, fov = segments[tsite + kind]
+                noisy = noisy_idpc(seg, fov.pixel_size, dose, -45, noise_seed(0, tsite + kind, dose, 0))
+                lab = labels[tsite] if not kind else {**labels[tsite], "molecules": []}
+                name = f"{tsite}{kind}-{dose}"
+                images.append(write_truth(folder, name, noisy, lab, fov, dose, refs.conformations[k], tsite))
+    calibration = calibrate(refs, images)
+    return Analyzer(refs, Calibration(calibration["temperature"], calibration["occupancy_threshold"],
+                                      calibration["dose_constant"]))  # fmt: skip
+
+
+def test_molecules_are_found_in_full_cells_and_none_in_a_molecule_free_field(simulated, calibrated):
+    _, segments, _ = simulated
+    seg, fov = segments["T7"]
+    full = analyze_lattice(
+        noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(1, "T7", 4500, 1)), 0.25, calibrated
+    )
+    empty_seg, _ = segments["T7-empty"]
+    empty = analyze_lattice(
+        noisy_idpc(empty_seg, fov.pixel_size, 4500, -45, noise_seed(1, "e", 4500, 1)), 0.25, calibrated
+    )
+    # every whole cell of the full field holds one molecule at one of its two sites
+    assert len(full.detected) == len(full.scores.llr) // 2
+    assert len(empty.detected) == 0
+
+
+def test_dose_estimate_does_not_depend_on_intensity_units(simulated, calibrated):
+    _, segments, _ = simulated
+    seg, fov = segments["T7"]
+    noisy = noisy_idpc(seg, fov.pixel_size, 1500, -45, noise_seed(2, "dose", 1500, 0))
+    counts = np.round(noisy * 3000 + 20000).astype(np.uint16).astype(np.float64)  # a detector's export
+    native = analyze_lattice(noisy, 0.25, calibrated).dose_estimate
+    exported = analyze_lattice(counts, 0.25, calibrated).dose_estimate
+    assert native == pytest.approx(1500, rel=0.25)
+    assert exported == pytest.approx(native, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (np.full((300, 300), 7.0), "no contrast"),
+        (np.random.default_rng(0).random((4, 4)), "smaller than"),
+        (np.random.default_rng(0).normal(size=(300, 300)), "no lattice"),
+        (
+            sum(
+                np.cos(2 * np.pi * (np.indices((300, 300)).T @ k).T)
+                for k in ([0.08, 0], [0.04, 0.0693], [-0.04, 0.0693])
+            ),
+            "no lattice",
+        ),  # a hexagonal lattice of another material
+    ],
+    ids=["constant", "tiny", "noise", "other-lattice"],
+)
+def test_an_image_without_the_framework_lattice_is_a_clear_error(analyzer, image, message):
+    with pytest.raises(InputError, match=message) as err:
+        analyze_lattice(image, 0.25, analyzer, "bad.tif")
+    assert "bad.tif" in str(err.value)

@@ -1,0 +1,63 @@
+"""Probabilities from likelihoods: temperature, ties, the shared-site posterior and the Al distribution."""
+
+import numpy as np
+import pytest
+
+from zeostem.analysis.identifiability import wilson
+from zeostem.analysis.posterior import (
+    al_distribution,
+    calibrate_temperature,
+    molecule_posteriors,
+    shared_site_posterior,
+    topk_credit,
+)
+
+
+def test_mixture_fit_recovers_known_proportions_from_per_molecule_likelihoods():
+    rng = np.random.default_rng(0)
+    truth = np.array([0.6, 0.3, 0.1])
+    sites = ["T1", "T5", "T9"]
+    k = rng.choice(3, size=600, p=truth)
+    # moderately informative molecules: the true site's likelihood is higher, but often not by much
+    log_lik = rng.normal(0, 1.0, (600, 3))
+    log_lik[np.arange(600), k] += 1.5
+    result = {r["tsite"]: r for r in al_distribution(log_lik, sites)}
+    for site, fraction in zip(sites, truth, strict=True):
+        assert result[site]["low"] <= fraction <= result[site]["high"]
+        assert result[site]["fraction"] == pytest.approx(fraction, abs=0.08)
+    # the naive count of each molecule's top site is biased towards uniform; the mixture fit is not
+    naive = np.bincount(log_lik.argmax(axis=1), minlength=3) / 600
+    assert abs(naive[0] - 0.6) > abs(result["T1"]["fraction"] - 0.6)
+
+
+def test_a_tie_at_the_top_is_not_a_hit():
+    flat = {f"T{i}": 1 / 12 for i in range(1, 13)}
+    assert topk_credit(flat, "T5", 1) == pytest.approx(1 / 12)
+    assert topk_credit(flat, "T5", 3) == pytest.approx(3 / 12)
+    assert topk_credit({"T1": 0.7, "T2": 0.3}, "T1", 1) == 1.0
+    assert topk_credit({"T1": 0.7, "T2": 0.3}, "T2", 1) == 0.0
+
+
+def test_temperature_calibration_softens_overconfident_scores():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 300)
+    picked = np.where(rng.random(300) < 0.6, truth, (truth + 1) % 3)
+    llr = np.where(np.arange(3)[None] == picked[:, None], 0.0, -50.0)  # right 60 % of the time, sure always
+    temperature = calibrate_temperature(llr, truth)
+    confidence = molecule_posteriors(llr, temperature).max(axis=1).mean()
+    assert temperature > 10 and confidence == pytest.approx(0.6, abs=0.1)
+
+
+def test_shared_site_posterior_pools_molecules_and_respects_impossible_sites():
+    tsites = ["T1", "T2", "T3"]
+    # each molecule alone prefers T1 only weakly; T3 cannot sit at the second molecule's site
+    llr = np.array([[1.0, 0.5, 0.0], [1.0, 0.5, -np.inf]])
+    posterior = shared_site_posterior(llr, tsites, 1.0)
+    assert posterior["T3"] == 0.0
+    assert posterior["T1"] > molecule_posteriors(llr[:1], 1.0)[0, 0]
+
+
+def test_wilson_interval_covers_the_proportion_and_shrinks_with_n():
+    low, high = wilson(9, 10)
+    assert low < 0.9 < high and high <= 1
+    assert wilson(90, 100)[1] - wilson(90, 100)[0] < high - low
