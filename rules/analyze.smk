@@ -63,7 +63,10 @@ rule evaluation_images:
     input:
         "results/simulation/{conformation}/segments.tif",
     output:
-        [f"results/evaluation/{{conformation}}/dose{d}-{r}.tif" for d, r in EVALUATION_JOBS],
+        [
+            f"results/evaluation/{{conformation}}/dose{d}-{r}.tif"
+            for d, r in EVALUATION_JOBS
+        ],
     log:
         "logs/evaluation/{conformation}.log",
     conda:

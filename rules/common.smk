@@ -50,7 +50,13 @@ def truth_images(conformations, full_fields):
         )
         for c in conformations
         for field, d, path, clean, labels in [
-            ("full", d, path, f"results/simulation/{c}/clean.tif", f"results/simulation/{c}/labels.json")
+            (
+                "full",
+                d,
+                path,
+                f"results/simulation/{c}/clean.tif",
+                f"results/simulation/{c}/labels.json",
+            )
             for d, path in full_fields(c)
         ]
         + [

@@ -16,8 +16,8 @@ rule detector:
 
 rule denoise_images:
     input:
-        images=[f"results/simulation/{{conformation}}/{name}" for name in NOISY_IMAGES],
         **model_files("results", DENOISER_MODEL),
+        images=[f"results/simulation/{{conformation}}/{name}" for name in NOISY_IMAGES],
     output:
         [f"results/denoised/{{conformation}}/{name}" for name in NOISY_IMAGES],
     log:

@@ -14,9 +14,9 @@ rule figures:
 
 rule clearstem_figures:
     input:
+        **model_files("results", DENOISER_MODEL),
         table="results/metrics/clearstem.csv",
         test="results/datasets/denoise/test/images.csv",
-        **model_files("results", DENOISER_MODEL),
     output:
         metrics=report(
             "results/figures/clearstem_metrics.png",

@@ -13,7 +13,7 @@ from jsonschema.exceptions import ValidationError
 from skimage.io import imsave
 
 from zeostem.analysis.columns import find_columns
-from zeostem.analysis.identifiability import ideal_scores
+from zeostem.analysis.identifiability import ideal_scores, molecules_inside
 from zeostem.analysis.pipeline import Analyzer, Calibration
 from zeostem.analysis.reader import read_micrograph
 from zeostem.analysis.references import spectral_gradient
@@ -117,8 +117,7 @@ def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(simulated
     for k, tsite in enumerate(("T1", "T7", "T12")):
         seg, fov = segments[tsite]
         noisy = noisy_idpc(seg, fov.pixel_size, 500, -45, noise_seed(0, "ideal", 500, 0))
-        boxes = [m["bbox_xyxy"] for m in labels[tsite]["molecules"] if not m["truncated"]]
-        centres = np.array([[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2] for b in boxes])
+        centres, _ = molecules_inside(labels[tsite], noisy.shape, refs.cell_px)
         scores = ideal_scores(noisy, refs.candidates[k].image, centres, analyzer)
         pooled = scores.llr.sum(axis=0)
         assert int(np.argmax(pooled)) == k
@@ -162,3 +161,16 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
     report["tsite_ranking"][0]["probability"] = 1.5
     with pytest.raises(ValidationError):
         validate_report(report)
+
+
+def test_a_missing_or_malformed_calibration_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="missing") as err:
+        Calibration.load(tmp_path / "calibration.json")
+    assert "calibrate_analysis" in str(err.value)
+    (tmp_path / "calibration.json").write_text('{"temperature": 2.0}')
+    with pytest.raises(InputError, match="malformed"):
+        Calibration.load(tmp_path / "calibration.json")
+    (tmp_path / "calibration.json").write_text(
+        '{"temperature": 2.0, "occupancy_threshold": 1.5, "dose_constant": 0.2, "warning": null}'
+    )
+    assert Calibration.load(tmp_path / "calibration.json").occupancy_threshold == 1.5

@@ -180,7 +180,7 @@ def test_a_dask_cluster_gives_the_same_image_as_threads_in_the_job(conformation,
         segments = simulate_cell(conformation, mfi.beam_axis, COARSE).segments
         tasks_seen = len(cluster.scheduler.task_prefixes)  # empty unless the scan ran there
     assert tasks_seen > 0
-    np.testing.assert_allclose(segments, simulated[0].segments, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(segments, simulated[0].segments, rtol=1e-5, atol=1e-8)  # float32 FFT rounding
 
 
 NOWHERE = "tcp://127.0.0.1:9"  # the discard port: nothing listens

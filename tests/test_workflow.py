@@ -68,7 +68,7 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             "scan_step_A": 0.5,
             "slice_thickness_A": 2.0,
             "field_of_view_cells": [3, 3],  # the lattice fit needs a few cells
-            "doses": [1000],
+            "doses": [4500],  # a 3 × 3-cell coarse field shows its lattice from ~2000 e/Å² on
             "replicas": 1,
             "mosaics": 1,
         },
@@ -144,23 +144,23 @@ def test_tiny_end_to_end_run(tmp_path):
     """`snakemake all` on a tiny config: structures → simulation → denoiser → detector → reports, metrics."""
     split = split_by_conformation(["pyridine_T1_O2", "pyridine_T7_O16", "pyridine_T12_O25"], 0.2, 0.25, 0)
     test = split["test"][0]
-    rows = [f"exp\tresults/experiments/{test}-dose1000.tif\t\tpyridine\n"]
+    rows = [f"exp\tresults/experiments/{test}-dose4500.tif\t\tpyridine\n"]
     args = tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows)
     snakemake(*args, "clearstem_ablation", "clearstem_lambda_sweep")
     folder = tmp_path / "results" / "simulation" / "pyridine_T1_O2"
     clean, meta = read_image(folder / "clean.tif")
-    noisy, noisy_meta = read_image(folder / "dose1000-0.tif")
+    noisy, noisy_meta = read_image(folder / "dose4500-0.tif")
     assert clean.dtype == np.float32 and clean.shape == noisy.shape == (158, 241)
     assert meta["pixel_size_A"] == pytest.approx(0.25, rel=0.01)
     assert meta["simulation"]["energy_keV"] == 300 and meta["structure"]["tsite"] == "T1"
-    assert noisy_meta["dose_e_per_A2"] == 1000 and noisy_meta["noise_seed"] == [0, "pyridine_T1_O2", 1000, 0]
+    assert noisy_meta["dose_e_per_A2"] == 4500 and noisy_meta["noise_seed"] == [0, "pyridine_T1_O2", 4500, 0]
     segments, _ = read_image(folder / "segments.tif")
     assert segments.shape == (4, 158, 241)
     labels = json.loads((folder / "labels.json").read_text())
     assert len(labels["molecules"]) == 9
     mosaic = json.loads((folder / "mosaic0-labels.json").read_text())
     assert 1 <= len(mosaic["molecules"]) <= 8
-    assert (folder / "mosaic0-dose1000-0.tif").is_file()
+    assert (folder / "mosaic0-dose4500-0.tif").is_file()
     assert "multislice:" in (tmp_path / "logs" / "simulation" / "simulate_pyridine_T1_O2.log").read_text()
     assert (tmp_path / "results" / "benchmarks" / "simulation" / "simulate_pyridine_T1_O2.tsv").is_file()
 
@@ -180,7 +180,7 @@ def test_tiny_end_to_end_run(tmp_path):
     for name in figures:
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
     detection = pd.read_csv(tmp_path / "results" / "metrics" / "detection.csv")
-    assert set(detection["input"]) == {"denoised", "raw"} and set(detection["dose"]) == {1000}
+    assert set(detection["input"]) == {"denoised", "raw"} and set(detection["dose"]) == {4500}
     report_dir = tmp_path / "results" / "reports" / "exp"
     report = json.loads((report_dir / "report.json").read_text())
     validate_report(report)

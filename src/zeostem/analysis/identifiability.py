@@ -28,6 +28,7 @@ from zeostem.analysis.posterior import (
 )
 from zeostem.analysis.references import spectral_gradient
 from zeostem.analysis.registration import Registration
+from zeostem.errors import InputError
 from zeostem.io.images import read_image
 from zeostem.metrics.detection import coco_metrics
 
@@ -52,7 +53,13 @@ def true_molecules(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Centres (row, col) and xyxy boxes of the molecules whose cell-sized window lies inside the image."""
     with open(labels_path) as f:
-        labels = json.load(f)
+        return molecules_inside(json.load(f), shape, cell_px)
+
+
+def molecules_inside(
+    labels: dict, shape: tuple[int, int], cell_px: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`true_molecules` of a labels dict."""
     centres, boxes = [], []
     for m in labels["molecules"]:
         x0, y0, x1, y1 = m["bbox_xyxy"]
@@ -93,13 +100,22 @@ def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], li
     clean, _ = read_image(item.clean)
     tolerance = MATCH_A / np.mean(refs.pixel_size_A)
     centres, boxes = true_molecules(item.labels, noisy.shape, refs.cell_px)
-    found = analyze_lattice(noisy, meta["pixel_size_A"], analyzer, item.noisy)
-    site_centres = found.frame.to_input(found.scores.centres_px)
+    found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
+    if found is None:  # no lattice found: every molecule of the image is a miss
+        site_centres, pipeline_llr, detected, bayes = (
+            np.zeros((0, 2)),
+            np.zeros((0, len(refs.tsites))),
+            [],
+            np.zeros(0),
+        )
+    else:
+        site_centres = found.frame.to_input(found.scores.centres_px)
+        pipeline_llr, detected, bayes = found.scores.llr, found.detected.tolist(), found.log_bayes_factor
     at = nearest_site(centres, site_centres, tolerance)
     ideal = ideal_scores(noisy.astype(np.float64), clean.astype(np.float64), centres, analyzer)
     at_ideal = np.arange(len(centres))
     observers = {
-        "pipeline": (found.scores.llr, at, set(found.detected.tolist()), calibration.temperature),
+        "pipeline": (pipeline_llr, at, set(detected), calibration.temperature),
         "ideal": (ideal.llr, at_ideal, set(range(len(ideal.llr))), 1.0),
     }
     molecules, images = [], []
@@ -119,18 +135,24 @@ def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], li
             images.append(
                 {"observer": observer, **base, "molecules": len(chosen), **_scored(shared, item.tsite)}
             )
-    pipeline_boxes = _site_boxes(found, site_centres)
     occupancy = {
         "dose": item.dose,
         "truth": boxes,
-        "boxes": pipeline_boxes,
-        "scores": found.log_bayes_factor,
-        "empty_alarms": int(
-            np.sum(np.delete(found.log_bayes_factor > calibration.occupancy_threshold, at[at >= 0]))
-        ),
-        "empty_sites": int(len(found.log_bayes_factor) - np.sum(at >= 0)),
+        "boxes": np.zeros((0, 4)) if found is None else _site_boxes(found, site_centres),
+        "scores": bayes,
+        "empty_alarms": int(np.sum(np.delete(bayes > calibration.occupancy_threshold, at[at >= 0]))),
+        "empty_sites": int(len(bayes) - np.sum(at >= 0)),
     }
     return molecules, images, occupancy
+
+
+def lattice_or_none(image: np.ndarray, pixel_size_A: float, analyzer: Analyzer, name: str):
+    """The analysis, or None (with a log line) where the image's lattice cannot be found."""
+    try:
+        return analyze_lattice(image, pixel_size_A, analyzer, name)
+    except InputError as exc:
+        print(f"no analysis: {exc}")
+        return None
 
 
 def _site_boxes(found, site_centres: np.ndarray) -> np.ndarray:
@@ -215,22 +237,44 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 
 
 def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
-    """Top-1 / top-3 with Wilson intervals per observer, level and dose; ECE of the detected molecules."""
+    """Top-1 / top-3 with Wilson intervals per observer, level and dose; ECE of the detected molecules.
+
+    ``top1`` counts an undetected molecule as a miss; ``top1_detected`` is the matcher's accuracy on
+    the molecules that were detected.
+    """
     out = []
     for level, rows in (("molecule", molecules), ("image", images)):
         for (observer, dose), group in rows.groupby(["observer", "dose"]):
             n = len(group)
             top1, top3 = group["top1"].sum(), group["top3"].sum()
             detected = group[group["detected"]]
+            hits, m = detected["top1"].sum(), len(detected)
             ece = expected_calibration_error(detected["confidence"].to_numpy(), detected["top1"].to_numpy())
             out.append(
                 {"observer": observer, "level": level, "dose": dose, "n": n, "detected": int(len(detected)),
                  "top1": top1 / n, "top1_low": wilson(top1, n)[0], "top1_high": wilson(top1, n)[1],
                  "top3": top3 / n, "top3_low": wilson(top3, n)[0], "top3_high": wilson(top3, n)[1],
+                 "top1_detected": hits / m if m else float("nan"),
+                 "top1_detected_low": wilson(hits, m)[0], "top1_detected_high": wilson(hits, m)[1],
                  "mean_confidence": float(detected["confidence"].mean()) if len(detected) else float("nan"),
                  "ece": ece}
             )  # fmt: skip
     return pd.DataFrame(out)
+
+
+def f1_threshold(scores: np.ndarray, occupied: np.ndarray) -> float:
+    """The occupancy threshold with the best F1 of molecules vs empty sites.
+
+    Empty sites outnumber molecules many times over, so this keeps false molecules (each votes for a
+    T-site at random) rare, without the cost in missed molecules of a fixed false-alarm rate.
+    """
+    order = np.argsort(-scores)
+    true_pos = np.cumsum(occupied[order])
+    false_pos = np.cumsum(~occupied[order])
+    f1 = 2 * true_pos / (2 * true_pos + false_pos + (occupied.sum() - true_pos))
+    best = int(np.argmax(f1))
+    below = scores[order[best + 1]] if best + 1 < len(order) else scores[order[best]] - 1.0
+    return float((scores[order[best]] + below) / 2)
 
 
 def calibrate(references, images: list[TruthImage]) -> dict:
@@ -240,7 +284,9 @@ def calibrate(references, images: list[TruthImage]) -> dict:
     llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
     for item in images:
         noisy, meta = read_image(item.noisy)
-        found = analyze_lattice(noisy, meta["pixel_size_A"], analyzer, item.noisy)
+        found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
+        if found is None:
+            continue
         centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
         at = nearest_site(centres, found.frame.to_input(found.scores.centres_px), tolerance)
         k = references.conformations.index(item.conformation)
@@ -256,13 +302,11 @@ def calibrate(references, images: list[TruthImage]) -> dict:
     temperature = calibrate_temperature(np.array(llr_rows), np.array(truth))
     scores = np.concatenate([s.log_bayes_factor(temperature) for s in bayes])
     labels = np.concatenate(occupied)
-    candidates = np.unique(scores)
-    youden = [np.mean(scores[labels] > t) - np.mean(scores[~labels] > t) for t in candidates]
-    threshold = float(candidates[int(np.argmax(youden))]) if len(candidates) else 0.0
+    threshold = f1_threshold(scores, labels)
     warning = None
     if at_grid_edge(temperature):
         warning = (
-            f"the calibrated temperature {temperature:g} sits at the edge of its grid: on the validation "
+            f"the calibrated temperature {temperature:g} sits at the top of its grid: on the validation "
             "images the likelihoods carried no usable confidence, so the probabilities are not calibrated"
         )
     return {
@@ -272,4 +316,11 @@ def calibrate(references, images: list[TruthImage]) -> dict:
         "warning": warning,
         "molecules": len(truth),
         "sites": int(len(labels)),
+        "occupancy_f1": _f1_at(scores, labels, threshold),
     }
+
+
+def _f1_at(scores: np.ndarray, occupied: np.ndarray, threshold: float) -> float:
+    taken = scores > threshold
+    tp = int(np.sum(taken & occupied))
+    return 2 * tp / max(2 * tp + int(np.sum(taken & ~occupied)) + int(np.sum(~taken & occupied)), 1)

@@ -115,7 +115,7 @@ def analyze_lattice(
             "is right within 10 %",
         ) from exc
     frame, registration = resampled_and_registered(image, fit, analyzer)
-    refined = refine_map(frame.image, _taper(frame), refs, registration)
+    refined = refine_map(frame.image, registration_weight(frame), refs, registration)
     fit = replace(fit, matrix=refined @ fit.matrix)
     frame, registration = resampled_and_registered(image, fit, analyzer)
     found = hypotheses(frame.image, frame.valid, refs, registration, analyzer.placements)
@@ -126,7 +126,8 @@ def analyze_lattice(
     return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note)
 
 
-def _taper(frame: Resampled) -> np.ndarray:
+def registration_weight(frame: Resampled) -> np.ndarray:
+    """Hann taper times the valid mask: the weight of each pixel in the registration."""
     return np.outer(np.hanning(frame.image.shape[0]), np.hanning(frame.image.shape[1])) * frame.valid
 
 
@@ -134,7 +135,9 @@ def resampled_and_registered(
     image: np.ndarray, fit: LatticeFit, analyzer: Analyzer
 ) -> tuple[Resampled, Registration]:
     frame = resample(image, fit)
-    return frame, register(frame.image, _taper(frame), analyzer.references, analyzer.register_reflections)
+    return frame, register(
+        frame.image, registration_weight(frame), analyzer.references, analyzer.register_reflections
+    )
 
 
 def dose_estimate(
