@@ -38,7 +38,7 @@ def main() -> None:
     files = reference_files(args.results, conformations)
     start = time.perf_counter()
     analyzer = Analyzer(
-        References.load(files["clean"], files["labels"], files["empty"]), Calibration(1, 0, 0)
+        References.load(files["clean"], files["labels"], files["empty"]), Calibration(1.0, 0.0, 0.5, 0.0)
     )
     print(f"references and derived tables: {time.perf_counter() - start:.2f} s (once per run)")
     segments, meta = read_image(files["clean"][0].replace("clean.tif", "segments.tif"))

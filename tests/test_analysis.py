@@ -113,7 +113,7 @@ def test_idpc_shot_noise_goes_as_one_over_k_squared_and_its_gradient_is_white(si
 
 def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(simulated):
     refs, segments, labels = simulated
-    analyzer = Analyzer(refs, Calibration(1.0, 0.0, 0.0))
+    analyzer = Analyzer(refs, Calibration(1.0, 0.0, 0.5, 0.0))
     for k, tsite in enumerate(("T1", "T7", "T12")):
         seg, fov = segments[tsite]
         noisy = noisy_idpc(seg, fov.pixel_size, 500, -45, noise_seed(0, "ideal", 500, 0))
@@ -142,7 +142,8 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
                          "flip": [1, 1]},
         "noise": {"gradient_variance": 1e-4, "intensity_scale": 1.0, "dose_estimate_e_per_A2": 1500.0,
                   "dose_note": None},
-        "calibration": {"temperature": 1.0, "occupancy_threshold": 2.0, "warning": None},
+        "calibration": {"temperature": 1.0, "occupancy_threshold": 2.0, "occupancy_prior": 0.1,
+                        "warning": None},
         "sites_analysed": 8,
         "models": {"divaesr": {"weights": "divaesr.pt", "sha256": "0" * 64}},
         "molecules": [
@@ -171,6 +172,7 @@ def test_a_missing_or_malformed_calibration_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="malformed"):
         Calibration.load(tmp_path / "calibration.json")
     (tmp_path / "calibration.json").write_text(
-        '{"temperature": 2.0, "occupancy_threshold": 1.5, "dose_constant": 0.2, "warning": null}'
+        '{"temperature": 2.0, "occupancy_threshold": 1.5, "occupancy_prior": 0.1, "dose_constant": 0.2, '
+        '"warning": null}'
     )
     assert Calibration.load(tmp_path / "calibration.json").occupancy_threshold == 1.5

@@ -34,7 +34,7 @@ def image_map(refs, rotation_deg: float, scale_x: float, scale_y: float, shear: 
 
 @pytest.fixture(scope="module")
 def analyzer(simulated):
-    return Analyzer(simulated[0], Calibration(1.0, 0.0, 0.0))
+    return Analyzer(simulated[0], Calibration(1.0, 0.0, 0.5, 0.0))
 
 
 @pytest.mark.parametrize(
@@ -105,8 +105,8 @@ def calibrated(simulated, tmp_path_factory):
                 name = f"{tsite}{kind}-{dose}"
                 images.append(write_truth(folder, name, noisy, lab, fov, dose, refs.conformations[k], tsite))
     calibration = calibrate(refs, images)
-    return Analyzer(refs, Calibration(calibration["temperature"], calibration["occupancy_threshold"],
-                                      calibration["dose_constant"]))  # fmt: skip
+    keys = ("temperature", "occupancy_threshold", "occupancy_prior", "dose_constant")
+    return Analyzer(refs, Calibration(*(calibration[k] for k in keys)))
 
 
 def test_molecules_are_found_in_full_cells_and_none_in_a_molecule_free_field(simulated, calibrated):

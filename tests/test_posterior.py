@@ -61,3 +61,16 @@ def test_wilson_interval_covers_the_proportion_and_shrinks_with_n():
     low, high = wilson(9, 10)
     assert low < 0.9 < high and high <= 1
     assert wilson(90, 100)[1] - wilson(90, 100)[0] < high - low
+
+
+def test_empty_sites_weighed_by_occupancy_do_not_drown_one_clear_molecule():
+    tsites = ["T1", "T2", "T3"]
+    molecule = np.array([[6.0, 0.0, 0.0]])  # a clear T1 molecule
+    empty = np.random.default_rng(0).normal(-6.0, 2.0, (200, 3))  # 200 sites that hold nothing
+    alone = shared_site_posterior(molecule, tsites, 1.0, occupancy=0.1)
+    pooled = shared_site_posterior(np.r_[molecule, empty], tsites, 1.0, occupancy=0.1)
+    assert max(alone, key=alone.get) == max(pooled, key=pooled.get) == "T1"
+    assert pooled["T1"] == pytest.approx(alone["T1"], abs=0.05)
+    # taken as molecules, the same empty sites would outvote it
+    forced = shared_site_posterior(np.r_[molecule, empty], tsites, 1.0)
+    assert forced["T1"] < 0.5

@@ -126,14 +126,15 @@ def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], li
         "field": item.field,
     }
     for observer, (llr, index, detected, temperature) in observers.items():
-        chosen = [n for n in index if n >= 0 and n in detected]
         for n in index:
             posterior = _tsite_posterior(llr[n], refs.tsites, temperature) if n >= 0 and n in detected else {}
             molecules.append({"observer": observer, **base, **_scored(posterior, item.tsite)})
         if item.field == "full" and len(centres):
-            shared = shared_site_posterior(llr[chosen], refs.tsites, temperature) if chosen else {}
+            # the pipeline weighs every site by its occupancy; the ideal observer knows the molecules
+            occupancy = calibration.occupancy_prior if observer == "pipeline" else None
+            shared = shared_site_posterior(llr, refs.tsites, temperature, occupancy) if len(llr) else {}
             images.append(
-                {"observer": observer, **base, "molecules": len(chosen), **_scored(shared, item.tsite)}
+                {"observer": observer, **base, "molecules": len(detected), **_scored(shared, item.tsite)}
             )
     occupancy = {
         "dose": item.dose,
@@ -224,7 +225,7 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
     p = successes / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return float(centre - half), float(centre + half)
+    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
@@ -279,7 +280,7 @@ def f1_threshold(scores: np.ndarray, occupied: np.ndarray) -> float:
 
 def calibrate(references, images: list[TruthImage]) -> dict:
     """Temperature, occupancy threshold and dose constant from validation images (true molecules known)."""
-    analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.0))
+    analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.5, 0.0))
     tolerance = MATCH_A / np.mean(references.pixel_size_A)
     llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
     for item in images:
@@ -312,6 +313,7 @@ def calibrate(references, images: list[TruthImage]) -> dict:
     return {
         "temperature": temperature,
         "occupancy_threshold": threshold,
+        "occupancy_prior": float(labels.mean()),
         "dose_constant": float(np.median(constants)),
         "warning": warning,
         "molecules": len(truth),

@@ -33,6 +33,7 @@ class Calibration:
 
     temperature: float
     occupancy_threshold: float  # on the log Bayes factor molecule vs none
+    occupancy_prior: float  # fraction of the validation sites that hold a molecule
     dose_constant: float  # gradient noise variance × dose (e/Å²) / scale², on the reference grid
     warning: str | None = None
 
@@ -44,7 +45,8 @@ class Calibration:
             raise InputError("the calibration file is missing", path=path, fix=fix)
         try:
             data = json.loads(path.read_text())
-            return cls(**{k: data[k] for k in ("temperature", "occupancy_threshold", "dose_constant")},
+            keys = ("temperature", "occupancy_threshold", "occupancy_prior", "dose_constant")
+            return cls(**{k: data[k] for k in keys},
                        warning=data.get("warning"))  # fmt: skip
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"

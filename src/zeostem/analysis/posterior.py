@@ -32,11 +32,20 @@ def molecule_posteriors(llr: np.ndarray, temperature: float) -> np.ndarray:
     return softmax(llr / temperature, axis=1)
 
 
-def shared_site_posterior(llr: np.ndarray, tsites: list[str], temperature: float) -> dict[str, float]:
-    """T-site posterior under 'every molecule of this image sits at the same kind of site'."""
+def shared_site_posterior(
+    llr: np.ndarray, tsites: list[str], temperature: float, occupancy: float | None = None
+) -> dict[str, float]:
+    """T-site posterior under 'every molecule of this image sits at the same kind of site'.
+
+    Without ``occupancy`` every row is a molecule. With it (the prior probability that a site holds
+    a molecule) every row is a site whose occupancy is marginalised, ``log(1 − q + q · L(t))``: no
+    threshold decides which sites count, faint molecules add what evidence they carry.
+    """
     sites, ll = tsite_log_likelihoods(llr, tsites, temperature)
     if not len(ll):
         return {}
+    if occupancy is not None:
+        ll = np.logaddexp(np.log1p(-occupancy), np.log(occupancy) + ll)
     return dict(zip(sites, softmax(ll.sum(axis=0)).tolist(), strict=True))
 
 

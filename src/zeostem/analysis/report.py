@@ -122,11 +122,14 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, pixel_size_A: flo
         "calibration": {
             "temperature": temperature,
             "occupancy_threshold": calibration.occupancy_threshold,
+            "occupancy_prior": calibration.occupancy_prior,
             "warning": calibration.warning,
         },
         "sites_analysed": int(len(lat.log_bayes_factor)),
         "molecules": molecules,
-        "tsite_ranking": ranking(shared_site_posterior(llr, refs.tsites, temperature)),
+        "tsite_ranking": ranking(
+            shared_site_posterior(lat.scores.llr, refs.tsites, temperature, calibration.occupancy_prior)
+        ),
         "al_distribution": al_distribution(tsite_ll, sites),
         "faster_rcnn": {
             "boxes": [

@@ -31,7 +31,7 @@ def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> 
     for (observer, level), (colour, style) in styles.items():
         group = summary[(summary["observer"] == observer) & (summary["level"] == level)].sort_values("dose")
         if len(group):
-            err = [group["top1"] - group["top1_low"], group["top1_high"] - group["top1"]]
+            err = np.clip([group["top1"] - group["top1_low"], group["top1_high"] - group["top1"]], 0, None)
             ax.errorbar(group["dose"], group["top1"], yerr=err, fmt=style, color=colour, capsize=3,
                         label=f"{observer}, per {level}")  # fmt: skip
     sites = sorted(set(molecules["true_tsite"]), key=_site_key)
