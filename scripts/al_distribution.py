@@ -21,14 +21,15 @@ with logged(snakemake.log[0]):
     per_image = {
         r["image"]: np.array(
             [[m["tsite_log_likelihood"].get(s, -np.inf) for s in sites] for m in r["molecules"]]
-        ).reshape(-1, len(sites))
+        ).reshape(len(r["molecules"]), len(sites))
         for r in reports
     }
     rows = []
-    for name, ll in [("all images", np.concatenate(list(per_image.values()))), *per_image.items()]:
+    pooled = np.concatenate(list(per_image.values())) if per_image else np.zeros((0, len(sites)))
+    for name, ll in [("all images", pooled), *per_image.items()]:
         for entry in al_distribution(ll, sites):
             rows.append({"images": name, "molecules": len(ll), **entry})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["images", "molecules", "tsite", "fraction", "low", "high"])
     table.to_csv(snakemake.output.table, index=False)
-    print(table[table["images"] == "all images"].to_string())
+    print(table[table["images"] == "all images"].to_string() if len(table) else "no molecule in any report")
     al_distribution_figure(table, snakemake.output.figure)

@@ -102,12 +102,20 @@ def test_an_interrupted_training_resumes_to_the_same_model(tmp_path, dose_series
     straight = train_denoiser(TINY, config, data, data, tmp_path / "straight")
     first = train_denoiser(TINY, config, data, data, tmp_path / "resumed", stop_after=1)
     assert list(first["epoch"]) == [1]
+    # Snakemake deletes the incomplete outputs of a killed job, the best weights among them
+    (tmp_path / "resumed.pt").unlink()
     resumed = train_denoiser(TINY, config, data, data, tmp_path / "resumed")
     assert list(resumed["epoch"]) == [1, 2, 3]
     assert np.allclose(resumed["loss"], straight["loss"])
     a = torch.load(tmp_path / "straight.ckpt", weights_only=False)["model"]
     b = torch.load(tmp_path / "resumed.ckpt", weights_only=False)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+    # killed after the last epoch, before the model card: the rerun restores the best weights
+    (tmp_path / "resumed.pt").unlink()
+    train_denoiser(TINY, config, data, data, tmp_path / "resumed")
+    best_a = torch.load(tmp_path / "straight.pt", weights_only=True)
+    best_b = torch.load(tmp_path / "resumed.pt", weights_only=True)
+    assert all(torch.equal(best_a[k], best_b[k]) for k in best_a)
 
 
 def test_tiled_inference_matches_the_whole_image_away_from_seams(dose_series):

@@ -122,6 +122,13 @@ def matching_figure(items: list[tuple[dict, np.ndarray]], references: References
 
 def al_distribution_figure(table: pd.DataFrame, path: str) -> None:
     """Fraction of molecules per T-site with 90 % intervals, pooled and per image."""
+    if not len(table):
+        fig, ax = plt.subplots(figsize=(6, 2))
+        ax.text(0.5, 0.5, "no molecule detected in any image", ha="center", va="center")
+        ax.set_axis_off()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return
     sets = list(dict.fromkeys(table["images"]))
     sites = sorted(set(table["tsite"]), key=_site_key)
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(sites) * len(sets)), 3.6))

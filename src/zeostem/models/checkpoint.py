@@ -22,11 +22,12 @@ def save_state(obj, path: str | Path) -> None:
 
 
 def save_checkpoint(
-    path: Path, model, optimizer, scheduler, generator, epoch, best, history, configs
+    path: Path, model, optimizer, scheduler, generator, epoch, best, history, configs, best_model=None
 ) -> None:
     save_state(
         {
             "model": model.state_dict(),
+            "best_model": best_model,  # the best epoch's weights: the .pt beside may be deleted
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "generator": generator.get_state(),
@@ -42,8 +43,11 @@ def save_checkpoint(
 
 def resume(
     path: Path, model, optimizer, scheduler, generator, configs, device
-) -> tuple[list, int, float] | None:
-    """Restore a checkpoint written with the same ``configs``; returns (history, next epoch, best) or None."""
+) -> tuple[list, int, float, dict | None] | None:
+    """Restore a checkpoint written with the same ``configs``.
+
+    Returns (history, next epoch, best metric, best epoch's weights) or None.
+    """
     if not path.exists():
         return None
     state = torch.load(path, map_location=device, weights_only=False)
@@ -56,7 +60,7 @@ def resume(
     generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
     print(f"resuming {path.name} after epoch {state['epoch'] + 1}")
-    return state["history"], state["epoch"] + 1, state["best"]
+    return state["history"], state["epoch"] + 1, state["best"], state.get("best_model")
 
 
 class EpochLoop:
@@ -71,10 +75,13 @@ class EpochLoop:
         self.parts = (model, optimizer, scheduler, generator)
         self.configs = configs
         self.history: list[dict] = []
-        self.start, self.best = 0, float("-inf")
+        self.start, self.best, self.best_model = 0, float("-inf"), None
         restored = resume(beside(self.out, ".ckpt"), *self.parts, configs, device)
         if restored is not None:
-            self.history, self.start, self.best = restored
+            self.history, self.start, self.best, self.best_model = restored
+            weights = beside(self.out, ".pt")
+            if self.best_model is not None and not weights.exists():  # e.g. removed as incomplete output
+                save_state(self.best_model, weights)
 
     def epochs(self, total: int, stop_after: int | None = None) -> range:
         """The epochs this run trains: all that remain, or at most ``stop_after`` of them."""
@@ -86,6 +93,15 @@ class EpochLoop:
         print(", ".join(f"{k}={v:.4g}" for k, v in row.items()))
         if row[self.metric] > self.best:
             self.best = row[self.metric]
-            save_state(self.parts[0].state_dict(), beside(self.out, ".pt"))
+            self.best_model = {k: v.detach().clone() for k, v in self.parts[0].state_dict().items()}
+            save_state(self.best_model, beside(self.out, ".pt"))
         pd.DataFrame(self.history).to_csv(beside(self.out, ".history.csv"), index=False)
-        save_checkpoint(beside(self.out, ".ckpt"), *self.parts, epoch, self.best, self.history, self.configs)
+        save_checkpoint(
+            beside(self.out, ".ckpt"),
+            *self.parts,
+            epoch,
+            self.best,
+            self.history,
+            self.configs,
+            self.best_model,
+        )
