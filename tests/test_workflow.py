@@ -176,9 +176,11 @@ def test_tiny_end_to_end_run(tmp_path):
     assert "| sr_only |" in (metrics / "clearstem_ablation_table.md").read_text()  # Table 1
     assert "| divaesr_lambda0.7 |" in (metrics / "clearstem_lambda_table.md").read_text()  # Table 2
     figures = ("clearstem_metrics", "clearstem_panels", "clearstem_histograms", "detection_vs_dose")
-    figures += ("alsite_identifiability", "alsite_matching")
+    figures += ("alsite_identifiability",)
     for name in figures:
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
+    for name in ("alsite_matching", "al_distribution"):  # may hold no molecule: the tiny image is faint
+        assert (tmp_path / "results" / "figures" / f"{name}.png").is_file()
     detection = pd.read_csv(tmp_path / "results" / "metrics" / "detection.csv")
     assert set(detection["input"]) == {"denoised", "raw"} and set(detection["dose"]) == {4500}
     report_dir = tmp_path / "results" / "reports" / "exp"
@@ -193,7 +195,6 @@ def test_tiny_end_to_end_run(tmp_path):
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal"} and set(alsite["level"]) == {"molecule", "image"}
     assert (alsite["n"] > 0).all()
-    assert (tmp_path / "results" / "figures" / "al_distribution.png").is_file()
     pooled = pd.read_csv(tmp_path / "results" / "metrics" / "al_distribution.csv")
     molecules = len(report["molecules"])  # the sheet's one image: its molecules are all the pool holds
     assert set(pooled["molecules"]) <= {molecules}
