@@ -247,11 +247,6 @@ class Resampled:
         """(n, 2) (row, col) points of this grid → the input image's pixels."""
         return (np.asarray(points, float) + self.offset) @ np.linalg.inv(self.matrix).T
 
-    @property
-    def input_pixels_per_pixel(self) -> float:
-        """Input pixels per reference pixel (geometric mean over both axes)."""
-        return float(np.sqrt(abs(np.linalg.det(np.linalg.inv(self.matrix)))))
-
 
 def resample(image: np.ndarray, fit: LatticeFit, tolerance_px: float = 0.05) -> Resampled:
     """The image on the reference frame's pixel grid (cubic spline), with the mask of pixels inside it.

@@ -123,11 +123,6 @@ def transform_spectrum(spectrum: np.ndarray, flip: tuple[int, int], shift: np.nd
     return spectrum[rows[:, None], cols[None, :]] * phase  # S(F q) · exp(2πi (F q) · shift)
 
 
-def transformed(image: np.ndarray, flip: tuple[int, int], shift: np.ndarray) -> np.ndarray:
-    """The periodic image ``V(r) = image(F r + shift)``, exact for band-limited images (Fourier)."""
-    return np.fft.ifft2(transform_spectrum(np.fft.fft2(image), flip, shift)).real
-
-
 def spectral_gradient(image: np.ndarray) -> np.ndarray:
     """(d/drow, d/dcol) of a periodic image in intensity per pixel, exact for band-limited images."""
     return gradient_of_spectrum(np.fft.fft2(image))
