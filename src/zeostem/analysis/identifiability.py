@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from zeostem.analysis.likelihood import MOLECULE_RADIUS_A, SiteScores, hypotheses, sites_at
 from zeostem.analysis.pipeline import Analyzer, Calibration, analyze_lattice
@@ -195,7 +196,7 @@ def _scored(posterior: dict[str, float], truth: str) -> dict:
 def evaluate(analyzer: Analyzer, images: list[TruthImage]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Per-molecule and per-image rows of both observers, and occupancy metrics per dose."""
     molecules, image_rows, occupancy = [], [], []
-    for item in images:
+    for item in tqdm(images, desc="identifiability"):
         m, i, o = evaluate_image(item, analyzer)
         molecules += m
         image_rows += i
@@ -283,7 +284,7 @@ def calibrate(references, images: list[TruthImage]) -> dict:
     analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.5, 0.0))
     tolerance = MATCH_A / np.mean(references.pixel_size_A)
     llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
-    for item in images:
+    for item in tqdm(images, desc="calibration"):
         noisy, meta = read_image(item.noisy)
         found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
         if found is None:
