@@ -6,6 +6,7 @@ import pytest
 from zeostem.analysis.identifiability import wilson
 from zeostem.analysis.posterior import (
     al_distribution,
+    al_distribution_table,
     calibrate_temperature,
     molecule_posteriors,
     shared_site_posterior,
@@ -74,3 +75,18 @@ def test_empty_sites_weighed_by_occupancy_do_not_drown_one_clear_molecule():
     # taken as molecules, the same empty sites would outvote it
     forced = shared_site_posterior(np.r_[molecule, empty], tsites, 1.0)
     assert forced["T1"] < 0.5
+
+
+def test_al_distribution_table_pools_the_molecules_of_every_report():
+    def report(name, likelihoods):
+        return {"image": name, "molecules": [{"tsite_log_likelihood": ll} for ll in likelihoods]}
+
+    t1, t5 = {"T1": 0.0, "T5": -30.0}, {"T1": -30.0, "T5": 0.0}  # unambiguous molecules
+    table = al_distribution_table([report("a", [t1, t1, t1]), report("b", [t5]), report("c", [])])
+    pooled = table[table["images"] == "all images"].set_index("tsite")
+    assert pooled.loc["T1", "fraction"] == pytest.approx(0.75, abs=1e-3)
+    assert set(pooled["molecules"]) == {4}
+    assert table[table["images"] == "b"].set_index("tsite").loc["T5", "fraction"] == pytest.approx(
+        1.0, abs=1e-3
+    )
+    assert "c" not in set(table["images"])  # an image without molecules has no distribution

@@ -140,7 +140,7 @@ def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], li
     occupancy = {
         "dose": item.dose,
         "truth": boxes,
-        "boxes": np.zeros((0, 4)) if found is None else _site_boxes(found, site_centres),
+        "boxes": np.zeros((0, 4)) if found is None else found.scores.boxes_xyxy(site_centres),
         "scores": bayes,
         "empty_alarms": int(np.sum(np.delete(bayes > calibration.occupancy_threshold, at[at >= 0]))),
         "empty_sites": int(len(bayes) - np.sum(at >= 0)),
@@ -155,13 +155,6 @@ def lattice_or_none(image: np.ndarray, pixel_size_A: float, analyzer: Analyzer, 
     except InputError as exc:
         print(f"no analysis: {exc}")
         return None
-
-
-def _site_boxes(found, site_centres: np.ndarray) -> np.ndarray:
-    best = np.argmax(found.scores.llr, axis=1)
-    h, w = found.scores.box_px[best].T
-    r, c = site_centres.T
-    return np.c_[c - w / 2, r - h / 2, c + w / 2, r + h / 2]
 
 
 def _tsite_posterior(llr_row: np.ndarray, tsites: list[str], temperature: float) -> dict[str, float]:

@@ -50,6 +50,12 @@ class SiteScores:
     noise_variance: float
     scale: float
 
+    def boxes_xyxy(self, centres: np.ndarray | None = None) -> np.ndarray:
+        """Per site, the best candidate's molecule box (x0, y0, x1, y1) around ``centres`` (or its own)."""
+        h, w = self.box_px[np.argmax(self.llr, axis=1)].T
+        r, c = (self.centres_px if centres is None else np.asarray(centres, float)).reshape(-1, 2).T
+        return np.c_[c - w / 2, r - h / 2, c + w / 2, r + h / 2]
+
     def log_bayes_factor(self, temperature: float = 1.0) -> np.ndarray:
         """Molecule (any candidate present there, uniform prior) vs no molecule, per site."""
         llr = self.llr / temperature

@@ -8,6 +8,7 @@ and the candidates' T-sites. Conformations of one T-site (several acid O) share 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.special import logsumexp, softmax
 
 # the likelihood is exact under the simulation's model: calibration only ever softens it (model
@@ -117,3 +118,24 @@ def topk_credit(probabilities: dict[str, float], truth: str, k: int) -> float:
 def _site_order(site: str) -> tuple:
     digits = "".join(ch for ch in site if ch.isdigit())
     return (site.rstrip("0123456789"), int(digits) if digits else 0, site)
+
+
+def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
+    """The Al distribution of every report and pooled over all of them, from the molecules' T-site
+    log-likelihoods: columns images, molecules, tsite, fraction, low, high."""
+    sites = sorted(
+        {s for r in reports for m in r["molecules"] for s in m["tsite_log_likelihood"]}, key=_site_order
+    )
+    per_image = {
+        r["image"]: np.array(
+            [[m["tsite_log_likelihood"].get(s, -np.inf) for s in sites] for m in r["molecules"]]
+        ).reshape(len(r["molecules"]), len(sites))
+        for r in reports
+    }
+    pooled = np.concatenate(list(per_image.values())) if per_image else np.zeros((0, len(sites)))
+    rows = [
+        {"images": name, "molecules": len(ll), **entry}
+        for name, ll in [("all images", pooled), *per_image.items()]
+        for entry in al_distribution(ll, sites)
+    ]
+    return pd.DataFrame(rows, columns=["images", "molecules", "tsite", "fraction", "low", "high"])

@@ -33,13 +33,7 @@ def validate_report(report: dict) -> None:
 
 def lattice_boxes(analysis: ImageAnalysis) -> np.ndarray:
     """xyxy boxes (reference grid) of the detected molecules: the best candidate's box at its site."""
-    scores = analysis.lattice.scores
-    out = []
-    for n in analysis.lattice.detected:
-        h, w = scores.box_px[int(np.argmax(scores.llr[n]))]
-        r, c = scores.centres_px[n]
-        out.append([c - w / 2, r - h / 2, c + w / 2, r + h / 2])
-    return np.array(out, float).reshape(-1, 4)
+    return analysis.lattice.scores.boxes_xyxy()[analysis.lattice.detected]
 
 
 def to_input_box(box: np.ndarray, analysis: ImageAnalysis) -> list[float]:
