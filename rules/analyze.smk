@@ -35,6 +35,7 @@ rule metrics:
         "results/metrics/detection.csv",
         "results/metrics/alsite.csv",
         "results/metrics/al_distribution.csv",
+        plan_files("results")["table"],
 
 
 rule experiment_image:
@@ -200,3 +201,29 @@ rule al_distribution:
         runtime=5,
     script:
         "../scripts/al_distribution.py"
+
+
+rule plan:
+    input:
+        molecules=plan_files("results")["molecules"],
+    output:
+        table=plan_files("results")["table"],
+        text=plan_files("results")["text"],
+        figure=report(
+            plan_files("results")["figure"],
+            caption="../resources/report/plan.rst",
+            category="Al site",
+        ),
+    log:
+        "logs/metrics/plan.log",
+    conda:
+        "../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=vars(plan_settings(config)),
+        tsites=candidate_tsites(config),
+    script:
+        "../scripts/plan_experiment.py"

@@ -8,7 +8,10 @@ from zeostem.layout import (
     analysis_models,
     analysis_settings,
     calibration_file,
+    candidate_tsites,
     model_files,
+    plan_files,
+    plan_settings,
     reference_files,
 )
 from zeostem.structures.plan import plan_conformations

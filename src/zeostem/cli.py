@@ -1,4 +1,9 @@
-"""Command line: ``zeostem analyze IMAGE [--pixel-size Å] --workflow-results results/ [--out DIR]``."""
+"""Command line.
+
+``zeostem analyze IMAGE [--pixel-size Å] --workflow-results results/ [--out DIR]``: an Al-site report.
+``zeostem plan --workflow-results results/ --target-accuracy 0.9 [--max-dose 6000] [--interval 0.05]``:
+the lowest dose and the number of molecules that answer where the Al sits.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,47 @@ def load_workflow(results: Path, config: dict):
     return Workflow.load(references, models, calibration_file(results), analysis_settings(config))
 
 
+def plan_command(args: argparse.Namespace) -> int:
+    """``zeostem plan``: the answer on the terminal, the table, the text and the figure on disk."""
+    import dataclasses
+
+    from zeostem.analysis.planner import plan_experiment, read_molecules, write_plan
+    from zeostem.figures.plan import plan_figure
+    from zeostem.io.atomic import atomic_write
+    from zeostem.io.config import load_config
+    from zeostem.layout import candidate_tsites, plan_files, plan_settings
+
+    try:
+        config = load_config(args.config)
+        asked = {
+            "target_accuracy": args.target_accuracy,
+            "max_dose": args.max_dose,
+            "interval": args.interval,
+        }
+        settings = dataclasses.replace(
+            plan_settings(config), **{k: v for k, v in asked.items() if v is not None}
+        )
+        if not 0 < settings.target_accuracy < 1 or not 0 < settings.interval < 1 or settings.max_dose <= 0:
+            raise InputError(
+                "--target-accuracy and --interval must lie in (0, 1) and --max-dose above 0",
+                fix="e.g. --target-accuracy 0.9 --interval 0.05 --max-dose 6000",
+            )
+        files = plan_files(args.workflow_results)
+        molecules = read_molecules(files["molecules"])
+        result = plan_experiment(molecules, candidate_tsites(config), settings)
+    except InputError as exc:
+        print(f"zeostem: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        out = Path(args.out)
+        files = {k: str(out / Path(v).name) for k, v in files.items()}
+    print(write_plan(result, files["table"], files["text"]))
+    with atomic_write(files["figure"]) as tmp:
+        plan_figure(result, str(tmp))
+    print(f"written: {files['table']}, {files['text']}, {files['figure']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zeostem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -49,7 +95,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     analyze.add_argument("--config", default="config.yaml", help="the config of that run")
     analyze.add_argument("--out", default=None, help="report folder (default: results/reports/<image name>)")
+    plan = sub.add_parser(
+        "plan", help="lowest dose and molecules needed, from a finished run's identifiability"
+    )
+    plan.add_argument("--workflow-results", default="results", help="the results/ folder of a finished run")
+    plan.add_argument("--config", default="config.yaml", help="the config of that run")
+    plan.add_argument(
+        "--target-accuracy", type=float, default=None, help="per-molecule T-site top-1 to reach"
+    )
+    plan.add_argument("--max-dose", type=float, default=None, help="highest tolerable dose (e/Å²)")
+    plan.add_argument(
+        "--interval", type=float, default=None, help="widest 90 %% interval of a T-site fraction"
+    )
+    plan.add_argument(
+        "--out", default=None, help="folder for plan.csv, plan.txt, plan.png (default: the run's)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "plan":
+        return plan_command(args)
     try:
         from zeostem.analysis.reader import read_micrograph
         from zeostem.analysis.report import write_report

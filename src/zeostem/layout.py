@@ -27,6 +27,31 @@ def calibration_file(results: str | Path) -> str:
     return str(Path(results) / "analysis" / "calibration.json")
 
 
+def plan_files(results: str | Path) -> dict[str, str]:
+    """The experiment planner's input (per-molecule identifiability) and its table, answer and figure."""
+    r = Path(results)
+    return {
+        "molecules": str(r / "metrics" / "alsite_molecules.csv"),
+        "table": str(r / "metrics" / "plan.csv"),
+        "text": str(r / "metrics" / "plan.txt"),
+        "figure": str(r / "figures" / "plan.png"),
+    }
+
+
+def plan_settings(config: dict):
+    """The planner's settings from a validated config's ``analysis.plan``."""
+    from zeostem.analysis.planner import PlanSettings
+
+    return PlanSettings(**config["analysis"]["plan"], seed=config["structures"]["seed"])
+
+
+def candidate_tsites(config: dict) -> list[str]:
+    """The T-sites of the config's candidate conformations, in the framework's order."""
+    from zeostem.structures.plan import plan_conformations
+
+    return sorted({p.tsite for p in plan_conformations(config)}, key=lambda t: int(t[1:]))
+
+
 def analysis_models(config: dict) -> tuple[str, str]:
     """The denoiser and detector a report uses: the first configured ClearSTEM model and detector input."""
     return config["clearstem"]["models"][0], f"detector_{config['detector']['inputs'][0]}"

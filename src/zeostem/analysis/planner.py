@@ -1,0 +1,307 @@
+"""Experiment planner: the lowest dose, and the number of molecules, that answer "where is the Al?".
+
+From the per-molecule identifiability of a finished run (``alsite_molecules.csv``: both observers, every
+test molecule at every simulated dose):
+
+* per observer, per-molecule top-1 against dose is fitted by a logistic in log dose with a free ceiling,
+  ``p(D) = ceiling · σ(intercept + slope · ln D)``, by binomial maximum likelihood; a bootstrap over the
+  molecules of each dose gives its band. The lowest dose at which the curve reaches the target accuracy
+  is answered only inside the simulated dose range: outside it the planner names the doses to simulate
+  next instead of extrapolating, and a target the curve cannot reach within ``max_dose`` (band included)
+  is "not reachable".
+* per simulated dose, the number of imaged molecules for which the Al distribution over the measured
+  T-sites (uniform truth) is estimated with every fraction's 90 % interval narrower than ``interval``:
+  Monte Carlo from the measured confusion matrix (misses included), each draw refitted by EM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import expit, logit
+
+MISSED = "missed"
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """What the user asks: the accuracy to reach, the highest dose the sample tolerates, the interval."""
+
+    target_accuracy: float = 0.9
+    max_dose: float = 6000.0
+    interval: float = 0.05
+    min_molecules: int = 50
+    bootstrap: int = 200
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class AccuracyCurve:
+    """``p(D) = ceiling · σ(intercept + slope · ln D)``."""
+
+    ceiling: float
+    intercept: float
+    slope: float
+
+    def __call__(self, dose) -> np.ndarray:
+        return self.ceiling * expit(self.intercept + self.slope * np.log(np.asarray(dose, float)))
+
+    def dose_for(self, accuracy: float) -> float:
+        """The dose at which the curve reaches ``accuracy`` (inf where its ceiling is below it)."""
+        if accuracy >= self.ceiling:
+            return float("inf")
+        return float(np.exp((logit(accuracy / self.ceiling) - self.intercept) / self.slope))
+
+
+def fit_accuracy_curve(
+    doses: np.ndarray, hits: np.ndarray, trials: np.ndarray, start: AccuracyCurve | None = None
+) -> AccuracyCurve:
+    """Binomial maximum-likelihood fit of the curve to ``hits`` of ``trials`` per dose (hits may be
+    fractional: a k-way tie earns 1/k). The slope is positive and the ceiling in (0, 1]. Without a
+    ``start`` (a nearby fit, as in a bootstrap) several starting points are tried."""
+    x = np.log(np.asarray(doses, float))
+    hits, trials = np.asarray(hits, float), np.asarray(trials, float)
+    centre = float(np.mean(x))
+
+    def negative_log_likelihood(theta: np.ndarray) -> float:
+        ceiling, slope = expit(theta[0]), np.exp(theta[2])
+        p = np.clip(ceiling * expit(theta[1] + slope * (x - centre)), 1e-9, 1 - 1e-9)
+        return -float(np.sum(hits * np.log(p) + (trials - hits) * np.log1p(-p)))
+
+    if start is None:
+        starts = [np.array([c, 0.0, s]) for c in (1.0, 4.0) for s in (0.0, 1.0)]
+    else:
+        ceiling = np.clip(start.ceiling, 1e-6, 1 - 1e-6)
+        starts = [np.array([logit(ceiling), start.intercept + start.slope * centre, np.log(start.slope)])]
+    best = min((minimize(negative_log_likelihood, s, method="Nelder-Mead",
+                         options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000}) for s in starts),
+               key=lambda r: r.fun)  # fmt: skip
+    ceiling, intercept, slope = expit(best.x[0]), best.x[1], np.exp(best.x[2])
+    return AccuracyCurve(float(ceiling), float(intercept - slope * centre), float(slope))
+
+
+@dataclass
+class DoseAnswer:
+    """The planner's answer for one observer."""
+
+    observer: str
+    curve: AccuracyCurve
+    bootstrap: list[AccuracyCurve]
+    dose: float | None  # the lowest dose reaching the target, when the measurements support one
+    dose_band: tuple[float, float]
+    verdict: str  # reached | not_reachable | beyond_measured | below_measured | too_sparse
+    next_doses: list[float] = field(default_factory=list)
+
+    def band(self, doses: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        samples = np.array([c(doses) for c in self.bootstrap])
+        tail = 100 * (1 - level) / 2
+        return np.percentile(samples, tail, axis=0), np.percentile(samples, 100 - tail, axis=0)
+
+
+def per_dose(molecules: pd.DataFrame) -> pd.DataFrame:
+    """Molecules, top-1 credit and its Wilson interval per observer and dose."""
+    from zeostem.analysis.identifiability import wilson
+
+    rows = []
+    for (observer, dose), group in molecules.groupby(["observer", "dose"]):
+        n, hits = len(group), float(group["top1"].sum())
+        low, high = wilson(hits, n)
+        rows.append({"observer": observer, "dose": int(dose), "molecules": n, "hits": hits,
+                     "top1": hits / n, "top1_low": low, "top1_high": high})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def lowest_dose(table: pd.DataFrame, observer: str, settings: PlanSettings) -> DoseAnswer:
+    """Fit one observer's curve and answer the lowest dose reaching the target, without extrapolating."""
+    rows = table[table["observer"] == observer].sort_values("dose")
+    doses, hits, n = rows["dose"].to_numpy(float), rows["hits"].to_numpy(), rows["molecules"].to_numpy()
+    curve = fit_accuracy_curve(doses, hits, n)
+    rng = np.random.default_rng(settings.seed)
+    boot = [fit_accuracy_curve(doses, rng.binomial(n, hits / n), n, curve) for _ in range(settings.bootstrap)]
+    crossings = np.sort([c.dose_for(settings.target_accuracy) for c in boot])
+    band = (_quantile(crossings, 0.025), _quantile(crossings, 0.975))
+    best = curve.dose_for(settings.target_accuracy)
+    low_dose, high_dose = doses.min(), doses.max()
+    answer = DoseAnswer(observer, curve, boot, None, band, "reached")
+    if len(doses) < 3 or n.min() < settings.min_molecules:
+        answer.verdict = "too_sparse"
+        answer.next_doses = _between(low_dose, max(high_dose, low_dose * 9), settings.max_dose)
+    elif np.percentile([c(settings.max_dose) for c in boot], 97.5) < settings.target_accuracy:
+        answer.verdict = "not_reachable"
+    elif best < low_dose:
+        answer.verdict = "below_measured"
+        answer.next_doses = [float(low_dose / 3), float(low_dose / 9)]
+    elif best > high_dose or band[1] > high_dose:
+        answer.verdict = "beyond_measured"
+        stop = min(settings.max_dose, max(best if np.isfinite(best) else settings.max_dose, high_dose * 3))
+        answer.next_doses = [d for d in np.geomspace(high_dose, stop, 3)[1:].tolist() if d > high_dose]
+    else:
+        answer.dose = best
+    return answer
+
+
+def _quantile(sorted_values: np.ndarray, q: float) -> float:
+    """Order-statistic quantile (inf stays inf: a bootstrap curve that never reaches the target)."""
+    return float(sorted_values[min(int(q * len(sorted_values)), len(sorted_values) - 1)])
+
+
+def _between(low: float, high: float, cap: float) -> list[float]:
+    return [float(d) for d in np.geomspace(low, min(high, cap), 4)]
+
+
+def confusion(molecules: pd.DataFrame, tsites: list[str]) -> tuple[list[str], np.ndarray]:
+    """Row-stochastic confusion (true T-site × predicted T-site, then "missed") of one observer, one dose."""
+    truths = sorted(molecules["true_tsite"].unique(), key=lambda t: tsites.index(t))
+    columns = [*tsites, MISSED]
+    predicted = molecules["predicted_tsite"].fillna("").replace("", MISSED)
+    counts = pd.crosstab(molecules["true_tsite"], predicted).reindex(
+        index=truths, columns=columns, fill_value=0
+    )
+    matrix = counts.to_numpy(float)
+    return truths, matrix / matrix.sum(axis=1, keepdims=True)
+
+
+def estimate_proportions(
+    counts: np.ndarray, matrix: np.ndarray, rng: np.random.Generator, iterations: int = 300
+) -> np.ndarray:
+    """EM estimate of the true-site proportions from observed label counts (one row per draw).
+
+    Each draw starts at a random point: the likelihood is concave in the proportions, so where the
+    counts identify them every start reaches the same estimate, and where they do not (two sites the
+    confusion cannot tell apart) the estimate keeps its random start instead of a false precision.
+    """
+    counts = np.atleast_2d(counts).astype(float)
+    pi = rng.dirichlet(np.ones(matrix.shape[0]), size=len(counts))
+    for _ in range(iterations):
+        joint = pi[:, :, None] * matrix[None]  # draw × true × observed
+        marginal = joint.sum(axis=1, keepdims=True)
+        responsibility = np.divide(joint, marginal, out=np.zeros_like(joint), where=marginal > 0)
+        pi = (responsibility * counts[:, None, :]).sum(axis=2)
+        pi /= np.maximum(pi.sum(axis=1, keepdims=True), 1e-300)
+    return pi
+
+
+def interval_width(matrix: np.ndarray, molecules: int, draws: int, rng: np.random.Generator) -> float:
+    """Widest 90 % interval of the estimated proportions when ``molecules`` molecules of a uniform
+    distribution over the true sites are imaged and classified by ``matrix``."""
+    observed = np.full(matrix.shape[0], 1.0 / matrix.shape[0]) @ matrix
+    counts = rng.multinomial(molecules, observed / observed.sum(), size=draws)
+    estimates = estimate_proportions(counts, matrix, rng)
+    return float(np.max(np.percentile(estimates, 95, axis=0) - np.percentile(estimates, 5, axis=0)))
+
+
+def molecules_needed(
+    matrix: np.ndarray, interval: float, draws: int = 400, seed: int = 0, most: int = 1_000_000
+) -> int | None:
+    """Fewest imaged molecules for which every proportion's 90 % interval is narrower than ``interval``
+    (bisection on a common random stream); None when even ``most`` molecules do not suffice."""
+
+    def narrow(n: int) -> bool:
+        return interval_width(matrix, n, draws, np.random.default_rng(seed)) <= interval
+
+    if not narrow(most):
+        return None
+    low, high = 1, 2
+    while not narrow(high):
+        low, high = high, high * 2
+    while high - low > max(1, low // 100):
+        mid = (low + high) // 2
+        low, high = (low, mid) if narrow(mid) else (mid, high)
+    return high
+
+
+@dataclass
+class Plan:
+    table: pd.DataFrame  # per observer and dose: measured top-1, fitted curve and band, molecules needed
+    answers: dict[str, DoseAnswer]
+    settings: PlanSettings
+    tsites: list[str]
+
+
+def plan_experiment(molecules: pd.DataFrame, tsites: list[str], settings: PlanSettings) -> Plan:
+    """The planner's answers and its per-dose table from the identifiability's per-molecule rows."""
+    table = per_dose(molecules)
+    answers = {o: lowest_dose(table, o, settings) for o in sorted(table["observer"].unique())}
+    fitted, low, high, needed, measured = [], [], [], [], []
+    for row in table.itertuples():
+        answer = answers[row.observer]
+        band = answer.band(np.array([row.dose]))
+        fitted.append(float(answer.curve(row.dose)))
+        low.append(float(band[0][0]))
+        high.append(float(band[1][0]))
+        group = molecules[(molecules["observer"] == row.observer) & (molecules["dose"] == row.dose)]
+        truths, matrix = confusion(group, tsites)
+        needed.append(molecules_needed(matrix, settings.interval, seed=settings.seed))
+        measured.append(" ".join(truths))
+    table = table.assign(fitted_top1=fitted, fitted_low=low, fitted_high=high)
+    table = table.assign(molecules_needed=pd.array(needed, dtype="Int64"), tsites_measured=measured)
+    return Plan(table, answers, settings, tsites)
+
+
+def answer_text(plan: Plan) -> str:
+    """The planner's answer in a few lines, for the terminal and ``plan.txt``."""
+    s = plan.settings
+    lines = [f"Target: per-molecule T-site top-1 ≥ {s.target_accuracy:g}, dose ≤ {s.max_dose:g} e/Å²."]
+    for observer, a in plan.answers.items():
+        name = "pipeline (what you get)" if observer == "pipeline" else f"{observer} observer (upper bound)"
+        fitted = f"ceiling {a.curve.ceiling:.2f}"
+        if a.verdict == "reached":
+            text = f"lowest dose {a.dose:.0f} e/Å² (95 % band {a.dose_band[0]:.0f}–{a.dose_band[1]:.0f})"
+        elif a.verdict == "not_reachable":
+            text = f"not reachable within {s.max_dose:g} e/Å² (even the band's upper edge stays below)"
+        elif a.verdict == "too_sparse":
+            text = f"too few doses or molecules to say; simulate doses {_doses(a.next_doses)}"
+        elif a.verdict == "below_measured":
+            text = f"reached at the lowest simulated dose already; simulate {_doses(a.next_doses)} to find it"
+        else:
+            text = f"not within the simulated doses; simulate {_doses(a.next_doses)} before deciding"
+        lines.append(f"  {name}: {text} [{fitted}]")
+    pipeline = plan.table[plan.table["observer"] == "pipeline"]
+    if len(pipeline):
+        lines.append(f"Molecules to image for the Al distribution (90 % intervals < {s.interval:g}, "
+                     f"T-sites {pipeline['tsites_measured'].iloc[0]}):")  # fmt: skip
+        for row in pipeline.itertuples():
+            n = "more than 10⁶" if pd.isna(row.molecules_needed) else f"{row.molecules_needed}"
+            lines.append(f"  {row.dose} e/Å²: {n} (top-1 {row.top1:.2f} of {row.molecules} molecules)")
+    return "\n".join(lines)
+
+
+def _doses(doses: list[float]) -> str:
+    return ", ".join(f"{d:.0f}" for d in doses) + " e/Å²"
+
+
+def read_molecules(path: str) -> pd.DataFrame:
+    """The identifiability's per-molecule rows (``alsite_molecules.csv``), with a clear error when absent."""
+    from zeostem.errors import InputError
+
+    try:
+        molecules = pd.read_csv(path, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(
+            "no per-molecule identifiability table",
+            path=path,
+            fix="run the workflow's metrics first (snakemake --cores N metrics), or pass --workflow-results",
+        ) from None
+    needed = {"observer", "dose", "true_tsite", "predicted_tsite", "top1"}
+    if len(molecules) == 0 or not needed <= set(molecules.columns):
+        raise InputError(
+            f"not a per-molecule identifiability table (needs columns {sorted(needed)} and rows)",
+            path=path,
+            fix="point --workflow-results at a finished run's results/ folder",
+        )
+    return molecules
+
+
+def write_plan(plan: Plan, table_path: str, text_path: str) -> str:
+    """Write the per-dose table and the answer text (each whole or not at all); returns the text."""
+    from zeostem.io.atomic import atomic_write
+
+    text = answer_text(plan)
+    with atomic_write(table_path) as tmp:
+        plan.table.to_csv(tmp, index=False)
+    with atomic_write(text_path) as tmp:
+        tmp.write_text(text + "\n")
+    return text

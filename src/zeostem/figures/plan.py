@@ -1,0 +1,53 @@
+"""The experiment planner's figure: accuracy vs dose with bands and the chosen dose; molecules needed."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from zeostem.analysis.planner import Plan  # noqa: E402
+
+COLOURS = {"pipeline": "tab:blue", "ideal": "tab:orange"}
+
+
+def plan_figure(plan: Plan, path: str) -> None:
+    """Left: measured per-molecule top-1 (95 % Wilson), the fitted curve with its bootstrap band, the
+    target and the answered dose. Right: molecules to image for the Al distribution, per dose."""
+    s, table = plan.settings, plan.table
+    fig, (accuracy, needed) = plt.subplots(1, 2, figsize=(10, 3.8))
+    doses = np.geomspace(table["dose"].min() / 2, s.max_dose, 200)
+    for observer, answer in plan.answers.items():
+        colour = COLOURS.get(observer, "grey")
+        rows = table[table["observer"] == observer]
+        err = np.clip([rows["top1"] - rows["top1_low"], rows["top1_high"] - rows["top1"]], 0, None)
+        accuracy.errorbar(rows["dose"], rows["top1"], yerr=err, fmt="o", color=colour, capsize=3,
+                          label=f"{observer}: measured")  # fmt: skip
+        low, high = answer.band(doses)
+        accuracy.fill_between(doses, low, high, color=colour, alpha=0.2)
+        accuracy.plot(doses, answer.curve(doses), color=colour, label=f"{observer}: fit ({answer.verdict})")
+        if answer.dose is not None:
+            accuracy.axvline(answer.dose, color=colour, ls="--", lw=1)
+            accuracy.axvspan(*answer.dose_band, color=colour, alpha=0.08)
+    accuracy.axhline(s.target_accuracy, color="k", ls=":", lw=1, label=f"target {s.target_accuracy:g}")
+    accuracy.axhline(1 / len(plan.tsites), color="grey", ls=":", lw=1, label=f"chance 1/{len(plan.tsites)}")
+    accuracy.set_xscale("log")
+    accuracy.set_ylim(0, 1.05)
+    accuracy.set_xlabel("dose (e/Å²)")
+    accuracy.set_ylabel("per-molecule T-site top-1")
+    accuracy.legend(fontsize=6)
+    for observer, rows in table.groupby("observer"):
+        rows = rows.dropna(subset=["molecules_needed"])
+        needed.plot(rows["dose"], rows["molecules_needed"].astype(float), "o-",
+                    color=COLOURS.get(observer, "grey"), label=observer)  # fmt: skip
+    needed.set_xscale("log")
+    needed.set_yscale("log")
+    needed.set_xlabel("dose (e/Å²)")
+    needed.set_ylabel("molecules to image")
+    needed.set_title(f"Al distribution: every 90 % interval < {s.interval:g}", fontsize=9)
+    needed.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
