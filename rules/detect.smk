@@ -96,6 +96,7 @@ rule evaluate_detection:
         ),
         weights=expand("results/models/detector_{input}.pt", input=DETECTOR["inputs"]),
         cards=expand("results/models/detector_{input}.json", input=DETECTOR["inputs"]),
+        occupancy="results/metrics/occupancy.csv",
     output:
         "results/metrics/detection.csv",
     log:

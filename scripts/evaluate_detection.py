@@ -1,4 +1,5 @@
-"""Rule evaluate_detection: COCO AP / AP50 / AR@100 per dose on the test split, per detector input."""
+"""Rule evaluate_detection: COCO AP / AP50 / AR@100 per dose on the test split, per detector input,
+beside the lattice's occupancy detections."""
 
 import json
 
@@ -6,7 +7,7 @@ import pandas as pd
 import torch
 
 from zeostem.datasets.coco import load_coco_images
-from zeostem.metrics.detection import coco_metrics
+from zeostem.metrics.detection import coco_metrics, detection_table
 from zeostem.models.detector import DetectorConfig, detect
 from zeostem.models.detector_training import load_detector
 from zeostem.runlog import logged
@@ -33,4 +34,5 @@ with logged(snakemake.log[0]):
         for dose, (truth, found) in sorted(by_dose.items()):
             rows.append({"input": kind, "dose": dose, "images": len(truth), **coco_metrics(truth, found)})
             print(rows[-1])
-    pd.DataFrame(rows).to_csv(snakemake.output[0], index=False)
+    table = detection_table(rows, pd.read_csv(snakemake.input.occupancy))
+    table.to_csv(snakemake.output[0], index=False)

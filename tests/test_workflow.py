@@ -176,13 +176,16 @@ def test_tiny_end_to_end_run(tmp_path):
     assert "| sr_only |" in (metrics / "clearstem_ablation_table.md").read_text()  # Table 1
     assert "| divaesr_lambda0.7 |" in (metrics / "clearstem_lambda_table.md").read_text()  # Table 2
     figures = ("clearstem_metrics", "clearstem_panels", "clearstem_histograms", "detection_vs_dose")
-    figures += ("alsite_identifiability",)
+    figures += ("alsite_identifiability", "plan")
     for name in figures:
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
     for name in ("alsite_matching", "al_distribution"):  # may hold no molecule: the tiny image is faint
         assert (tmp_path / "results" / "figures" / f"{name}.png").is_file()
     detection = pd.read_csv(tmp_path / "results" / "metrics" / "detection.csv")
     assert set(detection["input"]) == {"denoised", "raw"} and set(detection["dose"]) == {4500}
+    assert set(zip(detection["method"], detection["input"], strict=True)) == {
+        ("faster_rcnn", "denoised"), ("faster_rcnn", "raw"), ("lattice", "raw")
+    }  # fmt: skip
     report_dir = tmp_path / "results" / "reports" / "exp"
     report = json.loads((report_dir / "report.json").read_text())
     validate_report(report)
@@ -200,6 +203,10 @@ def test_tiny_end_to_end_run(tmp_path):
     assert set(pooled["molecules"]) <= {molecules}
     if molecules:
         assert pooled[pooled["images"] == "all images"]["fraction"].sum() == pytest.approx(1.0)
+
+    plan = pd.read_csv(tmp_path / "results" / "metrics" / "plan.csv")
+    assert set(plan["observer"]) == {"pipeline", "ideal"}  # one dose: the planner says it is too sparse
+    assert "too few doses" in (tmp_path / "results" / "metrics" / "plan.txt").read_text()
 
     snakemake(*args[:-1], "--report", str(tmp_path / "report.html"))
     html = (tmp_path / "report.html").read_text(errors="ignore")

@@ -1,4 +1,5 @@
-"""Fig. 4B-like figure: detector AP, AP50 and AR@100 against dose, on denoised vs raw input."""
+"""Fig. 4B-like figure: AP, AP50 and AR@100 against dose, Faster R-CNN on denoised vs raw input and the
+lattice's occupancy detections."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pandas as pd  # noqa: E402
 def detection_vs_dose(table: pd.DataFrame, path: str) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
     for ax, (metric, title) in zip(axes, [("ap", "AP"), ("ap50", "AP50"), ("ar100", "AR@100")], strict=True):
-        for kind, rows in table.groupby("input"):
-            ax.plot(rows["dose"], rows[metric], marker="o", label=f"on {kind} images")
+        for (method, kind), rows in table.groupby(["method", "input"]):
+            name = "Faster R-CNN" if method == "faster_rcnn" else method
+            ax.plot(rows["dose"], rows[metric], marker="o", label=f"{name} on {kind} images")
         ax.set_xscale("log")
         ax.set_xlabel("dose (e/Å²)")
         ax.set_title(title)

@@ -6,6 +6,7 @@ import contextlib
 import io
 
 import numpy as np
+import pandas as pd
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
@@ -48,3 +49,13 @@ def coco_metrics(
         evaluation.summarize()
     stats = evaluation.stats
     return {"ap": float(max(stats[0], 0)), "ap50": float(max(stats[1], 0)), "ar100": float(max(stats[8], 0))}
+
+
+def detection_table(faster_rcnn: list[dict], occupancy: pd.DataFrame) -> pd.DataFrame:
+    """One table of both molecule detectors per dose: the paper's Faster R-CNN (``method`` =
+    ``faster_rcnn``, one row per input) and the lattice's occupancy detections (``lattice``, on the
+    raw image; its false alarms per empty site too)."""
+    lattice = occupancy.assign(input="raw")
+    table = pd.concat([pd.DataFrame(faster_rcnn).assign(method="faster_rcnn"), lattice], ignore_index=True)
+    first = ["method", "input", "dose", "images", "ap", "ap50", "ar100"]
+    return table[first + [c for c in table.columns if c not in first]]
