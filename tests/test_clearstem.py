@@ -118,6 +118,19 @@ def test_an_interrupted_training_resumes_to_the_same_model(tmp_path, dose_series
     assert all(torch.equal(best_a[k], best_b[k]) for k in best_a)
 
 
+def test_a_checkpoint_of_other_training_data_is_discarded_not_resumed(tmp_path, dose_series, capsys):
+    clean, noisy = dose_series
+    data = (np.stack([n[:32, :32] for n in noisy]), np.stack([clean[:32, :32]] * len(noisy)))
+    config = TrainConfig(epochs=2, batch_size=4)
+    train_denoiser(TINY, config, data, data, tmp_path / "model", stop_after=1)
+    changed = (data[0][::-1].copy(), data[1])  # the dataset was rebuilt: same shapes, other tiles
+    history = train_denoiser(TINY, config, changed, changed, tmp_path / "model")
+    assert list(history["epoch"]) == [1, 2]  # trained from scratch on the new data
+    assert "stale checkpoint discarded (data changed)" in capsys.readouterr().out
+    fresh = train_denoiser(TINY, config, changed, changed, tmp_path / "fresh")
+    assert np.allclose(history["loss"], fresh["loss"])
+
+
 def test_tiled_inference_matches_the_whole_image_away_from_seams(dose_series):
     _, noisy = dose_series
     torch.manual_seed(1)

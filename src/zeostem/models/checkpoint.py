@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -14,6 +16,16 @@ def beside(prefix: str | Path, suffix: str) -> Path:
     """``prefix`` with ``suffix`` appended: names may hold dots (divaesr_lambda0.7 → divaesr_lambda0.7.pt)."""
     prefix = Path(prefix)
     return prefix.with_name(prefix.name + suffix)
+
+
+def data_digest(*arrays: np.ndarray) -> str:
+    """SHA-256 of the training data (shapes, dtypes, values): a checkpoint resumes only on the same data."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def save_state(obj, path: str | Path) -> None:
@@ -44,15 +56,24 @@ def save_checkpoint(
 def resume(
     path: Path, model, optimizer, scheduler, generator, configs, device
 ) -> tuple[list, int, float, dict | None] | None:
-    """Restore a checkpoint written with the same ``configs``.
+    """Restore a checkpoint written with the same ``configs`` (which hold the data's digest).
 
-    Returns (history, next epoch, best metric, best epoch's weights) or None.
+    Returns (history, next epoch, best metric, best epoch's weights) or None; a stale checkpoint is
+    discarded with a log line saying what changed.
     """
     if not path.exists():
         return None
     state = torch.load(path, map_location=device, weights_only=False)
     if state["configs"] != configs:
-        print(f"{path.name}: the configuration changed, training from scratch")
+        changed = [
+            k
+            for k in sorted(set(configs) | set(state["configs"]))
+            if state["configs"].get(k) != configs.get(k)
+        ]
+        print(
+            f"{path.name}: stale checkpoint discarded ({', '.join(changed)} changed), training from scratch"
+        )
+        path.unlink()
         return None
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])

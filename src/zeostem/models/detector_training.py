@@ -13,7 +13,7 @@ import torch
 from tqdm import tqdm
 
 from zeostem.metrics.detection import coco_metrics
-from zeostem.models.checkpoint import EpochLoop
+from zeostem.models.checkpoint import EpochLoop, data_digest
 from zeostem.models.detector import DetectorConfig, build_detector, detect, normalise
 from zeostem.models.training import make_scheduler, pick_device
 
@@ -92,7 +92,8 @@ def train_detector(
     generator = torch.Generator().manual_seed(train_config.seed)
     images = [normalise(image) for image, _ in train]
     targets = [torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4) for _, boxes in train]
-    configs = {"detector": config.to_dict(), "training": asdict(train_config)}
+    data = data_digest(*(a for pair in train + validation for a in pair))
+    configs = {"detector": config.to_dict(), "training": asdict(train_config), "data": data}
     loop = EpochLoop(out, model, optimizer, scheduler, generator, configs, dev, metric="val_ap50")
     for epoch in loop.epochs(train_config.epochs, stop_after):
         model.train()

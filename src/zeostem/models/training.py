@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from zeostem.metrics.image_quality import psnr, ssim
-from zeostem.models.checkpoint import EpochLoop
+from zeostem.models.checkpoint import EpochLoop, data_digest
 from zeostem.models.divaesr import DIVAESR, DivaesrConfig, loss_terms
 
 
@@ -99,7 +99,11 @@ def train_denoiser(
     steps = math.ceil(len(noisy) / config.batch_size)
     scheduler = make_scheduler(optimizer, config, steps)
     generator = torch.Generator().manual_seed(config.seed)
-    configs = {"model": model_config.to_dict(), "training": asdict(config)}
+    configs = {
+        "model": model_config.to_dict(),
+        "training": asdict(config),
+        "data": data_digest(*train, *validation),
+    }
     loop = EpochLoop(out, model, optimizer, scheduler, generator, configs, dev, metric="val_psnr")
     for epoch in loop.epochs(config.epochs, stop_after):
         model.train()
