@@ -92,6 +92,49 @@ def test_bad_structures_are_rejected_with_the_file_named(
     assert "bad.cif" in str(err.value)
 
 
+def test_a_protonated_molecule_keeps_its_acid_o(tmp_path, mfi, thiophene, dft_like):
+    atoms = dft_like.copy()
+    h = int(np.flatnonzero(atoms.arrays["site"] == "acid_H")[0])
+    s = int(np.flatnonzero(atoms.symbols == "S")[0])
+    towards = atoms.get_distance(s, h, mic=True, vector=True)
+    atoms.positions[h] = atoms.positions[s] + 1.35 * towards / np.linalg.norm(towards)  # H moved onto S
+    imported = import_conformation(write_variant(tmp_path, atoms, "protonated"), mfi, thiophene, "T5")
+    assert imported.info["protonated"] is True
+    assert imported.info["acid_o_site"] == "O1"  # the O the proton left, not an empty label
+    assert (
+        import_conformation(write_variant(tmp_path, dft_like, "neutral"), mfi, thiophene, "T5").info[
+            "protonated"
+        ]
+        is False
+    )
+
+
+def test_the_declared_molecule_must_be_the_one_in_the_file(tmp_path, mfi, pyridine, dft_like):
+    with pytest.raises(InputError, match=r"is C4H4S, not the declared pyridine \(C5H5N\)") as err:
+        import_conformation(write_variant(tmp_path, dft_like, "thiophene_file"), mfi, pyridine, "T5")
+    assert "thiophene_file.cif" in str(err.value) and "molecule column" in str(err.value)
+
+
+def test_no_acid_proton_and_no_periodic_cell_are_errors(tmp_path, mfi, thiophene, dft_like):
+    no_h = dft_like[[i for i in range(len(dft_like)) if dft_like.arrays["site"][i] != "acid_H"]]
+    with pytest.raises(InputError, match="no acid proton"):
+        import_conformation(write_variant(tmp_path, no_h, "no_proton"), mfi, thiophene, "T5")
+    molecule_only = tmp_path / "no_cell.xyz"
+    write(molecule_only, Atoms(dft_like.symbols, positions=dft_like.positions), format="xyz")
+    with pytest.raises(InputError, match="no periodic cell") as err:
+        import_conformation(molecule_only, mfi, thiophene, "T5")
+    assert "no_cell.xyz" in str(err.value)
+
+
+def test_swapped_axes_are_named(tmp_path, mfi, thiophene, dft_like):
+    order = [1, 0, 2]  # a ↔ b: the beam (b) would run along a
+    swapped = Atoms(dft_like.symbols, scaled_positions=dft_like.get_scaled_positions()[:, order],
+                    cell=dft_like.cell.cellpar()[order + [3, 4, 5]], pbc=True)  # fmt: skip
+    with pytest.raises(InputError, match="cell axes are swapped") as err:
+        import_conformation(write_variant(tmp_path, swapped, "swapped"), mfi, thiophene, "T5")
+    assert "swapped.cif" in str(err.value) and "beam axis b" in str(err.value)
+
+
 def test_al_on_two_different_tsites(tmp_path, mfi, thiophene, dft_like):
     other = int(np.flatnonzero(dft_like.arrays["site"] == "T1")[0])
     path = write_variant(tmp_path, _replace(dft_like, other, "Al"), "two_sites")

@@ -2,7 +2,9 @@
 
 Checks, each with an error that names the file: readable; a supercell of the framework; T and
 framework-O counts; Al present, at most one per cell along the beam, all on one T-site orbit, and
-that orbit equal to the declared T-site; exactly one intact molecule of the declared formula. The
+that orbit equal to the declared T-site; exactly one intact molecule of the declared formula; an acid
+proton on an O of the Al, or transferred to the molecule (then the O nearest to it is the acid O).
+A cell whose axes are swapped relative to the framework (the beam not along its axis) is named as such. The
 result is expressed in the reference frame (origin and axis directions of the framework definition).
 """
 
@@ -83,7 +85,14 @@ def import_conformation(path: str | Path, framework: Framework, molecule: Molecu
     labels[framework_o] = label_sites(frac_ref[framework_o], framework.unit_cell, ("O",), framework.cell)
     acid_h, acid_o = _acid_protons(atoms, framework_o)
     labels[acid_h] = "acid_H"
-    _check_molecule(atoms, labels == "molecule", molecule, fail)
+    protonated = _check_molecule(atoms, labels == "molecule", molecule, fail)
+    if acid_o is None and protonated:  # the acid proton moved onto the molecule: its donor O is the acid O
+        acid_o = _donor_oxygen(atoms, labels == "molecule", molecule.anchor, o_idx[np.isin(t_idx, al)])
+    if acid_o is None:
+        raise fail(
+            "no acid proton: no H on a framework O, and the molecule is not protonated next to the Al",
+            "import the structure with its Brønsted H (on an O of the Al, or transferred to the molecule)",
+        )
 
     result = Atoms(
         atoms.symbols,
@@ -96,7 +105,8 @@ def import_conformation(path: str | Path, framework: Framework, molecule: Molecu
         "framework": framework.name,
         "molecule": molecule.name,
         "tsite": tsite,
-        "acid_o_site": str(labels[acid_o]) if acid_o is not None else "",
+        "acid_o_site": str(labels[acid_o]),
+        "protonated": protonated,
         "source": f"imported:{path.name}",
         "cells_along_beam": n,
         "registration_mismatch_A": round(reg.mean_mismatch_A, 4),
@@ -132,8 +142,19 @@ def _acid_protons(atoms: Atoms, framework_o: np.ndarray) -> tuple[np.ndarray, in
     return h, (int(j[bonded][0]) if bonded.any() else None)
 
 
-def _check_molecule(atoms: Atoms, mask: np.ndarray, molecule: Molecule, fail) -> None:
-    """Exactly one connected molecule with the declared formula (or its protonated form)."""
+def _donor_oxygen(atoms: Atoms, molecule_mask: np.ndarray, anchor: str, al_oxygens: np.ndarray) -> int | None:
+    """The O of the Al nearest to the H bonded to the molecule's anchor atom (the transferred proton)."""
+    i, j = neighbor_list("ij", atoms, ACID_OH_MAX_A + 0.2)
+    on_anchor = molecule_mask[i] & (atoms.symbols[i] == "H") & (atoms.symbols[j] == anchor) & molecule_mask[j]
+    protons = np.unique(i[on_anchor])
+    if not len(protons) or not len(al_oxygens):
+        return None
+    distances = np.array([atoms.get_distances(h, al_oxygens, mic=True) for h in protons])
+    return int(al_oxygens[np.unravel_index(distances.argmin(), distances.shape)[1]])
+
+
+def _check_molecule(atoms: Atoms, mask: np.ndarray, molecule: Molecule, fail) -> bool:
+    """Exactly one connected molecule with the declared formula or its protonated form (returns which)."""
     fix = f"the conformation should hold one intact {molecule.name} ({molecule.formula})"
     if not mask.any():
         raise fail("no molecule found besides the framework", fix)
@@ -143,8 +164,14 @@ def _check_molecule(atoms: Atoms, mask: np.ndarray, molecule: Molecule, fail) ->
     n_parts, _ = connected_components(graph, directed=False)
     formula = sub.get_chemical_formula(mode="hill")
     protonated = (molecule.atoms + Atoms("H")).get_chemical_formula(mode="hill")
-    if n_parts != 1 or formula not in (molecule.formula, protonated):
+    if n_parts == 1 and formula not in (molecule.formula, protonated):
+        raise fail(
+            f"the molecule in the file is {formula}, not the declared {molecule.name} ({molecule.formula})",
+            "set the sheet's molecule column to the molecule the file holds, or check the file",
+        )
+    if n_parts != 1:
         raise fail(f"the non-framework atoms form {n_parts} fragment(s) with formula {formula}", fix)
     ref_i, _ = neighbor_list("ij", molecule.atoms, [c * 1.15 for c in natural_cutoffs(molecule.atoms)])
     if formula == molecule.formula and len(i) != len(ref_i):
         raise fail(f"the molecule has {len(i) // 2} bonds, {molecule.name} has {len(ref_i) // 2}", fix)
+    return formula == protonated

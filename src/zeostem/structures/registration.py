@@ -57,15 +57,34 @@ def cells_along_beam(atoms: Atoms, framework: Framework) -> int:
         raise RegistrationError(
             f"cell angles {angles.round(2).tolist()} differ from {framework.name}'s {ref[3:].tolist()}"
         )
-    ratio = lengths / ref[:3]
-    n = max(1, int(round(ratio[framework.beam_axis])))
-    ratio[framework.beam_axis] /= n
-    if np.any(np.abs(ratio - 1.0) > CELL_TOLERANCE):
+    n = _supercell_multiple(lengths, ref[:3], framework.beam_axis)
+    if n is None:
+        orders = [o for o in itertools.permutations(range(3)) if o != (0, 1, 2)]
+        beam = framework.beam_axis
+        swapped = next((o for o in orders if _supercell_multiple(lengths[list(o)], ref[:3], beam)), None)
+        if swapped is not None:
+            names = "abc"
+            axes = ", ".join(
+                f"the file's {names[o]} is {framework.name}'s {names[k]}" for k, o in enumerate(swapped)
+            )
+            raise RegistrationError(
+                f"its cell axes are swapped relative to {framework.name} ({axes}; lengths "
+                f"{lengths.round(3).tolist()} Å vs {ref[:3].tolist()} Å): the beam axis "
+                f"{names[framework.beam_axis]} is not where the framework has it"
+            )
         raise RegistrationError(
             f"cell lengths {lengths.round(3).tolist()} Å are not within {CELL_TOLERANCE:.0%} of "
             f"{framework.name}'s {ref[:3].tolist()} Å (or an integer multiple along the beam axis)"
         )
     return n
+
+
+def _supercell_multiple(lengths: np.ndarray, ref: np.ndarray, beam_axis: int) -> int | None:
+    """Cells along the beam when ``lengths`` match ``ref`` (the beam axis an integer multiple), else None."""
+    ratio = lengths / ref
+    n = max(1, int(round(ratio[beam_axis])))
+    ratio[beam_axis] /= n
+    return n if np.all(np.abs(ratio - 1.0) <= CELL_TOLERANCE) else None
 
 
 def register(atoms: Atoms, t_mask: np.ndarray, framework: Framework) -> Registration:
