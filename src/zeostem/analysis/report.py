@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import jsonschema
@@ -19,6 +17,7 @@ from zeostem.analysis.posterior import (
 )
 from zeostem.analysis.references import FLIPS
 from zeostem.analysis.workflow import ImageAnalysis, Workflow
+from zeostem.io.atomic import atomic_folder
 from zeostem.io.config import SCHEMA_DIR
 from zeostem.io.images import write_image
 
@@ -155,9 +154,7 @@ def write_report(
         **report_fields(analysis, workflow, pixel_size_A),
     }
     validate_report(report)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
-    try:
+    with atomic_folder(out_dir) as tmp:
         (tmp / "report.json").write_text(json.dumps(report, indent=1))
         pixel = report["model_pixel_size_A"]
         write_image(
@@ -168,10 +165,4 @@ def write_report(
         columns["x_input_px"], columns["y_input_px"] = rc[:, 1], rc[:, 0]
         columns.to_csv(tmp / "columns.csv", index=False)
         panel(report, analysis, lattice_boxes(analysis), tmp / "panel.png")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return report
