@@ -1,6 +1,7 @@
 """The Snakemake workflow: plans from a fresh clone, is lint/format clean, and runs a tiny config."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -203,6 +204,21 @@ def test_tiny_end_to_end_run(tmp_path):
     assert set(pooled["molecules"]) <= {molecules}
     if molecules:
         assert pooled[pooled["images"] == "all images"]["fraction"].sum() == pytest.approx(1.0)
+
+    # the CLI on a folder: models loaded once, the bad file reported and skipped, the good one's report
+    # equal to the workflow's; exit code 2 because one input failed
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(tmp_path / "results" / "experiments" / f"{test}-dose4500.tif", inbox / "exp.tif")
+    (inbox / "broken.tif").write_bytes(b"not a tiff")
+    cli = [BIN / "zeostem", "analyze", str(inbox), "--workflow-results", "results", "--out", "batch"]
+    batch = subprocess.run(cli, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert batch.returncode == 2 and "broken.tif" in batch.stderr, batch.stdout + batch.stderr
+    summary = pd.read_csv(tmp_path / "batch" / "summary.csv", keep_default_na=False)
+    assert dict(zip(summary["image"], summary["status"], strict=True)) == {"broken": "failed", "exp": "ok"}
+    again = json.loads((tmp_path / "batch" / "exp" / "report.json").read_text())
+    assert again["tsite_ranking"] == report["tsite_ranking"] and again["lattice"] == report["lattice"]
+    assert not (tmp_path / "batch" / "broken").exists()
 
     plan = pd.read_csv(tmp_path / "results" / "metrics" / "plan.csv")
     assert set(plan["observer"]) == {"pipeline", "ideal"}  # one dose: the planner says it is too sparse

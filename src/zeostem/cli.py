@@ -1,6 +1,7 @@
 """Command line.
 
-``zeostem analyze IMAGE [--pixel-size Å] --workflow-results results/ [--out DIR]``: an Al-site report.
+``zeostem analyze IMAGE|FOLDER... [--pixel-size Å] --workflow-results results/ [--out DIR]``: Al-site
+reports, models loaded once, one folder per image and a summary table.
 ``zeostem plan --workflow-results results/ --target-accuracy 0.9 [--max-dose 6000] [--interval 0.05]``:
 the lowest dose and the number of molecules that answer where the Al sits.
 """
@@ -84,17 +85,70 @@ def plan_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def analyze_command(args: argparse.Namespace) -> int:
+    """``zeostem analyze``: one report folder per image, a summary; a bad image is reported and skipped."""
+    from zeostem.analysis.batch import analyze_many, expand_inputs, write_summary
+    from zeostem.analysis.report import write_report
+    from zeostem.analysis.workflow import analyze as run_analysis
+    from zeostem.io.config import load_config
+
+    results = Path(args.workflow_results)
+    out = Path(args.out) if args.out else results / "reports"
+    loaded = {}
+
+    def load() -> None:
+        loaded["workflow"] = load_workflow(results, load_config(args.config))
+
+    def analyze_one(image, pixel, path: Path) -> dict:
+        workflow = loaded["workflow"]
+        result = run_analysis(image, pixel, workflow, str(path))
+        report = write_report(out / path.stem, path.stem, str(path), result, workflow, pixel)
+        print(_one_line(out / path.stem, report))
+        return report
+
+    try:
+        batch = analyze_many(expand_inputs(args.images), args.pixel_size, analyze_one, load)
+    except InputError as exc:  # no usable run, or inputs that cannot be told apart: nothing analysed
+        print(f"zeostem: {exc}", file=sys.stderr)
+        return 2
+    for message in batch.failures.values():
+        print(f"zeostem: {message}", file=sys.stderr)
+    if batch.reports:
+        written = write_summary(batch, out)
+        done = f"{len(batch.reports)} of {len(batch.rows)} image(s) analysed"
+        print(f"{done}; summary: {', '.join(map(str, written))}")
+    warnings = {r["calibration"]["warning"] for r in batch.reports} - {None}
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 2 if batch.failures else 0
+
+
+def _one_line(folder: Path, report: dict) -> str:
+    best = report["tsite_ranking"][0] if report["tsite_ranking"] else {"tsite": "none", "probability": 0}
+    lattice = report["lattice"]
+    return (
+        f"{folder}: lattice rotation {lattice['rotation_deg']:.2f}°, pixel {lattice['pixel_size_x_A']:.4f} × "
+        f"{lattice['pixel_size_y_A']:.4f} Å; {len(report['molecules'])} molecule(s) in "
+        f"{report['sites_analysed']} sites; most probable Al site {best['tsite']} "
+        f"(p = {best['probability']:.2f})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zeostem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    analyze = sub.add_parser("analyze", help="Al-site report of one image, with the models of a finished run")
-    analyze.add_argument("image")
+    analyze = sub.add_parser(
+        "analyze", help="Al-site reports of images or folders of images, with the models of a finished run"
+    )
+    analyze.add_argument("images", nargs="+", help="image files and/or folders of them")
     analyze.add_argument("--pixel-size", type=float, default=None, help="Å per pixel (else from the file)")
     analyze.add_argument(
         "--workflow-results", default="results", help="the results/ folder of a finished run"
     )
     analyze.add_argument("--config", default="config.yaml", help="the config of that run")
-    analyze.add_argument("--out", default=None, help="report folder (default: results/reports/<image name>)")
+    analyze.add_argument(
+        "--out", default=None, help="folder of the report folders and summary.csv (default: results/reports)"
+    )
     plan = sub.add_parser(
         "plan", help="lowest dose and molecules needed, from a finished run's identifiability"
     )
@@ -111,35 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out", default=None, help="folder for plan.csv, plan.txt, plan.png (default: the run's)"
     )
     args = parser.parse_args(argv)
-    if args.command == "plan":
-        return plan_command(args)
-    try:
-        from zeostem.analysis.reader import read_micrograph
-        from zeostem.analysis.report import write_report
-        from zeostem.analysis.workflow import analyze as run_analysis
-        from zeostem.io.config import load_config
-
-        config = load_config(args.config)
-        results = Path(args.workflow_results)
-        image, pixel = read_micrograph(args.image, args.pixel_size)
-        workflow = load_workflow(results, config)
-        out = Path(args.out) if args.out else results / "reports" / Path(args.image).stem
-        result = run_analysis(image, pixel, workflow, args.image)
-        report = write_report(out, Path(args.image).stem, args.image, result, workflow, pixel)
-    except InputError as exc:
-        print(f"zeostem: {exc}", file=sys.stderr)
-        return 2
-    best = report["tsite_ranking"][0] if report["tsite_ranking"] else {"tsite": "none", "probability": 0}
-    lattice = report["lattice"]
-    print(
-        f"{out}: lattice rotation {lattice['rotation_deg']:.2f}°, pixel {lattice['pixel_size_x_A']:.4f} × "
-        f"{lattice['pixel_size_y_A']:.4f} Å; {len(report['molecules'])} molecule(s) in "
-        f"{report['sites_analysed']} sites; most probable Al site {best['tsite']} "
-        f"(p = {best['probability']:.2f})"
-    )
-    if report["calibration"]["warning"]:
-        print(f"warning: {report['calibration']['warning']}", file=sys.stderr)
-    return 0
+    return plan_command(args) if args.command == "plan" else analyze_command(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""Batch analysis bookkeeping: folders expand to their images, a bad file is skipped, models load once.
+
+The analysis itself runs for real in the end-to-end test (`zeostem analyze` on a folder); here it is a
+function that records its calls, so the bookkeeping is checked on its own.
+"""
+
+import numpy as np
+import pytest
+
+from zeostem.analysis.batch import analyze_many, expand_inputs
+from zeostem.errors import InputError
+from zeostem.io.images import write_image
+
+
+def write_tif(path, value=None):
+    data = np.random.default_rng(0).normal(size=(16, 16)).astype(np.float32) if value is None else value
+    write_image(path, data, {"pixel_size_xy_A": [0.25, 0.25]})
+
+
+def test_folders_expand_to_their_images_and_report_ids_must_be_unique(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_tif(tmp_path / "a" / "x.tif")
+    write_tif(tmp_path / "a" / "y.tif")
+    (tmp_path / "a" / "notes.txt").write_text("not an image")
+    write_tif(tmp_path / "b" / "x.tif")
+    assert [p.name for p in expand_inputs([tmp_path / "a"])] == ["x.tif", "y.tif"]
+    with pytest.raises(InputError, match="same report folder 'x'"):
+        expand_inputs([tmp_path / "a", tmp_path / "b"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no image file") as err:
+        expand_inputs([tmp_path / "empty"])
+    assert "empty" in str(err.value)
+
+
+def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
+    good = [tmp_path / "g1.tif", tmp_path / "g2.tif"]
+    for p in good:
+        write_tif(p)
+    bad = tmp_path / "flat.tif"
+    write_tif(bad, np.full((16, 16), np.nan, np.float32))
+    calls, loads = [], []
+
+    def analyze_one(image, pixel, path):
+        calls.append(path.name)
+        if path.name == "g2.tif":
+            raise InputError("no lattice of MFI", path=path)
+        report = {"image": path.stem, "input_file": str(path), "tsite_ranking": [], "molecules": []}
+        report |= {
+            "sites_analysed": 0,
+            "noise": {"dose_estimate_e_per_A2": None},
+            "calibration": {"warning": None},
+        }
+        return report | {
+            "lattice": {"rotation_deg": 0, "pixel_size_x_A": pixel, "pixel_size_y_A": pixel, "shear_deg": 0}
+        }
+
+    result = analyze_many([good[0], bad, good[1]], None, analyze_one, lambda: loads.append(1))
+    assert loads == [1] and calls == ["g1.tif", "g2.tif"]  # the unreadable file never reaches the models
+    assert [r["status"] for r in result.rows] == ["ok", "failed", "failed"]
+    assert "NaN" in result.failures[str(bad)] and "no lattice" in result.failures[str(good[1])]
+    assert result.rows[0]["pixel_size_x_A"] == pytest.approx(0.25)
+    nothing = analyze_many([bad], None, analyze_one, lambda: loads.append(2))
+    assert loads == [1] and not nothing.reports  # nothing readable: the models are not even loaded
