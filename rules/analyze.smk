@@ -1,27 +1,4 @@
 # Analysis stage: molecule-free references, calibration, per-image Al-site reports, identifiability.
-ANALYSIS = config["analysis"]
-IMAGES = {
-    row["image"]: row
-    for row in read_sheet(config["images"], "images", "image").to_dict("records")
-}
-ANALYSIS_MODELS = {
-    DENOISER_MODEL: {**model_files("results", DENOISER_MODEL), "kind": "denoiser"},
-    DETECTOR_MODEL: {**model_files("results", DETECTOR_MODEL), "kind": "detector"},
-}
-REFERENCE_FILES = reference_files("results", list(CONFORMATIONS))
-EVALUATION_JOBS = [
-    (d, r) for d in SIMULATION["doses"] for r in range(ANALYSIS["evaluation_replicas"])
-]
-CALIBRATION_IMAGES = truth_images(
-    SPLIT["validation"],
-    lambda c: [(d, f"results/simulation/{c}/dose{d}-{r}.tif") for d, r in DOSE_JOBS],
-)
-TEST_IMAGES = truth_images(
-    SPLIT["test"],
-    lambda c: [
-        (d, f"results/evaluation/{c}/dose{d}-{r}.tif") for d, r in EVALUATION_JOBS
-    ],
-)
 
 
 rule reports:

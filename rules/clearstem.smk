@@ -1,16 +1,4 @@
 # ClearSTEM stage: DIVAESR denoisers (configured models, Table 1 ablation, Table 2 λ sweep) and evaluation.
-CLEARSTEM = config["clearstem"]
-MODEL_SPECS = {
-    v: (v, CLEARSTEM["sr_weight"]) for v in CLEARSTEM["models"] + CLEARSTEM["ablation"]
-}
-MODEL_SPECS.update(
-    {f"divaesr_lambda{lam:g}": ("divaesr", lam) for lam in CLEARSTEM["lambda_sweep"]}
-)
-CLEARSTEM_TABLES = {
-    "clearstem": CLEARSTEM["models"],
-    "clearstem_ablation": CLEARSTEM["ablation"],
-    "clearstem_lambda": [f"divaesr_lambda{lam:g}" for lam in CLEARSTEM["lambda_sweep"]],
-}
 
 
 rule clearstem:
@@ -53,7 +41,7 @@ rule train_denoiser:
         runtime=240,
         gpu=1 if CLEARSTEM["device"] == "cuda" else 0,
     params:
-        clearstem=CLEARSTEM,
+        clearstem=DENOISER_TRAINING,
         variant=lambda wildcards: MODEL_SPECS[wildcards.model][0],
         sr_weight=lambda wildcards: MODEL_SPECS[wildcards.model][1],
     script:
@@ -85,7 +73,7 @@ rule evaluate_clearstem:
         mem_mb=4000,
         runtime=60,
     params:
-        clearstem=CLEARSTEM,
+        clearstem=DENOISER_INFERENCE,
         models=lambda wildcards: CLEARSTEM_TABLES[wildcards.table],
     script:
         "../scripts/evaluate_clearstem.py"

@@ -1,9 +1,8 @@
-# Shared definitions: the conformations of this config and wildcard constraints built from them.
+# Shared definitions: the workflow's plan (every config-derived list, from zeostem.plan), the
+# config sections the rules read, and the input functions. The other rule files only declare rules.
 import os
 import re
 
-from zeostem.datasets.split import split_by_conformation
-from zeostem.io.config import read_sheet
 from zeostem.layout import (
     analysis_models,
     analysis_settings,
@@ -14,12 +13,46 @@ from zeostem.layout import (
     plan_settings,
     reference_files,
 )
-from zeostem.structures.plan import plan_conformations
+from zeostem.plan import WorkflowPlan
 
-CONFORMATIONS = {plan.conformation: plan for plan in plan_conformations(config)}
-GENERATED = [c for c, plan in CONFORMATIONS.items() if not plan.imported]
-IMPORTED = [c for c, plan in CONFORMATIONS.items() if plan.imported]
+PLAN = WorkflowPlan.from_config(config)
+STRUCTURES = config["structures"]
+SIMULATION = config["simulation"]
+DATASETS = config["datasets"]
+CLEARSTEM = config["clearstem"]
+DETECTOR = config["detector"]
+ANALYSIS = config["analysis"]
+
+CONFORMATIONS = PLAN.conformations
+GENERATED, IMPORTED = PLAN.generated, PLAN.imported
+RELAXED = PLAN.relaxed
+CANDIDATE_DIR = "results/structures/candidates" if RELAXED else "results/structures"
+DOSE_JOBS = PLAN.dose_jobs
+MOSAIC_FILES = PLAN.mosaic_files
+SPLIT = PLAN.split
+PAIRS = PLAN.denoise_pairs
+SPLIT_FILES = [
+    f"results/datasets/denoise/{split}/{name}"
+    for split in ("train", "validation", "test")
+    for name in ("noisy.tif", "clean.tif", "tiles.csv", "images.csv")
+]
+MODEL_SPECS = PLAN.model_specs
+CLEARSTEM_TABLES = PLAN.clearstem_tables
+NOISY_IMAGES = PLAN.noisy_images
+IMAGE_JOBS = PLAN.image_jobs
+IMAGES = PLAN.images
+EVALUATION_JOBS = PLAN.evaluation_jobs
+CALIBRATION_IMAGES = PLAN.calibration_images
+TEST_IMAGES = PLAN.test_images
 DENOISER_MODEL, DETECTOR_MODEL = analysis_models(config)
+ANALYSIS_MODELS = {
+    DENOISER_MODEL: {**model_files("results", DENOISER_MODEL), "kind": "denoiser"},
+    DETECTOR_MODEL: {**model_files("results", DETECTOR_MODEL), "kind": "detector"},
+}
+REFERENCE_FILES = reference_files("results", list(CONFORMATIONS))
+
+DENOISER_TRAINING, DENOISER_INFERENCE = PLAN.denoiser_training, PLAN.denoiser_inference
+DETECTOR_TRAINING, DETECTOR_INFERENCE = PLAN.detector_training, PLAN.detector_inference
 NOTHING = "(?!x)x"  # a regex that matches nothing: for an empty list of ids
 
 
@@ -37,40 +70,3 @@ def detector_image(kind, c, p, d, r):
     """A noisy image (``kind`` = raw) or its ClearSTEM output (``kind`` = denoised)."""
     folder = "results/denoised" if kind == "denoised" else "results/simulation"
     return f"{folder}/{c}/{p}dose{d}-{r}.tif"
-
-
-def truth_images(conformations, full_fields):
-    """Simulated images with known truth (``TruthImage`` fields): ``full_fields(c)`` → [(dose, path)], and mosaics."""
-    return [
-        dict(
-            conformation=c,
-            tsite=CONFORMATIONS[c].tsite,
-            dose=d,
-            noisy=path,
-            clean=clean,
-            labels=labels,
-            field=field,
-        )
-        for c in conformations
-        for field, d, path, clean, labels in [
-            (
-                "full",
-                d,
-                path,
-                f"results/simulation/{c}/clean.tif",
-                f"results/simulation/{c}/labels.json",
-            )
-            for d, path in full_fields(c)
-        ]
-        + [
-            (
-                "mosaic",
-                d,
-                f"results/simulation/{c}/mosaic{k}-dose{d}-{r}.tif",
-                f"results/simulation/{c}/mosaic{k}-clean.tif",
-                f"results/simulation/{c}/mosaic{k}-labels.json",
-            )
-            for k in range(SIMULATION["mosaics"])
-            for d, r in DOSE_JOBS
-        ]
-    ]

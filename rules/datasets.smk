@@ -1,17 +1,4 @@
 # Datasets stage: (noisy, clean) pairs split by conformation and cut into tiles.
-DATASETS = config["datasets"]
-SPLIT = split_by_conformation(
-    list(CONFORMATIONS),
-    DATASETS["validation_fraction"],
-    DATASETS["test_fraction"],
-    DATASETS["seed"],
-)
-PAIRS = [(c, d, r) for c in CONFORMATIONS for d, r in DOSE_JOBS]
-SPLIT_FILES = [
-    f"results/datasets/denoise/{split}/{name}"
-    for split in ("train", "validation", "test")
-    for name in ("noisy.tif", "clean.tif", "tiles.csv", "images.csv")
-]
 
 
 rule datasets:

@@ -1,11 +1,4 @@
 # Detection stage: ClearSTEM outputs of the simulated images, COCO labels, Faster R-CNN, COCO metrics.
-DETECTOR = config["detector"]
-# every noisy image: full fields of view ("") and mosaics ("mosaic{k}-"), with their labels
-PREFIXES = [""] + [f"mosaic{k}-" for k in range(SIMULATION["mosaics"])]
-NOISY_IMAGES = [f"{p}dose{d}-{r}.tif" for p in PREFIXES for d, r in DOSE_JOBS]
-IMAGE_JOBS = [
-    (c, p, d, r) for c in CONFORMATIONS for p in PREFIXES for d, r in DOSE_JOBS
-]
 
 
 rule detector:
@@ -29,7 +22,7 @@ rule denoise_images:
         mem_mb=3000,
         runtime=20,
     params:
-        clearstem=CLEARSTEM,
+        clearstem=DENOISER_INFERENCE,
     script:
         "../scripts/denoise_images.py"
 
@@ -83,7 +76,7 @@ rule train_detector:
         runtime=240,
         gpu=1 if DETECTOR["device"] == "cuda" else 0,
     params:
-        detector=DETECTOR,
+        detector=DETECTOR_TRAINING,
     script:
         "../scripts/train_detector.py"
 
@@ -108,7 +101,7 @@ rule evaluate_detection:
         mem_mb=4000,
         runtime=30,
     params:
-        detector=DETECTOR,
+        detector=DETECTOR_INFERENCE,
         inputs=DETECTOR["inputs"],
     script:
         "../scripts/evaluate_detection.py"

@@ -43,7 +43,7 @@ rule clearstem_figures:
         mem_mb=4000,
         runtime=20,
     params:
-        clearstem=CLEARSTEM,
+        clearstem=DENOISER_INFERENCE,
     script:
         "../scripts/clearstem_figures.py"
 

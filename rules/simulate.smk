@@ -1,21 +1,4 @@
 # Simulation stage: one abTEM multislice per conformation, then a cheap Poisson dose series from it.
-SIMULATION = config["simulation"]
-# what one multislice depends on: changing doses, replicas or mosaics must not re-run it
-MULTISLICE = {
-    k: v
-    for k, v in SIMULATION.items()
-    if k not in ("doses", "replicas", "mosaics", "mosaic_occupancy")
-}
-DOSE_JOBS = [(d, r) for d in SIMULATION["doses"] for r in range(SIMULATION["replicas"])]
-MOSAIC_FILES = {
-    **{f"clean{k}": f"mosaic{k}-clean.tif" for k in range(SIMULATION["mosaics"])},
-    **{f"labels{k}": f"mosaic{k}-labels.json" for k in range(SIMULATION["mosaics"])},
-    **{
-        f"dose{k}-{d}-{r}": f"mosaic{k}-dose{d}-{r}.tif"
-        for k in range(SIMULATION["mosaics"])
-        for d, r in DOSE_JOBS
-    },
-}
 
 
 rule simulations:
@@ -47,7 +30,7 @@ rule simulate_conformation:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=MULTISLICE,
+        simulation=PLAN.multislice,
         framework=config["framework"],
         remove_molecule=False,
     script:
@@ -70,7 +53,7 @@ rule simulate_empty:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=MULTISLICE,
+        simulation=PLAN.multislice,
         framework=config["framework"],
         remove_molecule=True,
     script:

@@ -1,7 +1,4 @@
 # Structure stage: candidate conformations (generated, optionally ML-relaxed) and imported DFT results.
-STRUCTURES = config["structures"]
-RELAXED = STRUCTURES["relax"] != "none"
-CANDIDATE_DIR = "results/structures/candidates" if RELAXED else "results/structures"
 
 
 rule structures:

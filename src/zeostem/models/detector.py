@@ -10,6 +10,7 @@ Whole images of any size are detected tile by tile; boxes from overlapping tiles
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -31,6 +32,14 @@ class DetectorConfig:
     image_size: int = 512  # images are never rescaled below/above this (set ≥ the tile size)
     score_threshold: float = 0.05
     head_features: int = 256  # the box head's MLP width (torchvision's default 1024 is for 80 classes)
+    # the config keys of ``detector`` that make the model (``tile`` sets image_size)
+    CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
+        "backbone",
+        "anchor_sizes_px",
+        "aspect_ratios",
+        "tile",
+        "score_threshold",
+    )
 
     def to_dict(self) -> dict:
         return asdict(self)

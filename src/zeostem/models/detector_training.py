@@ -6,6 +6,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -26,11 +27,18 @@ class DetectorTrainConfig:
     weight_decay: float = 1e-4
     schedule: str = "cosine"
     seed: int = 0
+    CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "weight_decay",
+        "schedule",
+        "seed",
+    )
 
     @classmethod
     def from_config(cls, section: dict) -> DetectorTrainConfig:
-        keys = ("epochs", "batch_size", "learning_rate", "weight_decay", "schedule", "seed")
-        return cls(**{k: section[k] for k in keys})
+        return cls(**{k: section[k] for k in cls.CONFIG_KEYS})
 
 
 def flip(image: torch.Tensor, boxes: torch.Tensor, horizontal: bool, vertical: bool):

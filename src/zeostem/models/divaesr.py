@@ -13,6 +13,7 @@ Variants for the paper's ablation (Table 1):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -30,6 +31,15 @@ class DivaesrConfig:
     vae_levels: int = 3
     edsr_blocks: int = 4
     edsr_features: int = 32
+    # the config keys of ``clearstem`` that make the architecture (``variant`` comes from the rule)
+    CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
+        "scale",
+        "vae_features",
+        "latent_channels",
+        "vae_levels",
+        "edsr_blocks",
+        "edsr_features",
+    )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,8 +47,7 @@ class DivaesrConfig:
     @classmethod
     def from_config(cls, clearstem: dict, variant: str = "divaesr") -> DivaesrConfig:
         """The architecture from the config's ``clearstem`` section."""
-        keys = ("scale", "vae_features", "latent_channels", "vae_levels", "edsr_blocks", "edsr_features")
-        return cls(variant=variant, **{k: clearstem[k] for k in keys})
+        return cls(variant=variant, **{k: clearstem[k] for k in cls.CONFIG_KEYS})
 
 
 def conv(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:

@@ -11,6 +11,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -31,12 +32,20 @@ class TrainConfig:
     kl_weight: float = 1e-3
     sr_weight: float = 0.1
     seed: int = 0
+    CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "schedule",
+        "kl_weight",
+        "sr_weight",
+        "seed",
+    )
 
     @classmethod
     def from_config(cls, clearstem: dict, sr_weight: float | None = None) -> TrainConfig:
         """Training settings from the config's ``clearstem`` section (λ overridable for the sweep)."""
-        keys = ("epochs", "batch_size", "learning_rate", "schedule", "kl_weight", "sr_weight", "seed")
-        values = {k: clearstem[k] for k in keys}
+        values = {k: clearstem[k] for k in cls.CONFIG_KEYS}
         if sr_weight is not None:
             values["sr_weight"] = sr_weight
         return cls(**values)

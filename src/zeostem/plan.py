@@ -1,0 +1,182 @@
+"""The workflow's plan: every list derived from a validated config, decided once.
+
+``rules/common.smk`` builds one :class:`WorkflowPlan` and the rules only declare rules around it; the
+CLI and the tests build the same plan from the same config. Paths the library and the CLI need come
+from :mod:`zeostem.layout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from zeostem.datasets.split import split_by_conformation
+from zeostem.io.config import read_sheet
+from zeostem.models.detector import DetectorConfig
+from zeostem.models.detector_training import DetectorTrainConfig
+from zeostem.models.divaesr import DivaesrConfig
+from zeostem.models.training import TrainConfig
+from zeostem.structures.plan import ConformationPlan, plan_conformations
+
+# what one multislice depends on: changing doses, replicas or mosaics must not re-run it
+NOT_MULTISLICE = ("doses", "replicas", "mosaics", "mosaic_occupancy")
+
+
+def rule_params(section: dict, keys: Iterable[str]) -> dict:
+    """Only the keys of a config section a rule depends on, so a change to any other key (another λ in
+    the sweep, another detector input) re-runs nothing that does not use it."""
+    return {k: section[k] for k in keys}
+
+
+@dataclass(frozen=True)
+class WorkflowPlan:
+    config: dict
+    conformations: dict[str, ConformationPlan]
+    split: dict[str, list[str]]
+    images: dict[str, dict]  # the images sheet, by image id
+
+    @classmethod
+    def from_config(cls, config: dict) -> WorkflowPlan:
+        conformations = {p.conformation: p for p in plan_conformations(config)}
+        d = config["datasets"]
+        split = split_by_conformation(
+            list(conformations), d["validation_fraction"], d["test_fraction"], d["seed"]
+        )
+        sheet = read_sheet(config["images"], "images", "image").to_dict("records")
+        return cls(config, conformations, split, {row["image"]: row for row in sheet})
+
+    # structures
+    @property
+    def generated(self) -> list[str]:
+        return [c for c, p in self.conformations.items() if not p.imported]
+
+    @property
+    def imported(self) -> list[str]:
+        return [c for c, p in self.conformations.items() if p.imported]
+
+    @property
+    def relaxed(self) -> bool:
+        return self.config["structures"]["relax"] != "none"
+
+    # simulation
+    @property
+    def multislice(self) -> dict:
+        s = self.config["simulation"]
+        return {k: v for k, v in s.items() if k not in NOT_MULTISLICE}
+
+    @property
+    def dose_jobs(self) -> list[tuple[int, int]]:
+        """(dose, replica) of every noisy image of a field of view."""
+        s = self.config["simulation"]
+        return [(d, r) for d in s["doses"] for r in range(s["replicas"])]
+
+    @property
+    def mosaic_files(self) -> dict[str, str]:
+        """Output name → file name of a conformation's mosaics (clean, labels, every dose job)."""
+        mosaics = range(self.config["simulation"]["mosaics"])
+        return {
+            **{f"clean{k}": f"mosaic{k}-clean.tif" for k in mosaics},
+            **{f"labels{k}": f"mosaic{k}-labels.json" for k in mosaics},
+            **{f"dose{k}-{d}-{r}": f"mosaic{k}-dose{d}-{r}.tif" for k in mosaics for d, r in self.dose_jobs},
+        }
+
+    @property
+    def prefixes(self) -> list[str]:
+        """File-name prefixes of the noisy images: full fields ("") and mosaics ("mosaic{k}-")."""
+        return [""] + [f"mosaic{k}-" for k in range(self.config["simulation"]["mosaics"])]
+
+    @property
+    def noisy_images(self) -> list[str]:
+        return [f"{p}dose{d}-{r}.tif" for p in self.prefixes for d, r in self.dose_jobs]
+
+    @property
+    def image_jobs(self) -> list[tuple[str, str, int, int]]:
+        """(conformation, prefix, dose, replica) of every noisy image."""
+        return [(c, p, d, r) for c in self.conformations for p in self.prefixes for d, r in self.dose_jobs]
+
+    # ClearSTEM
+    @property
+    def denoise_pairs(self) -> list[tuple[str, int, int]]:
+        return [(c, d, r) for c in self.conformations for d, r in self.dose_jobs]
+
+    @property
+    def model_specs(self) -> dict[str, tuple[str, float]]:
+        """Every trainable denoiser: name → (variant, λ)."""
+        c = self.config["clearstem"]
+        specs = {v: (v, c["sr_weight"]) for v in c["models"] + c["ablation"]}
+        specs.update({f"divaesr_lambda{lam:g}": ("divaesr", lam) for lam in c["lambda_sweep"]})
+        return specs
+
+    @property
+    def clearstem_tables(self) -> dict[str, list[str]]:
+        c = self.config["clearstem"]
+        return {
+            "clearstem": c["models"],
+            "clearstem_ablation": c["ablation"],
+            "clearstem_lambda": [f"divaesr_lambda{lam:g}" for lam in c["lambda_sweep"]],
+        }
+
+    # what the rules of each kind depend on (rule_params)
+    @property
+    def denoiser_training(self) -> dict:
+        keys = DivaesrConfig.CONFIG_KEYS + TrainConfig.CONFIG_KEYS + ("device",)
+        return rule_params(self.config["clearstem"], keys)
+
+    @property
+    def denoiser_inference(self) -> dict:
+        keys = ("device", "inference_tile", "inference_overlap", "gaussian_sigmas_px")
+        return rule_params(self.config["clearstem"], keys)
+
+    @property
+    def detector_training(self) -> dict:
+        keys = DetectorConfig.CONFIG_KEYS + DetectorTrainConfig.CONFIG_KEYS + ("device",)
+        return rule_params(self.config["detector"], keys)
+
+    @property
+    def detector_inference(self) -> dict:
+        return rule_params(self.config["detector"], ("device", "tile", "overlap"))
+
+    # analysis
+    @property
+    def evaluation_jobs(self) -> list[tuple[int, int]]:
+        """(dose, replica) of the extra noise replicas of the test conformations' full fields."""
+        doses = self.config["simulation"]["doses"]
+        return [(d, r) for d in doses for r in range(self.config["analysis"]["evaluation_replicas"])]
+
+    def truth_images(self, conformations: list[str], full_fields) -> list[dict]:
+        """Known-truth images (``TruthImage`` fields): ``full_fields(c)`` → [(dose, path)], and mosaics."""
+        rows = []
+        for c in conformations:
+            folder = f"results/simulation/{c}"
+            fields = [
+                ("full", d, path, f"{folder}/clean.tif", f"{folder}/labels.json")
+                for d, path in full_fields(c)
+            ]
+            fields += [
+                ("mosaic", d, f"{folder}/mosaic{k}-dose{d}-{r}.tif", f"{folder}/mosaic{k}-clean.tif",
+                 f"{folder}/mosaic{k}-labels.json")
+                for k in range(self.config["simulation"]["mosaics"])
+                for d, r in self.dose_jobs
+            ]  # fmt: skip
+            rows += [
+                {"conformation": c, "tsite": self.conformations[c].tsite, "dose": d, "noisy": noisy,
+                 "clean": clean, "labels": labels, "field": field}
+                for field, d, noisy, clean, labels in fields
+            ]  # fmt: skip
+        return rows
+
+    @property
+    def calibration_images(self) -> list[dict]:
+        """Validation conformations: their dose series and mosaics."""
+        return self.truth_images(
+            self.split["validation"],
+            lambda c: [(d, f"results/simulation/{c}/dose{d}-{r}.tif") for d, r in self.dose_jobs],
+        )
+
+    @property
+    def test_images(self) -> list[dict]:
+        """Test conformations: extra noise replicas (seeds no training image uses) and mosaics."""
+        return self.truth_images(
+            self.split["test"],
+            lambda c: [(d, f"results/evaluation/{c}/dose{d}-{r}.tif") for d, r in self.evaluation_jobs],
+        )

@@ -1,0 +1,50 @@
+"""The workflow's plan: config-derived lists decided once, and rule settings that re-run only what changed."""
+
+import copy
+
+import pytest
+
+from tests.conftest import REPO
+from zeostem.io.config import load_config
+from zeostem.plan import WorkflowPlan
+
+
+@pytest.fixture(scope="module")
+def demo():
+    config = load_config(REPO / "config.yaml")
+    for key in ("framework", "conformations", "images"):
+        config[key] = str(REPO / config[key])
+    config["molecules"] = {k: str(REPO / v) for k, v in config["molecules"].items()}
+    return config
+
+
+def test_the_demo_plan_lists_what_the_readme_says(demo):
+    plan = WorkflowPlan.from_config(demo)
+    assert len(plan.conformations) == 12 and plan.generated == list(plan.conformations)
+    assert plan.dose_jobs == [(d, r) for d in (500, 1500, 4500) for r in (0, 1)]
+    assert sorted(sum(plan.split.values(), [])) == sorted(plan.conformations)  # each in one split
+    assert len(plan.noisy_images) == 12  # full field + 1 mosaic, 3 doses × 2 replicas
+    per_test = 3 * demo["analysis"]["evaluation_replicas"] + 6  # extra replicas + mosaic dose jobs
+    assert len(plan.test_images) == per_test * len(plan.split["test"])
+    assert {row["conformation"] for row in plan.test_images} == set(plan.split["test"])
+    assert {row["conformation"] for row in plan.calibration_images} == set(plan.split["validation"])
+    assert list(plan.images) == ["demo_T7_1500", "demo_T5_1500", "demo_T12_4500"]
+
+
+def test_rule_settings_ignore_the_keys_a_rule_does_not_use(demo):
+    plan = WorkflowPlan.from_config(demo)
+    more = copy.deepcopy(demo)
+    more["clearstem"]["lambda_sweep"] = [0.1, 0.3]  # one more λ in Table 2
+    more["clearstem"]["ablation"] = ["sr_only"]
+    more["detector"]["inputs"] = ["denoised"]  # one detector fewer
+    other = WorkflowPlan.from_config(more)
+    assert other.denoiser_training == plan.denoiser_training  # the trained models stay up to date
+    assert other.detector_training == plan.detector_training
+    assert other.denoiser_inference == plan.denoiser_inference
+    assert "divaesr_lambda0.3" in other.model_specs and "divaesr_lambda0.3" not in plan.model_specs
+    longer = copy.deepcopy(demo)
+    longer["clearstem"]["epochs"] += 1
+    longer["detector"]["anchor_sizes_px"] = [8, 16, 32]
+    changed = WorkflowPlan.from_config(longer)
+    assert changed.denoiser_training != plan.denoiser_training
+    assert changed.detector_training != plan.detector_training
