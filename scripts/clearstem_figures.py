@@ -1,25 +1,19 @@
 """Rule clearstem_figures: Fig. 3 A–C (metrics vs dose), D–G (panels), H (histograms)."""
 
-import json
-
 import pandas as pd
 import torch
 
 from zeostem.datasets.denoise import ImagePair, load_pair
 from zeostem.figures.clearstem import example_panels, intensity_histograms, metrics_vs_dose
-from zeostem.models.divaesr import DivaesrConfig
 from zeostem.models.inference import block_mean, denoise_image
-from zeostem.models.training import load_model
+from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     c = snakemake.params.clearstem
     metrics_vs_dose(pd.read_csv(snakemake.input.table), snakemake.output.metrics)
-    with open(snakemake.input.card) as f:
-        model = load_model(
-            snakemake.input.weights, DivaesrConfig(**json.load(f)["config"]["model"]), c["device"]
-        )
+    model = load_trained(snakemake.input.weights, snakemake.input.card, "denoiser", c["device"])
     test = [ImagePair(**row) for row in pd.read_csv(snakemake.input.test).to_dict("records")]
     first = test[0].conformation
     examples = []

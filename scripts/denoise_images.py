@@ -1,22 +1,16 @@
 """Rule denoise_images: the ClearSTEM output of every simulated noisy image of one conformation."""
 
-import json
-
 import torch
 
 from zeostem.io.images import read_image, write_image
-from zeostem.models.divaesr import DivaesrConfig
 from zeostem.models.inference import block_mean, denoise_image
-from zeostem.models.training import load_model
+from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     c = snakemake.params.clearstem
-    with open(snakemake.input.card) as f:
-        model = load_model(
-            snakemake.input.weights, DivaesrConfig(**json.load(f)["config"]["model"]), c["device"]
-        )
+    model = load_trained(snakemake.input.weights, snakemake.input.card, "denoiser", c["device"])
     for source, target in zip(snakemake.input.images, snakemake.output, strict=True):
         image, meta = read_image(source)
         denoised = block_mean(

@@ -1,7 +1,5 @@
 """Rule evaluate_clearstem: raw, tuned Gaussian, BM3D (if installed) and models on the test conformations."""
 
-import json
-
 import pandas as pd
 import torch
 
@@ -15,9 +13,8 @@ from zeostem.metrics.clearstem import (
     summarise,
     tune_gaussian,
 )
-from zeostem.models.divaesr import DivaesrConfig
 from zeostem.models.inference import block_mean, denoise_image
-from zeostem.models.training import load_model
+from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
 
 
@@ -41,8 +38,7 @@ with logged(snakemake.log[0]):
     for name, weights, card in zip(
         snakemake.params.models, snakemake.input.weights, snakemake.input.cards, strict=True
     ):
-        with open(card) as f:
-            model = load_model(weights, DivaesrConfig(**json.load(f)["config"]["model"]), c["device"])
+        model = load_trained(weights, card, "denoiser", c["device"])
         methods[name] = lambda image, dose, model=model: block_mean(
             denoise_image(model, image, c["inference_tile"], c["inference_overlap"]), model.config.scale
         )

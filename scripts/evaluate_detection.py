@@ -1,15 +1,13 @@
 """Rule evaluate_detection: COCO AP / AP50 / AR@100 per dose on the test split, per detector input,
 beside the lattice's occupancy detections."""
 
-import json
-
 import pandas as pd
 import torch
 
 from zeostem.datasets.coco import load_coco_images
 from zeostem.metrics.detection import coco_metrics, detection_table
-from zeostem.models.detector import DetectorConfig, detect
-from zeostem.models.detector_training import load_detector
+from zeostem.models.detector import detect
+from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
@@ -23,9 +21,7 @@ with logged(snakemake.log[0]):
         snakemake.input.cards,
         strict=True,
     ):
-        with open(card) as f:
-            config = DetectorConfig(**json.load(f)["config"]["detector"])
-        model = load_detector(weights, config, d["device"])
+        model = load_trained(weights, card, "detector", d["device"])
         by_dose: dict[int, tuple[list, list]] = {}
         for entry, image, truth in load_coco_images(coco_path):
             found = detect(model, image, d["tile"], d["overlap"])

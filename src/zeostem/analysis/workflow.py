@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,34 +10,10 @@ import numpy as np
 from zeostem.analysis.columns import find_columns
 from zeostem.analysis.pipeline import Analyzer, Calibration, LatticeAnalysis, analyze_lattice
 from zeostem.analysis.references import References
-from zeostem.errors import InputError
 from zeostem.models.card import file_hash
-from zeostem.models.detector import DetectorConfig, detect
-from zeostem.models.detector_training import load_detector
-from zeostem.models.divaesr import DivaesrConfig
+from zeostem.models.detector import detect
 from zeostem.models.inference import block_mean, denoise_image
-from zeostem.models.training import load_model
-
-
-def read_card(path: str | Path) -> dict:
-    path = Path(path)
-    fix = "re-run the workflow's training rule, or point --workflow-results at a finished run"
-    if not path.is_file():
-        raise InputError("the model card is missing", path=path, fix=fix)
-    try:
-        return json.loads(path.read_text())
-    except ValueError as exc:
-        raise InputError(f"the model card is not valid JSON ({exc})", path=path, fix=fix) from exc
-
-
-def load_trained(weights: str | Path, card: str | Path, kind: str):
-    """A trained denoiser (``kind`` = denoiser) or detector from its weights and model card."""
-    if not Path(weights).is_file():
-        raise InputError("trained weights missing", path=weights, fix="run the workflow first")
-    config = read_card(card)["config"]
-    if kind == "denoiser":
-        return load_model(weights, DivaesrConfig(**config["model"]), "auto")
-    return load_detector(weights, DetectorConfig(**config["detector"]), "auto")
+from zeostem.models.loading import load_trained
 
 
 @dataclass
