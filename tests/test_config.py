@@ -5,7 +5,7 @@ import yaml
 
 from tests.conftest import REPO
 from zeostem.errors import InputError
-from zeostem.io.config import load_config, read_sheet, validate_config
+from zeostem.io.config import load_config, load_schema, read_sheet, validate_config
 from zeostem.structures import plan_conformations
 
 
@@ -24,7 +24,7 @@ def test_default_config_is_valid_and_asks_for_pyridine_at_every_tsite():
 
 
 def test_every_schema_key_has_a_description_and_a_default():
-    schema = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
+    schema = load_schema("config")
 
     def walk(node, path):
         for key, sub in node.get("properties", {}).items():

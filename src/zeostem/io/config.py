@@ -12,11 +12,11 @@ import yaml
 
 from zeostem.errors import InputError
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"  # package data: installed with zeostem
 
 
 def load_schema(name: str) -> dict:
-    """A schema from the project's ``schemas/`` folder (e.g. ``config``, ``conformations``)."""
+    """A schema shipped with the package (``src/zeostem/schemas/``: ``config``, ``conformations``, …)."""
     return yaml.safe_load((SCHEMA_DIR / f"{name}.schema.yaml").read_text())
 
 
@@ -32,7 +32,7 @@ def _fill_defaults(instance: Any, schema: dict) -> None:
 
 
 def validate_config(config: dict, source: str | Path = "config") -> dict:
-    """Validate ``config`` against ``schemas/config.schema.yaml``; return a copy with defaults filled in."""
+    """Validate ``config`` against the shipped config schema; return a copy with defaults filled in."""
     schema = load_schema("config")
     filled = copy.deepcopy(config or {})
     _fill_defaults(filled, schema)
@@ -42,7 +42,7 @@ def validate_config(config: dict, source: str | Path = "config") -> dict:
         raise InputError(
             f"invalid configuration at `{where}`: {errors[0].message}",
             path=source,
-            fix="see schemas/config.schema.yaml for every key, its type and default",
+            fix="see src/zeostem/schemas/config.schema.yaml for every key, its type and default",
         )
     return filled
 
@@ -77,7 +77,7 @@ def read_sheet(path: str | Path, schema_name: str, key: str) -> pd.DataFrame:
             raise InputError(
                 f"line {row_number}, column `{column}`: {error.message}",
                 path=path,
-                fix=f"see schemas/{schema_name}.schema.yaml",
+                fix=f"see src/zeostem/schemas/{schema_name}.schema.yaml",
             )
     duplicated = table[key][table[key].duplicated()].tolist()
     if duplicated:
