@@ -169,6 +169,7 @@ def test_repeated_simulations_in_one_process_are_identical(conformation, mfi):
     assert np.array_equal(first, second)
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_image_as_threads_in_the_job(conformation, mfi, simulated):
     import dask
     from distributed import LocalCluster
@@ -186,6 +187,7 @@ def test_a_dask_cluster_gives_the_same_image_as_threads_in_the_job(conformation,
 NOWHERE = "tcp://127.0.0.1:9"  # the discard port: nothing listens
 
 
+@pytest.mark.slow
 def test_an_unreachable_dask_scheduler_is_named_with_the_fix(conformation, mfi):
     import dask
 

@@ -93,6 +93,7 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
     return ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2", target]
 
 
+@pytest.mark.slow
 def test_tiny_structures_run_generates_and_imports(tmp_path, mfi, pyridine):
     dft = tmp_path / "dft_T3.cif"
     write(dft, as_dft_export(build_candidate(mfi, pyridine, "T3", "O8")), format="cif")
@@ -141,6 +142,7 @@ def test_python_is_ruff_clean():
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_tiny_end_to_end_run(tmp_path):
     """`snakemake all` on a tiny config: structures → simulation → denoiser → detector → reports, metrics."""
     split = split_by_conformation(["pyridine_T1_O2", "pyridine_T7_O16", "pyridine_T12_O25"], 0.2, 0.25, 0)
@@ -229,6 +231,7 @@ def test_tiny_end_to_end_run(tmp_path):
     assert "Fig. 4B" in html and "Fig. 3 A" in html and "Fig. 5" in html
 
 
+@pytest.mark.slow
 def test_paper_configuration_plans_the_full_reproduction():
     out = snakemake("--cores", "2", "--dry-run", "--forceall", "--configfile", "config.paper.yaml")
     for rule in ("relax_conformation", "simulate_empty", "train_detector", "evaluate_alsite"):
@@ -236,6 +239,7 @@ def test_paper_configuration_plans_the_full_reproduction():
     assert "thiophene_T1_O2" in out.stdout
 
 
+@pytest.mark.slow
 def test_slurm_profile_requests_gpus_for_training_and_simulation():
     out = snakemake(
         "--profile", "profiles/slurm", "--dry-run", "--forceall", "--configfile", "config.paper.yaml"
