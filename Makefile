@@ -4,7 +4,7 @@ VENV ?= .venv
 CORES ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint docs clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile rules
+
+docs: install  # the rule graph picture in docs/architecture.md
+	$(BIN)/snakemake --rulegraph --nolock | $(BIN)/python -m zeostem.figures.rulegraph docs/rulegraph.png
 
 clean:
 	rm -rf results logs .snakemake

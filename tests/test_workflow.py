@@ -16,6 +16,7 @@ from tests.conftest import REPO
 from tests.test_import import as_dft_export
 from zeostem.analysis.report import validate_report
 from zeostem.datasets.split import split_by_conformation
+from zeostem.figures.rulegraph import draw_rulegraph, parse_rulegraph
 from zeostem.io.images import read_image
 from zeostem.io.structures import read_structure
 from zeostem.structures import build_candidate
@@ -229,6 +230,14 @@ def test_tiny_end_to_end_run(tmp_path):
     snakemake(*args[:-1], "--report", str(tmp_path / "report.html"))
     html = (tmp_path / "report.html").read_text(errors="ignore")
     assert "Fig. 4B" in html and "Fig. 3 A" in html and "Fig. 5" in html
+
+
+def test_the_rule_graph_picture_shows_the_workflow_s_dependencies(tmp_path):
+    graph = parse_rulegraph(snakemake("--rulegraph", "--nolock").stdout)
+    assert ("generate_candidate", "simulate_conformation") in graph.edges
+    assert ("evaluate_alsite", "plan") in graph.edges and ("analyze_image", "all") in graph.edges
+    draw_rulegraph(graph, str(tmp_path / "rulegraph.png"))
+    assert (tmp_path / "rulegraph.png").stat().st_size > 20_000
 
 
 @pytest.mark.slow
