@@ -1,14 +1,18 @@
 """The Snakemake workflow: plans from a fresh clone, is lint/format clean, and runs a tiny config."""
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from ase.io import write
 
@@ -110,6 +114,66 @@ def test_tiny_structures_run_generates_and_imports(tmp_path, mfi, pyridine):
     imported = read_structure(results / "pyridine_T3_dft.extxyz")
     assert imported.info["source"] == "imported:dft_T3.cif" and imported.info["tsite"] == "T3"
     assert (tmp_path / "logs" / "structures" / "import_pyridine_T3_dft.log").is_file()
+
+
+def outcome(root: Path) -> dict:
+    """What a run produced, by content: structures (bytes), images (pixels), model weights (tensors)."""
+    found = {p.name: p.read_bytes() for p in (root / "results" / "structures").glob("*.extxyz")}
+    for p in sorted((root / "results" / "simulation").glob("*/*.tif")):
+        found[f"{p.parent.name}/{p.name}"] = read_image(p)[0].tobytes()
+    weights = torch.load(root / "results" / "models" / "divaesr.pt", weights_only=True)
+    found["divaesr.pt"] = b"".join(t.numpy().tobytes() for t in weights.values())
+    return found
+
+
+def run_killed(root: Path, args: list, killed_when) -> None:
+    """Start the run, kill -9 its whole process group once ``killed_when()`` holds (or it ends)."""
+    run = subprocess.Popen([BIN / "snakemake", *args], cwd=REPO, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    while run.poll() is None and not killed_when():
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before the moment to kill it"
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_to_the_same_result_and_the_seed_decides_it(tmp_path):
+    tsites = ["T1", "T7", "T12"]
+    targets = ["results/models/divaesr.pt"]
+
+    def workflow(root: Path, seed: int = 0) -> list:
+        root.mkdir()
+        args = tiny_workflow(root, [], target="structures", tsites=tsites)[:-1] + targets
+        config = yaml.safe_load((root / "config.yaml").read_text())
+        config["clearstem"]["epochs"] = 3
+        config["simulation"]["seed"] = config["clearstem"]["seed"] = seed
+        (root / "config.yaml").write_text(yaml.safe_dump(config))
+        return args
+
+    straight = tmp_path / "straight"
+    snakemake(*workflow(straight))
+    killed = tmp_path / "killed"
+    args = workflow(killed)
+    segments = killed / "results" / "simulation" / "pyridine_T1_O2" / "segments.tif"
+    simulating = killed / "logs" / "simulation" / "simulate_pyridine_T1_O2.log"
+    run_killed(killed, args, lambda: simulating.exists() and not segments.exists())  # mid-multislice
+    snakemake("--unlock", *args)
+    models = killed / "results" / "models"
+    run_killed(killed, args, lambda: (models / "divaesr.ckpt").exists())  # after a training epoch
+    snakemake("--unlock", *args)
+    resumed = snakemake(*args)
+    log = resumed.stdout + resumed.stderr
+    assert "train_denoiser" in log and "simulate_conformation" not in log  # only the incomplete job ran
+    assert "resuming divaesr.ckpt" in (killed / "logs" / "models" / "train_divaesr.log").read_text()
+    assert outcome(killed) == outcome(straight)
+    other = tmp_path / "other_seed"
+    snakemake(*workflow(other, seed=1))
+    a, b = outcome(straight), outcome(other)
+    assert a["pyridine_T1_O2.extxyz"] == b["pyridine_T1_O2.extxyz"]  # structures are not seeded by these
+    assert a["pyridine_T1_O2/dose4500-0.tif"] != b["pyridine_T1_O2/dose4500-0.tif"]
+    assert a["pyridine_T1_O2/clean.tif"] == b["pyridine_T1_O2/clean.tif"]  # no phonons: no seed in it
+    assert a["divaesr.pt"] != b["divaesr.pt"]
 
 
 def test_bad_import_fails_with_a_clear_error_and_no_output(tmp_path, mfi, pyridine):
