@@ -173,3 +173,17 @@ def test_training_tiles_are_augmented_deterministically(dose_series):
     c = augment_pair(pair, 32, Augmentation(), np.random.default_rng(6))
     assert np.array_equal(a, b) and a.shape == (2, 32, 32)
     assert not np.array_equal(a, c)
+
+
+def test_noisy_and_clean_tiles_get_the_same_transform(dose_series):
+    clean, _ = dose_series
+    every = Augmentation(scale=(0.8, 1.25), blur_sigma_px=(0.5, 1.5))  # zoom and blur on too
+    for seed in range(8):
+        noisy_tile, clean_tile = augment_pair(
+            np.stack([clean, clean]), 32, every, np.random.default_rng(seed)
+        )
+        assert np.array_equal(noisy_tile, clean_tile)  # the same input, transformed alike
+    plain = augment_pair(np.stack([clean, clean]), 32, Augmentation(dihedral=False, brightness=0, contrast=0),
+                         np.random.default_rng(0))[1]  # fmt: skip
+    assert not any(np.allclose(plain, augment_pair(np.stack([clean, clean]), 32, every,
+                   np.random.default_rng(s))[1]) for s in range(8))  # fmt: skip

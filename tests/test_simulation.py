@@ -127,11 +127,25 @@ def test_empty_framework_and_conformation_differ_only_near_the_molecule(simulate
     assert diff[~near].max() < 0.05 * diff[near].max()
 
 
-def test_two_tsites_give_different_images(simulated, mfi, pyridine):
-    _, _, _, clean = simulated
-    other = build_candidate(mfi, pyridine, "T7", "O16")
-    _, _, other_clean = clean_field_of_view(simulate_cell(other, mfi.beam_axis, COARSE, threads=2), COARSE)
-    assert np.abs(clean - other_clean).max() > 0.1 * clean.std()
+def test_t_sites_sharing_their_acid_o_differ_only_at_the_al_column_which_is_darker(
+    simulated, conformation, mfi, pyridine
+):
+    # T1 and T2 share O2: the acid H and the molecule sit at the same place, only Si ↔ Al moves
+    _, fov, _, clean_t1 = simulated
+    t2 = build_candidate(mfi, pyridine, "T2", "O2")
+    _, _, clean_t2 = clean_field_of_view(simulate_cell(t2, mfi.beam_axis, COARSE, threads=2), COARSE)
+    difference = clean_t1 - clean_t2
+
+    def al_columns(atoms):
+        labels = field_of_view_labels(atoms, mfi.beam_axis, fov, box_margin_A=1.0)
+        return np.array([(a["y"], a["x"]) for a in labels["atoms"] if a["element"] == "Al"])
+
+    darkest = np.array(np.unravel_index(difference.argmin(), difference.shape))
+    brightest = np.array(np.unravel_index(difference.argmax(), difference.shape))
+    # Al (Z 13) is darker than Si (14): T1's image is darkest at its Al, brightest where T2 has its Al
+    assert np.min(np.linalg.norm(al_columns(conformation) - darkest, axis=1)) < 1.0  # px
+    assert np.min(np.linalg.norm(al_columns(t2) - brightest, axis=1)) < 1.0
+    assert 0.02 * clean_t1.std() < np.abs(difference).max() < 0.2 * clean_t1.std()  # small, but there
 
 
 def test_fourier_integration_recovers_a_known_potential():
@@ -153,6 +167,19 @@ def test_tiling_is_exact_band_limited_interpolation():
     fx, fy = xx * 3 * nx / 161, yy * 2 * ny / 70  # output pixel → cell sample coordinates
     expected = np.cos(2 * np.pi * (3 * fx / nx + 2 * fy / ny)) + 0.5 * np.sin(2 * np.pi * 5 * fy / ny)
     assert np.allclose(out, expected, atol=1e-10)
+
+
+def test_source_blur_of_a_point_has_the_source_s_fwhm():
+    point = np.zeros((128, 128))
+    point[64, 64] = 1.0
+    blurred = source_blur(point, (0.05, 0.05), 0.8)
+    profile = blurred[64] / blurred[64].max()
+    above = np.flatnonzero(profile >= 0.5)
+    left, right = above[0], above[-1]  # interpolate the half-maximum crossings on both flanks
+    x_left = left - (profile[left] - 0.5) / (profile[left] - profile[left - 1])
+    x_right = right + (profile[right] - 0.5) / (profile[right] - profile[right + 1])
+    assert (x_right - x_left) * 0.05 == pytest.approx(0.8, rel=0.02)
+    assert np.unravel_index(blurred.argmax(), blurred.shape) == (64, 64)
 
 
 def test_source_blur_conserves_the_mean_and_lowers_contrast():
