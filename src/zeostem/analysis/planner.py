@@ -7,8 +7,8 @@ test molecule at every simulated dose):
   ``p(D) = ceiling · σ(intercept + slope · ln D)``, by binomial maximum likelihood; a bootstrap over the
   molecules of each dose gives its band. The lowest dose at which the curve reaches the target accuracy
   is answered only inside the simulated dose range: outside it the planner names the doses to simulate
-  next instead of extrapolating, and a target the curve cannot reach within ``max_dose`` (band included)
-  is "not reachable".
+  next instead of extrapolating. A target is "not reachable" when the curve has levelled off below it
+  (the ceiling's band ends below the target), or when the simulated curve crosses it above ``max_dose``.
 * per simulated dose, the number of imaged molecules for which the Al distribution over the measured
   T-sites (uniform truth) is estimated with every fraction's 90 % interval narrower than ``interval``:
   Monte Carlo from the measured confusion matrix (misses included), each draw refitted by EM.
@@ -94,6 +94,7 @@ class DoseAnswer:
     dose_band: tuple[float, float]
     verdict: str  # reached | not_reachable | beyond_measured | below_measured | too_sparse
     next_doses: list[float] = field(default_factory=list)
+    detail: str = ""  # why a target is not reachable
 
     def band(self, doses: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         samples = np.array([c(doses) for c in self.bootstrap])
@@ -126,20 +127,26 @@ def lowest_dose(table: pd.DataFrame, observer: str, settings: PlanSettings) -> D
     best = curve.dose_for(settings.target_accuracy)
     low_dose, high_dose = doses.min(), doses.max()
     answer = DoseAnswer(observer, curve, boot, None, band, "reached")
+    target, cap = settings.target_accuracy, settings.max_dose
+    ceiling_high = float(np.percentile([c.ceiling for c in boot], 97.5))
     if len(doses) < 3 or n.min() < settings.min_molecules:
         answer.verdict = "too_sparse"
-        answer.next_doses = _between(low_dose, max(high_dose, low_dose * 9), settings.max_dose)
-    elif np.percentile([c(settings.max_dose) for c in boot], 97.5) < settings.target_accuracy:
-        answer.verdict = "not_reachable"
+        answer.next_doses = _between(low_dose, max(high_dose, low_dose * 9), cap)
+    elif ceiling_high < target:  # the curve has levelled off below the target: no dose reaches it
+        answer.verdict, answer.detail = "not_reachable", f"its ceiling's band ends at {ceiling_high:.2f}"
     elif best < low_dose:
         answer.verdict = "below_measured"
         answer.next_doses = [float(low_dose / 3), float(low_dose / 9)]
-    elif best > high_dose or band[1] > high_dose:
+    elif best <= high_dose and band[1] <= high_dose:  # crossed inside the simulated doses
+        if best <= cap:
+            answer.dose = best
+        else:
+            answer.verdict, answer.detail = "not_reachable", f"the simulated curve crosses at {best:.0f} e/Å²"
+    elif cap <= high_dose and np.percentile([c(cap) for c in boot], 97.5) < target:
+        answer.verdict, answer.detail = "not_reachable", f"even the band stays below at {cap:g} e/Å²"
+    else:  # not crossed (or not surely) inside the simulated doses: measure before answering
         answer.verdict = "beyond_measured"
-        stop = min(settings.max_dose, max(best if np.isfinite(best) else settings.max_dose, high_dose * 3))
-        answer.next_doses = [d for d in np.geomspace(high_dose, stop, 3)[1:].tolist() if d > high_dose]
-    else:
-        answer.dose = best
+        answer.next_doses = [float(d) for d in np.geomspace(high_dose, cap, 3)[1:]] if cap > high_dose else []
     return answer
 
 
@@ -251,13 +258,15 @@ def answer_text(plan: Plan) -> str:
         if a.verdict == "reached":
             text = f"lowest dose {a.dose:.0f} e/Å² (95 % band {a.dose_band[0]:.0f}–{a.dose_band[1]:.0f})"
         elif a.verdict == "not_reachable":
-            text = f"not reachable within {s.max_dose:g} e/Å² (even the band's upper edge stays below)"
+            text = f"not reachable within {s.max_dose:g} e/Å² ({a.detail})"
         elif a.verdict == "too_sparse":
             text = f"too few doses or molecules to say; simulate doses {_doses(a.next_doses)}"
         elif a.verdict == "below_measured":
             text = f"reached at the lowest simulated dose already; simulate {_doses(a.next_doses)} to find it"
+        elif a.next_doses:
+            text = f"not reached within the simulated doses; simulate {_doses(a.next_doses)} before deciding"
         else:
-            text = f"not within the simulated doses; simulate {_doses(a.next_doses)} before deciding"
+            text = "the band straddles the target at the simulated doses: simulate more replicas there"
         lines.append(f"  {name}: {text} [{fitted}]")
     pipeline = plan.table[plan.table["observer"] == "pipeline"]
     if len(pipeline):
