@@ -14,8 +14,9 @@ COLOURS = {"pipeline": "tab:blue", "ideal": "tab:orange"}
 
 
 def plan_figure(plan: Plan, path: str) -> None:
-    """Left: measured per-molecule top-1 (95 % Wilson), the fitted curve with its bootstrap band, the
-    target and the answered dose. Right: molecules to image for the Al distribution, per dose."""
+    """Left: measured per-molecule top-1 (95 % Wilson), the fitted curve with its bootstrap band (dotted
+    outside the simulated doses, where it answers nothing), the target and the answered dose. Right:
+    molecules to image for the Al distribution, per simulated dose."""
     s, table = plan.settings, plan.table
     fig, (accuracy, needed) = plt.subplots(1, 2, figsize=(10, 3.8))
     doses = np.geomspace(table["dose"].min() / 2, s.max_dose, 200)
@@ -27,13 +28,20 @@ def plan_figure(plan: Plan, path: str) -> None:
                           label=f"{observer}: measured")  # fmt: skip
         low, high = answer.band(doses)
         accuracy.fill_between(doses, low, high, color=colour, alpha=0.2)
-        accuracy.plot(doses, answer.curve(doses), color=colour, label=f"{observer}: fit ({answer.verdict})")
+        inside = (doses >= rows["dose"].min()) & (doses <= rows["dose"].max())
+        accuracy.plot(doses[inside], answer.curve(doses[inside]), color=colour,
+                      label=f"{observer}: fit ({answer.verdict.replace('_', ' ')})")  # fmt: skip
+        accuracy.plot(doses, answer.curve(doses), color=colour, ls=":", lw=1)  # outside: not an answer
         if answer.dose is not None:
             accuracy.axvline(answer.dose, color=colour, ls="--", lw=1)
             accuracy.axvspan(*answer.dose_band, color=colour, alpha=0.08)
     accuracy.axhline(s.target_accuracy, color="k", ls=":", lw=1, label=f"target {s.target_accuracy:g}")
     accuracy.axhline(1 / len(plan.tsites), color="grey", ls=":", lw=1, label=f"chance 1/{len(plan.tsites)}")
-    accuracy.set_xscale("log")
+    ticks = sorted({*table["dose"].tolist(), s.max_dose})
+    for ax in (accuracy, needed):
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
     accuracy.set_ylim(0, 1.05)
     accuracy.set_xlabel("dose (e/Å²)")
     accuracy.set_ylabel("per-molecule T-site top-1")
@@ -42,7 +50,6 @@ def plan_figure(plan: Plan, path: str) -> None:
         rows = rows.dropna(subset=["molecules_needed"])
         needed.plot(rows["dose"], rows["molecules_needed"].astype(float), "o-",
                     color=COLOURS.get(observer, "grey"), label=observer)  # fmt: skip
-    needed.set_xscale("log")
     needed.set_yscale("log")
     needed.set_xlabel("dose (e/Å²)")
     needed.set_ylabel("molecules to image")
