@@ -90,21 +90,21 @@ def analyze_many(
     analyze_one: Callable[[np.ndarray, float, Path], dict],
     load: Callable[[], None] | None = None,
 ) -> BatchResult:
-    """Read every input first (cheap checks), then ``load`` the models once and ``analyze_one`` each
-    readable image; an :class:`InputError` of one image is recorded and the others go on."""
+    """Check that every input reads (nothing is kept: a stack of large micrographs need not fit in
+    memory), then ``load`` the models once and read and ``analyze_one`` each readable image; an
+    :class:`InputError` of one image is recorded and the others go on."""
     result = BatchResult()
-    readable = {}
     for path in paths:
         try:
-            readable[path] = read_micrograph(path, pixel_size_A)
+            read_micrograph(path, pixel_size_A)
         except InputError as exc:
             result.failures[str(path)] = str(exc)
-    if readable and load is not None:
+    if len(result.failures) < len(paths) and load is not None:
         load()
     for path in tqdm(paths, desc="analyze", disable=len(paths) < 2):
-        if path in readable:
+        if str(path) not in result.failures:
             try:
-                result.reports.append(analyze_one(*readable.pop(path), path))
+                result.reports.append(analyze_one(*read_micrograph(path, pixel_size_A), path))
                 result.rows.append(summary_row(result.reports[-1]))
                 continue
             except InputError as exc:
