@@ -4,6 +4,8 @@ The analysis itself runs for real in the end-to-end test (`zeostem analyze` on a
 function that records its calls, so the bookkeeping is checked on its own.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,34 @@ def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
     assert result.rows[0]["pixel_size_x_A"] == pytest.approx(0.25)
     nothing = analyze_many([bad], None, analyze_one, lambda: loads.append(2))
     assert loads == [1] and not nothing.reports  # nothing readable: the models are not even loaded
+
+
+def test_analyze_without_a_finished_run_is_a_clear_error_and_writes_nothing(tmp_path, capsys):
+    from zeostem.cli import main
+
+    write_tif(tmp_path / "good.tif")
+    out = tmp_path / "reports"
+    config = str(Path(__file__).parents[1] / "config.yaml")
+    rc = main(["analyze", str(tmp_path / "good.tif"), "--workflow-results", str(tmp_path / "none"),
+               "--config", config, "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and "reference file(s) of the config's conformations are missing" in err and "Fix:" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [("weights", "trained weights missing"), ("card", "model card is missing"), ("json", "not valid JSON")],
+)
+def test_a_missing_or_broken_model_is_named_with_the_fix(tmp_path, damage, message):
+    from zeostem.models.loading import load_trained
+
+    weights, card = tmp_path / "divaesr.pt", tmp_path / "divaesr.json"
+    if damage != "weights":
+        weights.write_bytes(b"")
+    if damage == "json":
+        card.write_text("{not json")
+    with pytest.raises(InputError, match=message) as err:
+        load_trained(weights, card, "denoiser")
+    assert ("divaesr.pt" if damage == "weights" else "divaesr.json") in str(err.value)
+    assert "Fix:" in str(err.value)
