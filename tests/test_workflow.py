@@ -284,7 +284,14 @@ def test_tiny_end_to_end_run(tmp_path):
     summary = pd.read_csv(tmp_path / "batch" / "summary.csv", keep_default_na=False)
     assert dict(zip(summary["image"], summary["status"], strict=True)) == {"broken": "failed", "exp": "ok"}
     again = json.loads((tmp_path / "batch" / "exp" / "report.json").read_text())
-    assert again["tsite_ranking"] == report["tsite_ranking"] and again["lattice"] == report["lattice"]
+    # the same answer; the last bits may differ (the rule runs with 2 threads, the CLI with the default)
+    assert [r["tsite"] for r in again["tsite_ranking"]] == [r["tsite"] for r in report["tsite_ranking"]]
+    assert [r["probability"] for r in again["tsite_ranking"]] == pytest.approx(
+        [r["probability"] for r in report["tsite_ranking"]], rel=1e-6, abs=1e-12
+    )
+    numbers = ("rotation_deg", "pixel_size_x_A", "pixel_size_y_A", "shear_deg", "peak_misfit_bins")
+    assert [again["lattice"][k] for k in numbers] == pytest.approx([report["lattice"][k] for k in numbers])
+    assert again["lattice"]["mirrored"] == report["lattice"]["mirrored"]
     assert not (tmp_path / "batch" / "broken").exists()
 
     plan = pd.read_csv(tmp_path / "results" / "metrics" / "plan.csv")
