@@ -158,3 +158,41 @@ def test_an_image_without_the_framework_lattice_is_a_clear_error(analyzer, image
     with pytest.raises(InputError, match=message) as err:
         analyze_lattice(image, 0.25, analyzer, "bad.tif")
     assert "bad.tif" in str(err.value)
+
+
+def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pixels(
+    simulated, calibrated, tmp_path
+):
+    """The report of a 0.2 Å/px image (the references are 0.25 Å/px): its molecule centres and the
+    Faster R-CNN boxes (given here on the reference grid, as the detector sees it) land on the input's
+    pixels where the molecules are."""
+    from zeostem.analysis.columns import find_columns
+    from zeostem.analysis.report import write_report
+    from zeostem.analysis.workflow import ImageAnalysis, Workflow
+
+    refs, segments, labels = simulated
+    seg, fov = segments["T7"]
+    noisy = noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(3, "scale", 4500, 0))
+    factor = 0.8  # input pixel 0.2 Å = 0.8 × the references' 0.25 Å
+    shape = tuple(int(n / factor) for n in noisy.shape)
+    image = warp(noisy, image_map(refs, 0, factor, factor, 0), (0, 0), shape)
+    lattice = analyze_lattice(image, 0.2, calibrated)
+    truth, truth_boxes = molecules_inside(labels["T7"], noisy.shape, refs.cell_px)
+    truth_input = truth / factor  # (row, col) in the input's pixels
+    box = truth_boxes[len(truth_boxes) // 2]  # one true molecule's xyxy box, input px, on the grid:
+    corners = np.array([[box[1], box[0]], [box[3], box[2]]]) / factor @ lattice.frame.matrix.T
+    corners -= lattice.frame.offset
+    low, high = corners.min(axis=0), corners.max(axis=0)  # the grid may run the other way (a flip)
+    on_grid = np.array([[low[1], low[0], high[1], high[0]]])
+    analysis = ImageAnalysis(lattice, lattice.frame.image, on_grid, np.array([0.9]),
+                             find_columns(lattice.frame.image, 0.25))  # fmt: skip
+    report = write_report(tmp_path / "scaled", "scaled", "scaled.tif", analysis,
+                          Workflow(calibrated, None, None, {}, {}), 0.2)  # fmt: skip
+    assert report["lattice"]["pixel_size_x_A"] == pytest.approx(0.2, rel=0.003)
+    centres = np.array([m["centre_px"][::-1] for m in report["molecules"]])  # (x, y) → (row, col)
+    distance = np.linalg.norm(truth_input[:, None] - centres[None], axis=-1) * 0.2  # Å
+    assert len(centres) and np.mean(distance.min(axis=0) < 3.0) >= 0.8  # detections sit on molecules
+    (frcnn,) = report["faster_rcnn"]["boxes"]
+    assert frcnn["box_xyxy"] == pytest.approx(list(np.asarray(box) / factor), abs=1.0)  # input px
+    assert report["faster_rcnn"]["lattice_detections_confirmed"] == 1
+    assert json.loads((tmp_path / "scaled" / "report.json").read_text())["molecules"] == report["molecules"]
