@@ -94,22 +94,36 @@ def test_flips_and_crops_move_boxes_with_the_image():
         assert crop[0, y0:y1, x0:x1].mean() == 1.0
 
 
-def test_a_tiny_detector_trained_briefly_lowers_its_loss(tmp_path):
-    rng = np.random.default_rng(1)
-    train = [synthetic_scene(rng) for _ in range(8)]
-    validation = [synthetic_scene(rng) for _ in range(2)]
-    config = DetectorConfig(backbone="resnet18_fpn", image_size=128, anchor_sizes=(16, 32, 64))
-    history = train_detector(
-        config,
-        DetectorTrainConfig(epochs=3, batch_size=4, learning_rate=2e-4),
-        train,
-        validation,
-        tmp_path / "det",
-        "cpu",
-        tile=128,
-    )
-    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
-    assert (tmp_path / "det.pt").is_file() and set(history) >= {"val_ap", "val_ap50", "val_ar100"}
+def molecule_crops(simulated, size: int = 128, count: int = 8) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``size``² crops of the clean fields (a perfect denoiser), each centred on a molecule, with every
+    molecule box that lies wholly inside."""
+    refs, _, labels = simulated
+    crops = []
+    for k, tsite in enumerate(refs.tsites):
+        image = refs.candidates[k].image.astype(np.float32)
+        boxes = np.array([m["bbox_xyxy"] for m in labels[tsite]["molecules"] if not m["truncated"]])
+        for x0, y0, x1, y1 in boxes:
+            top = int(np.clip((y0 + y1) / 2 - size / 2, 0, image.shape[0] - size))
+            left = int(np.clip((x0 + x1) / 2 - size / 2, 0, image.shape[1] - size))
+            moved = boxes - [left, top, left, top]
+            inside = moved[(moved[:, :2] >= 0).all(axis=1) & (moved[:, 2:] <= size).all(axis=1)]
+            crops.append((image[top : top + size, left : left + size], inside))
+    return crops[:: max(1, len(crops) // count)][:count]
+
+
+@pytest.mark.slow
+def test_the_demo_detector_overfits_a_few_molecule_crops(simulated, tmp_path):
+    """Labels, boxes, anchors, normalisation and loss are sound: the demo's MobileNetV3-FPN Faster R-CNN,
+    from scratch, learns 8 crops that each hold a molecule. Measured here: AP50 0 → 0.87 in these 240
+    steps (above 0.75 from step ~200 on); on the demo's denoised 4500 e/Å² crops 0.95-1.0 after 300
+    steps. A near-zero AP in a run is the schedule, not a broken pipeline."""
+    crops = molecule_crops(simulated)
+    config = DetectorConfig(backbone="mobilenet_v3_fpn", image_size=128)
+    train = DetectorTrainConfig(epochs=120, batch_size=4, learning_rate=1e-3)
+    history = train_detector(config, train, crops, crops, tmp_path / "det", "cpu", tile=128)
+    assert history["val_ap50"].max() >= 0.75
+    assert history["loss"].iloc[-1] < 0.3 * history["loss"].iloc[0]
+    assert (tmp_path / "det.pt").is_file()
 
 
 def test_coco_metrics_perfect_and_missed():
