@@ -4,6 +4,7 @@ import os
 import re
 
 from zeostem.layout import (
+    analysis_model_files,
     analysis_models,
     analysis_settings,
     calibration_file,
@@ -45,10 +46,7 @@ EVALUATION_JOBS = PLAN.evaluation_jobs
 CALIBRATION_IMAGES = PLAN.calibration_images
 TEST_IMAGES = PLAN.test_images
 DENOISER_MODEL, DETECTOR_MODEL = analysis_models(config)
-ANALYSIS_MODELS = {
-    DENOISER_MODEL: {**model_files("results", DENOISER_MODEL), "kind": "denoiser"},
-    DETECTOR_MODEL: {**model_files("results", DETECTOR_MODEL), "kind": "detector"},
-}
+ANALYSIS_MODELS = analysis_model_files("results", config)
 REFERENCE_FILES = reference_files("results", list(CONFORMATIONS))
 
 DENOISER_TRAINING, DENOISER_INFERENCE = PLAN.denoiser_training, PLAN.denoiser_inference

@@ -19,10 +19,9 @@ def load_workflow(results: Path, config: dict):
     """The finished run's models, the references its config simulated, and its calibration."""
     from zeostem.analysis.workflow import Workflow
     from zeostem.layout import (
-        analysis_models,
+        analysis_model_files,
         analysis_settings,
         calibration_file,
-        model_files,
         reference_files,
     )
     from zeostem.structures.plan import plan_conformations
@@ -36,11 +35,7 @@ def load_workflow(results: Path, config: dict):
             path=results,
             fix="run the workflow with this config first (snakemake --cores N), or pass the run's --config",
         )
-    denoiser, detector = analysis_models(config)
-    models = {
-        denoiser: {**model_files(results, denoiser), "kind": "denoiser"},
-        detector: {**model_files(results, detector), "kind": "detector"},
-    }
+    models = analysis_model_files(results, config)
     return Workflow.load(references, models, calibration_file(results), analysis_settings(config))
 
 

@@ -52,6 +52,15 @@ def candidate_tsites(config: dict) -> list[str]:
     return sorted({p.tsite for p in plan_conformations(config)}, key=lambda t: int(t[1:]))
 
 
+def analysis_model_files(results: str | Path, config: dict) -> dict[str, dict]:
+    """The report's denoiser and detector: name → weights, model card and kind."""
+    denoiser, detector = analysis_models(config)
+    return {
+        denoiser: {**model_files(results, denoiser), "kind": "denoiser"},
+        detector: {**model_files(results, detector), "kind": "detector"},
+    }
+
+
 def analysis_models(config: dict) -> tuple[str, str]:
     """The denoiser and detector a report uses: the first configured ClearSTEM model and detector input."""
     return config["clearstem"]["models"][0], f"detector_{config['detector']['inputs'][0]}"
