@@ -124,6 +124,8 @@ def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path
     ideal = table[table["observer"] == "ideal"].sort_values("dose")["molecules_needed"].to_numpy()
     assert ideal[0] > ideal[-1]
     assert (tmp_path / "figures" / "plan.png").stat().st_size > 10_000
+    assert main(["plan", "--workflow-results", str(tmp_path), "--target-accuracy", "1.5"]) == 2
+    assert "analysis/plan/target_accuracy" in capsys.readouterr().err  # the schema names the bad value
     empty = tmp_path / "empty"
     assert main(["plan", "--workflow-results", str(empty)]) == 2
     err = capsys.readouterr().err

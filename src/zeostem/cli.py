@@ -41,12 +41,10 @@ def load_workflow(results: Path, config: dict):
 
 def plan_command(args: argparse.Namespace) -> int:
     """``zeostem plan``: the answer on the terminal, the table, the text and the figure on disk."""
-    import dataclasses
-
     from zeostem.analysis.planner import plan_experiment, read_molecules, write_plan
     from zeostem.figures.plan import plan_figure
     from zeostem.io.atomic import atomic_write
-    from zeostem.io.config import load_config
+    from zeostem.io.config import load_config, validate_config
     from zeostem.layout import candidate_tsites, plan_files, plan_settings
 
     try:
@@ -56,14 +54,10 @@ def plan_command(args: argparse.Namespace) -> int:
             "max_dose": args.max_dose,
             "interval": args.interval,
         }
-        settings = dataclasses.replace(
-            plan_settings(config), **{k: v for k, v in asked.items() if v is not None}
-        )
-        if not 0 < settings.target_accuracy < 1 or not 0 < settings.interval < 1 or settings.max_dose <= 0:
-            raise InputError(
-                "--target-accuracy and --interval must lie in (0, 1) and --max-dose above 0",
-                fix="e.g. --target-accuracy 0.9 --interval 0.05 --max-dose 6000",
-            )
+        config["analysis"]["plan"].update({k: v for k, v in asked.items() if v is not None})
+        # the schema that checks the config's analysis.plan checks the command line's values too
+        config = validate_config(config, "--target-accuracy / --max-dose / --interval")
+        settings = plan_settings(config)
         files = plan_files(args.workflow_results)
         molecules = read_molecules(files["molecules"])
         result = plan_experiment(molecules, candidate_tsites(config), settings)
