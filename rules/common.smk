@@ -8,13 +8,11 @@ from zeostem.layout import (
     analysis_models,
     analysis_settings,
     calibration_file,
-    candidate_tsites,
     model_files,
     plan_files,
-    plan_settings,
     reference_files,
 )
-from zeostem.plan import WorkflowPlan
+from zeostem.plan import WorkflowPlan, candidate_tsites, plan_settings
 
 PLAN = WorkflowPlan.from_config(config)
 STRUCTURES = config["structures"]

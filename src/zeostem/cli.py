@@ -45,7 +45,8 @@ def plan_command(args: argparse.Namespace) -> int:
     from zeostem.figures.plan import plan_figure
     from zeostem.io.atomic import atomic_write
     from zeostem.io.config import load_config, validate_config
-    from zeostem.layout import candidate_tsites, plan_files, plan_settings
+    from zeostem.layout import plan_files
+    from zeostem.plan import candidate_tsites, plan_settings
 
     try:
         config = load_config(args.config)

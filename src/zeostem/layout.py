@@ -38,20 +38,6 @@ def plan_files(results: str | Path) -> dict[str, str]:
     }
 
 
-def plan_settings(config: dict):
-    """The planner's settings from a validated config's ``analysis.plan``."""
-    from zeostem.analysis.planner import PlanSettings
-
-    return PlanSettings(**config["analysis"]["plan"], seed=config["structures"]["seed"])
-
-
-def candidate_tsites(config: dict) -> list[str]:
-    """The T-sites of the config's candidate conformations, in the framework's order."""
-    from zeostem.structures.plan import plan_conformations
-
-    return sorted({p.tsite for p in plan_conformations(config)}, key=lambda t: int(t[1:]))
-
-
 def analysis_model_files(results: str | Path, config: dict) -> dict[str, dict]:
     """The report's denoiser and detector: name → weights, model card and kind."""
     denoiser, detector = analysis_models(config)

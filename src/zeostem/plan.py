@@ -28,6 +28,18 @@ def rule_params(section: dict, keys: Iterable[str]) -> dict:
     return {k: section[k] for k in keys}
 
 
+def plan_settings(config: dict):
+    """The planner's settings from a validated config's ``analysis.plan``."""
+    from zeostem.analysis.planner import PlanSettings
+
+    return PlanSettings(**config["analysis"]["plan"], seed=config["structures"]["seed"])
+
+
+def candidate_tsites(config: dict) -> list[str]:
+    """The T-sites of the config's candidate conformations, in the framework's order."""
+    return sorted({p.tsite for p in plan_conformations(config)}, key=lambda t: int(t[1:]))
+
+
 @dataclass(frozen=True)
 class WorkflowPlan:
     config: dict
