@@ -16,6 +16,7 @@ include: "rules/datasets.smk"
 include: "rules/clearstem.smk"
 include: "rules/detect.smk"
 include: "rules/analyze.smk"
+include: "rules/mismatch.smk"
 include: "rules/figures.smk"
 
 

@@ -12,6 +12,7 @@ rule metrics:
         "results/metrics/detection.csv",
         "results/metrics/alsite.csv",
         "results/metrics/al_distribution.csv",
+        "results/metrics/mismatch.csv",
         plan_files("results")["table"],
 
 
@@ -82,6 +83,7 @@ rule calibrate_analysis:
         **REFERENCE_FILES,
         images=[row["noisy"] for row in CALIBRATION_IMAGES],
         truth=[row["labels"] for row in CALIBRATION_IMAGES],
+        model_error=MODEL_ERROR_FILE if MEASURED_MODEL_ERROR else [],
     output:
         "results/analysis/calibration.json",
     log:
@@ -131,7 +133,8 @@ rule analyze_image:
 rule evaluate_alsite:
     input:
         **REFERENCE_FILES,
-        images=[row["noisy"] for row in TEST_IMAGES],
+        images=[row["noisy"] for row in TEST_IMAGES + MISMATCHED_TEST_IMAGES],
+        mismatched_clean=[row["clean"] for row in MISMATCHED_TEST_IMAGES],
         truth=[row["labels"] for row in TEST_IMAGES],
         calibration=calibration_file("results"),
     output:
@@ -153,7 +156,7 @@ rule evaluate_alsite:
         mem_mb=4000,
         runtime=60,
     params:
-        images=TEST_IMAGES,
+        images=TEST_IMAGES + MISMATCHED_TEST_IMAGES,
     script:
         "../scripts/evaluate_alsite.py"
 

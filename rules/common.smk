@@ -8,6 +8,7 @@ from zeostem.layout import (
     analysis_models,
     analysis_settings,
     calibration_file,
+    model_error_file,
     model_files,
     plan_files,
     reference_files,
@@ -43,6 +44,12 @@ IMAGES = PLAN.images
 EVALUATION_JOBS = PLAN.evaluation_jobs
 CALIBRATION_IMAGES = PLAN.calibration_images
 TEST_IMAGES = PLAN.test_images
+MISMATCH_VARIANTS = PLAN.mismatch_variants
+MISMATCH_FITS = PLAN.mismatch_fits
+MISMATCH_JOBS = PLAN.mismatch_jobs
+MISMATCHED_TEST_IMAGES = PLAN.mismatched_test_images
+MODEL_ERROR_FILE = model_error_file("results")
+MEASURED_MODEL_ERROR = ANALYSIS["model_error"] == "measured"
 DENOISER_MODEL, DETECTOR_MODEL = analysis_models(config)
 ANALYSIS_MODELS = analysis_model_files("results", config)
 REFERENCE_FILES = reference_files("results", list(CONFORMATIONS))

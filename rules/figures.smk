@@ -10,6 +10,7 @@ rule figures:
         "results/figures/alsite_identifiability.png",
         "results/figures/alsite_matching.png",
         "results/figures/al_distribution.png",
+        "results/figures/mismatch.png",
         plan_files("results")["figure"],
 
 

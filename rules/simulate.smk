@@ -31,6 +31,7 @@ rule simulate_conformation:
         runtime=60,
     params:
         simulation=PLAN.multislice,
+        cells_along_beam=1,
         framework=config["framework"],
         remove_molecule=False,
     script:
@@ -54,6 +55,7 @@ rule simulate_empty:
         runtime=60,
     params:
         simulation=PLAN.multislice,
+        cells_along_beam=1,
         framework=config["framework"],
         remove_molecule=True,
     script:

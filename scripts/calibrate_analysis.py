@@ -1,4 +1,5 @@
-"""Rule calibrate_analysis: temperature, occupancy threshold and dose constant from validation images."""
+"""Rule calibrate_analysis: temperature, occupancy threshold and dose constant from validation images,
+with the measured model-error variance (``analysis.model_error: measured``) or none."""
 
 import json
 
@@ -9,7 +10,12 @@ from zeostem.runlog import logged
 with logged(snakemake.log[0]):
     i = snakemake.input
     references = References.load(i.clean, i.labels, i.empty)
-    calibration = calibrate(references, [TruthImage(**row) for row in snakemake.params.images])
+    model_error = {"variance": 0.0, "source": "none"}
+    if i.model_error:
+        with open(i.model_error) as f:
+            model_error = json.load(f)
+    images = [TruthImage(**row) for row in snakemake.params.images]
+    calibration = calibrate(references, images, model_error["variance"], model_error["source"])
     print(calibration)
     if calibration["warning"]:
         print(f"WARNING: {calibration['warning']}")

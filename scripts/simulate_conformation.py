@@ -1,7 +1,9 @@
-"""Rules simulate_conformation / simulate_empty: abTEM multislice of one cell, tiled to the field of view.
+"""Rules simulate_conformation / simulate_empty / simulate_variant: abTEM multislice of one cell, tiled
+to the field of view.
 
-Writes segments.tif (source-blurred segment signals), and for the conformation itself also
-clean.tif (iDPC) and labels.json; with ``params.remove_molecule`` the molecule is taken out first.
+Writes segments.tif (source-blurred segment signals), and where the rule asks for them clean.tif
+(iDPC) and labels.json; with ``params.remove_molecule`` the molecule is taken out first, with
+``params.cells_along_beam`` > 1 the structure is repeated along the beam (a thicker crystal).
 """
 
 import json
@@ -22,6 +24,9 @@ with logged(snakemake.log[0]):
     atoms = read_structure(snakemake.input[0])
     if snakemake.params.remove_molecule:
         atoms = without_molecule(atoms)
+    repeats = [1, 1, 1]
+    repeats[beam_axis] = snakemake.params.cells_along_beam
+    atoms = atoms.repeat(repeats)
     cell = simulate_cell(atoms, beam_axis, settings, threads=snakemake.threads)
     print(f"multislice: {cell.segments.shape[1:]} probe positions in {cell.seconds:.1f} s")
     fov, segments, clean = clean_field_of_view(cell, settings)
@@ -30,11 +35,13 @@ with logged(snakemake.log[0]):
         **settings_metadata(settings),
         "conformation": snakemake.wildcards.conformation,
         "molecule_removed": snakemake.params.remove_molecule,
+        "cells_along_beam": snakemake.params.cells_along_beam,
         "structure": {k: v for k, v in atoms.info.items() if isinstance(v, str | int | float)},
     }
     write_image(snakemake.output.segments, segments, {**meta, "signal": "segment fractions D0..D3"})
     if hasattr(snakemake.output, "clean"):
         write_image(snakemake.output.clean, clean, {**meta, "signal": "iDPC (clean)"})
+    if hasattr(snakemake.output, "labels"):
         labels = field_of_view_labels(atoms, beam_axis, fov, snakemake.params.simulation["box_margin_A"])
         with open(snakemake.output.labels, "w") as f:
             json.dump({"conformation": snakemake.wildcards.conformation, **labels}, f)

@@ -33,8 +33,9 @@ def synthetic_molecules(curve: AccuracyCurve, doses, n: int, seed: int = 0, dete
             predicted = (
                 truth if right else (rng.choice([t for t in TSITES if t != truth]) if detected else "")
             )
-            rows.append({"observer": "ideal", "dose": dose, "true_tsite": truth, "detected": detected,
-                         "predicted_tsite": predicted, "top1": float(right)})  # fmt: skip
+            rows.append({"model": "matched", "observer": "ideal", "dose": dose, "true_tsite": truth,
+                         "detected": detected, "predicted_tsite": predicted,
+                         "top1": float(right)})  # fmt: skip
     return pd.DataFrame(rows)
 
 

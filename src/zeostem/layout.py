@@ -27,6 +27,11 @@ def calibration_file(results: str | Path) -> str:
     return str(Path(results) / "analysis" / "calibration.json")
 
 
+def model_error_file(results: str | Path) -> str:
+    """The model-error variance measured from the simulation variants (``mismatch`` rule)."""
+    return str(Path(results) / "analysis" / "model_error.json")
+
+
 def plan_files(results: str | Path) -> dict[str, str]:
     """The experiment planner's input (per-molecule identifiability) and its table, answer and figure."""
     r = Path(results)

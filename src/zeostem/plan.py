@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from zeostem.datasets.split import split_by_conformation
-from zeostem.io.config import read_sheet
+from zeostem.errors import InputError
+from zeostem.io.config import read_sheet, validate_config
 from zeostem.models.detector import DetectorConfig
 from zeostem.models.detector_training import DetectorTrainConfig
 from zeostem.models.divaesr import DivaesrConfig
@@ -172,7 +173,7 @@ class WorkflowPlan:
             ]  # fmt: skip
             rows += [
                 {"conformation": c, "tsite": self.conformations[c].tsite, "dose": d, "noisy": noisy,
-                 "clean": clean, "labels": labels, "field": field}
+                 "clean": clean, "labels": labels, "field": field, "model": "matched"}
                 for field, d, noisy, clean, labels in fields
             ]  # fmt: skip
         return rows
@@ -192,3 +193,54 @@ class WorkflowPlan:
             self.split["test"],
             lambda c: [(d, f"results/evaluation/{c}/dose{d}-{r}.tif") for d, r in self.evaluation_jobs],
         )
+
+    # model mismatch
+    @property
+    def mismatch_variants(self) -> dict[str, dict]:
+        """Variant name (and ``evaluation``) → its multislice settings and cells along the beam."""
+        m = self.config["mismatch"]
+        return {
+            name: self.variant_settings(f"mismatch/variants/{name}", changes)
+            for name, changes in {**m["variants"], "evaluation": m["evaluation"]}.items()
+        }
+
+    def variant_settings(self, where: str, changes: dict) -> dict:
+        """The nominal multislice settings with a variant's changes, checked by the config schema."""
+        changes = dict(changes)
+        cells = changes.pop("cells_along_beam", 1)
+        if not (isinstance(cells, int) and cells >= 1):
+            raise InputError(f"`{where}/cells_along_beam` must be a whole number ≥ 1", path="config")
+        simulation = {**self.config["simulation"], **changes}
+        try:
+            validate_config({"simulation": simulation})
+        except InputError as exc:
+            raise InputError(
+                f"`{where}` is not a valid change of the simulation settings ({exc.problem})",
+                path="config",
+                fix="give `simulation` keys (see the config schema) and optionally cells_along_beam",
+            ) from exc
+        multislice = {k: v for k, v in simulation.items() if k not in NOT_MULTISLICE}
+        return {"simulation": multislice, "cells_along_beam": cells}
+
+    @property
+    def mismatch_fits(self) -> list[tuple[str, str]]:
+        """(variant, conformation) of every variant of every validation conformation."""
+        return [(v, c) for v in self.config["mismatch"]["variants"] for c in self.split["validation"]]
+
+    @property
+    def mismatch_jobs(self) -> list[tuple[int, int]]:
+        """(dose, replica) of the mismatched test fields."""
+        replicas = range(self.config["mismatch"]["replicas"])
+        return [(d, r) for d in self.config["simulation"]["doses"] for r in replicas]
+
+    @property
+    def mismatched_test_images(self) -> list[dict]:
+        """Test conformations simulated with the ``evaluation`` variant (full fields, nominal labels)."""
+        return [
+            {"conformation": c, "tsite": self.conformations[c].tsite, "dose": d,
+             "noisy": f"results/mismatch/evaluation/{c}/dose{d}-{r}.tif",
+             "clean": f"results/mismatch/evaluation/{c}/clean.tif",
+             "labels": f"results/simulation/{c}/labels.json", "field": "full", "model": "mismatched"}
+            for c in self.split["test"]
+            for d, r in self.mismatch_jobs
+        ]  # fmt: skip

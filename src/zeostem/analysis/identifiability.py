@@ -38,7 +38,8 @@ MATCH_A = MOLECULE_RADIUS_A  # a site within this distance of a true molecule's 
 
 @dataclass(frozen=True)
 class TruthImage:
-    """A simulated image of one conformation: ``field`` is ``full`` (every cell) or ``mosaic``."""
+    """A simulated image of one conformation: ``field`` is ``full`` (every cell) or ``mosaic``; ``model``
+    is ``matched`` (simulated as the references were) or ``mismatched`` (other settings)."""
 
     conformation: str
     tsite: str
@@ -47,6 +48,7 @@ class TruthImage:
     clean: str
     labels: str
     field: str
+    model: str = "matched"
 
 
 def true_molecules(
@@ -121,6 +123,7 @@ def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], li
     }
     molecules, images = [], []
     base = {
+        "model": item.model,
         "conformation": item.conformation,
         "dose": item.dose,
         "true_tsite": item.tsite,
@@ -138,6 +141,7 @@ def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], li
                 {"observer": observer, **base, "molecules": len(detected), **_scored(shared, item.tsite)}
             )
     occupancy = {
+        "model": item.model,
         "dose": item.dose,
         "truth": boxes,
         "boxes": np.zeros((0, 4)) if found is None else found.scores.boxes_xyxy(site_centres),
@@ -200,13 +204,13 @@ def evaluate(analyzer: Analyzer, images: list[TruthImage]) -> tuple[pd.DataFrame
 def occupancy_metrics(records: list[dict]) -> pd.DataFrame:
     """COCO AP / AP50 / AR@100 of the lattice's occupancy detections and false alarms per empty site."""
     rows = []
-    for dose in sorted({r["dose"] for r in records}):
-        group = [r for r in records if r["dose"] == dose]
+    for model, dose in sorted({(r["model"], r["dose"]) for r in records}):
+        group = [r for r in records if r["dose"] == dose and r["model"] == model]
         metrics = coco_metrics([r["truth"] for r in group], [(r["boxes"], r["scores"]) for r in group])
         empty = sum(r["empty_sites"] for r in group)
         alarms = sum(r["empty_alarms"] for r in group)
         rows.append(
-            {"method": "lattice", "dose": dose, "images": len(group), **metrics,
+            {"method": "lattice", "model": model, "dose": dose, "images": len(group), **metrics,
              "empty_sites": empty, "false_alarms_per_empty_site": alarms / max(empty, 1)}
         )  # fmt: skip
     return pd.DataFrame(rows)
@@ -239,14 +243,15 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
     """
     out = []
     for level, rows in (("molecule", molecules), ("image", images)):
-        for (observer, dose), group in rows.groupby(["observer", "dose"]):
+        for (model, observer, dose), group in rows.groupby(["model", "observer", "dose"]):
             n = len(group)
             top1, top3 = group["top1"].sum(), group["top3"].sum()
             detected = group[group["detected"]]
             hits, m = detected["top1"].sum(), len(detected)
             ece = expected_calibration_error(detected["confidence"].to_numpy(), detected["top1"].to_numpy())
             out.append(
-                {"observer": observer, "level": level, "dose": dose, "n": n, "detected": int(len(detected)),
+                {"model": model, "observer": observer, "level": level, "dose": dose, "n": n,
+                 "detected": int(len(detected)),
                  "top1": top1 / n, "top1_low": wilson(top1, n)[0], "top1_high": wilson(top1, n)[1],
                  "top3": top3 / n, "top3_low": wilson(top3, n)[0], "top3_high": wilson(top3, n)[1],
                  "top1_detected": hits / m if m else float("nan"),
@@ -272,9 +277,12 @@ def f1_threshold(scores: np.ndarray, occupied: np.ndarray) -> float:
     return float((scores[order[best]] + below) / 2)
 
 
-def calibrate(references, images: list[TruthImage]) -> dict:
-    """Temperature, occupancy threshold and dose constant from validation images (true molecules known)."""
-    analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.5, 0.0))
+def calibrate(
+    references, images: list[TruthImage], model_error: float = 0.0, model_error_source: str = "none"
+) -> dict:
+    """Temperature, occupancy threshold and dose constant from validation images (true molecules known),
+    with the likelihood's model-error variance ``model_error`` (reference units) in place."""
+    analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.5, 0.0, None, model_error, model_error_source))
     tolerance = MATCH_A / np.mean(references.pixel_size_A)
     llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
     for item in tqdm(images, desc="calibration"):
@@ -310,6 +318,8 @@ def calibrate(references, images: list[TruthImage]) -> dict:
         "occupancy_prior": float(labels.mean()),
         "dose_constant": float(np.median(constants)),
         "warning": warning,
+        "model_error": model_error,
+        "model_error_source": model_error_source,
         "molecules": len(truth),
         "sites": int(len(labels)),
         "occupancy_f1": _f1_at(scores, labels, threshold),

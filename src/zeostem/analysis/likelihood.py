@@ -5,7 +5,11 @@ image, with its molecule in every cell. For each such hypothesis and each cell w
 window (centred on the hypothesis's molecule) lies inside the image, the log-likelihood ratio
 "framework + candidate" vs "framework alone" is computed with the iDPC noise model: shot noise in
 iDPC has a 1/k² power spectrum, i.e. it is white in the image gradient, so the likelihood is
-Gaussian in the gradient with one variance per image, estimated from the image itself.
+Gaussian in the gradient with one variance per image, estimated from the image itself. The
+references are never exactly the experiment: a model-error variance (per gradient component and
+pixel, in reference units, measured from the spread of simulation variants of one structure; see
+``zeostem.analysis.mismatch``) adds to the shot noise's, so differences between candidates smaller
+than the references' own uncertainty stop counting as evidence, however high the dose.
 Hypotheses whose molecules sit within ``MOLECULE_RADIUS_A`` of one another describe the same
 molecule: they compete for it, and together they are its evidence against "no molecule".
 """
@@ -33,6 +37,7 @@ class Hypotheses:
     llr: np.ndarray  # (n,)
     noise_variance: float  # of one gradient component per pixel
     scale: float  # image intensity per reference intensity
+    model_error: float  # model-error variance assumed, in reference units
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class SiteScores:
     box_px: np.ndarray  # (candidates, 2) molecule box (height, width)
     noise_variance: float
     scale: float
+    model_error: float
 
     def boxes_xyxy(self, centres: np.ndarray | None = None) -> np.ndarray:
         """Per site, the best candidate's molecule box (x0, y0, x1, y1) around ``centres`` (or its own)."""
@@ -76,11 +82,13 @@ def hypotheses(
     placements: list[Placement],
     noise_variance: float | None = None,
     scale: float | None = None,
+    model_error: float = 0.0,
 ) -> Hypotheses:
     """Log-likelihood ratio of every (candidate, placement, complete cell window) of the image.
 
     ``noise_variance`` and ``scale`` are estimated from the image unless given (the ideal observer
-    knows them).
+    knows them). ``model_error`` (reference units) is scaled to the image's intensity and added to
+    the shot noise's variance.
     """
     f0 = np.array(FLIPS[registration.operation])
     t = np.asarray(registration.origin_px, float)
@@ -122,9 +130,10 @@ def hypotheses(
         np.array(rows["centres"]).reshape(-1, 2),
         np.array(rows["candidate"], int),
         np.array(rows["placement"], int),
-        np.array(rows["gain"]) / (2 * noise_variance),
+        np.array(rows["gain"]) / (2 * (noise_variance + scale**2 * model_error)),
         noise_variance,
         scale,
+        model_error,
     )
 
 
@@ -157,7 +166,7 @@ def sites_at(found: Hypotheses, centres: np.ndarray, refs: References) -> SiteSc
                 best[n, k] = found.placement[mine][int(np.argmax(values))]
     boxes = np.array([c.molecule_box_px for c in refs.candidates])
     centres = np.asarray(centres, float).reshape(-1, 2)
-    return SiteScores(centres, llr, best, boxes, found.noise_variance, found.scale)
+    return SiteScores(centres, llr, best, boxes, found.noise_variance, found.scale, found.model_error)
 
 
 def molecule_sites(found: Hypotheses, refs: References) -> SiteScores:

@@ -29,13 +29,16 @@ REGISTER_FLOOR = 0.02
 
 @dataclass(frozen=True)
 class Calibration:
-    """Fitted on validation images: probability temperature, occupancy threshold, noise-to-dose constant."""
+    """Fitted on validation images: probability temperature, occupancy threshold, noise-to-dose
+    constant; and the model-error variance the likelihood assumed while fitting them."""
 
     temperature: float
     occupancy_threshold: float  # on the log Bayes factor molecule vs none
     occupancy_prior: float  # fraction of the validation sites that hold a molecule
     dose_constant: float  # gradient noise variance × dose (e/Å²) / scale², on the reference grid
     warning: str | None = None
+    model_error: float = 0.0  # variance per gradient component and pixel, reference units
+    model_error_source: str = "none"
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
@@ -45,7 +48,14 @@ class Calibration:
             raise InputError("the calibration file is missing", path=path, fix=fix)
         try:
             data = json.loads(path.read_text())
-            keys = ("temperature", "occupancy_threshold", "occupancy_prior", "dose_constant")
+            keys = (
+                "temperature",
+                "occupancy_threshold",
+                "occupancy_prior",
+                "dose_constant",
+                "model_error",
+                "model_error_source",
+            )
             return cls(**{k: data[k] for k in keys},
                        warning=data.get("warning"))  # fmt: skip
         except (ValueError, KeyError, TypeError) as exc:
@@ -120,7 +130,9 @@ def analyze_lattice(
     refined = refine_map(frame.image, registration_weight(frame), refs, registration)
     fit = replace(fit, matrix=refined @ fit.matrix)
     frame, registration = resampled_and_registered(image, fit, analyzer)
-    found = hypotheses(frame.image, frame.valid, refs, registration, analyzer.placements)
+    found = hypotheses(
+        frame.image, frame.valid, refs, registration, analyzer.placements, model_error=calibration.model_error
+    )
     scores = molecule_sites(found, refs)
     bayes = scores.log_bayes_factor(calibration.temperature)
     detected = np.flatnonzero(bayes > calibration.occupancy_threshold)

@@ -294,14 +294,14 @@ def read_molecules(path: str) -> pd.DataFrame:
             path=path,
             fix="run the workflow's metrics first (snakemake --cores N metrics), or pass --workflow-results",
         ) from None
-    needed = {"observer", "dose", "true_tsite", "predicted_tsite", "top1"}
+    needed = {"model", "observer", "dose", "true_tsite", "predicted_tsite", "top1"}
     if len(molecules) == 0 or not needed <= set(molecules.columns):
         raise InputError(
             f"not a per-molecule identifiability table (needs columns {sorted(needed)} and rows)",
             path=path,
             fix="point --workflow-results at a finished run's results/ folder",
         )
-    return molecules
+    return molecules[molecules["model"] == "matched"]  # the planner's doses: images as simulated
 
 
 def write_plan(plan: Plan, table_path: str, text_path: str) -> str:

@@ -117,6 +117,8 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, pixel_size_A: flo
             "occupancy_threshold": calibration.occupancy_threshold,
             "occupancy_prior": calibration.occupancy_prior,
             "warning": calibration.warning,
+            "model_error_variance": calibration.model_error,
+            "model_error_source": calibration.model_error_source,
         },
         "sites_analysed": int(len(lat.log_bayes_factor)),
         "molecules": molecules,

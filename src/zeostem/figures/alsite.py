@@ -19,21 +19,26 @@ def _site_key(site: str) -> int:
 
 def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
     """Top-1 vs dose (95 % Wilson intervals), reliability of the pipeline's confidences, confusions."""
+    mismatched = molecules[molecules["model"] == "mismatched"]
+    molecules = molecules[molecules["model"] == "matched"]
     doses = sorted(molecules["dose"].unique())
     fig, axes = plt.subplots(2, 1 + len(doses), figsize=(4.5 + 3 * len(doses), 6.4), squeeze=False)
     ax = axes[0, 0]
     styles = {
-        ("pipeline", "molecule"): ("tab:blue", "o-"),
-        ("ideal", "molecule"): ("tab:orange", "s-"),
-        ("pipeline", "image"): ("tab:blue", "x--"),
-        ("ideal", "image"): ("tab:orange", "x--"),
+        ("matched", "pipeline", "molecule"): ("tab:blue", "o-"),
+        ("matched", "ideal", "molecule"): ("tab:orange", "s-"),
+        ("matched", "pipeline", "image"): ("tab:blue", "x--"),
+        ("matched", "ideal", "image"): ("tab:orange", "x--"),
+        ("mismatched", "pipeline", "molecule"): ("tab:cyan", "o:"),
     }
-    for (observer, level), (colour, style) in styles.items():
-        group = summary[(summary["observer"] == observer) & (summary["level"] == level)].sort_values("dose")
+    for (model, observer, level), (colour, style) in styles.items():
+        chosen = (summary["model"] == model) & (summary["observer"] == observer) & (summary["level"] == level)
+        group = summary[chosen].sort_values("dose")
         if len(group):
             err = np.clip([group["top1"] - group["top1_low"], group["top1_high"] - group["top1"]], 0, None)
+            label = f"{observer}, per {level}" + (", mismatched" if model == "mismatched" else "")
             ax.errorbar(group["dose"], group["top1"], yerr=err, fmt=style, color=colour, capsize=3,
-                        label=f"{observer}, per {level}")  # fmt: skip
+                        label=label)  # fmt: skip
     sites = sorted(set(molecules["true_tsite"]), key=_site_key)
     ax.axhline(1 / 12, color="grey", ls=":", lw=1, label="chance (1/12)")
     ax.set_xscale("log")
@@ -44,13 +49,15 @@ def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> 
     ax.set_title("T-site top-1", fontsize=9)
     ax.legend(fontsize=6)
     reliability = axes[1, 0]
-    detected = molecules[(molecules["observer"] == "pipeline") & molecules["detected"]]
-    edges = np.linspace(0, 1, 11)
-    which = np.clip(np.digitize(detected["confidence"], edges) - 1, 0, 9)
-    centres = [(edges[b] + edges[b + 1]) / 2 for b in range(10) if np.any(which == b)]
-    accuracy = [detected["top1"].to_numpy()[which == b].mean() for b in range(10) if np.any(which == b)]
     reliability.plot([0, 1], [0, 1], ":", color="grey")
-    reliability.plot(centres, accuracy, "o-", color="tab:blue")
+    for rows, colour, label in ((molecules, "tab:blue", "matched"), (mismatched, "tab:cyan", "mismatched")):
+        detected = rows[(rows["observer"] == "pipeline") & rows["detected"]]
+        edges = np.linspace(0, 1, 11)
+        which = np.clip(np.digitize(detected["confidence"], edges) - 1, 0, 9)
+        centres = [(edges[b] + edges[b + 1]) / 2 for b in range(10) if np.any(which == b)]
+        accuracy = [detected["top1"].to_numpy()[which == b].mean() for b in range(10) if np.any(which == b)]
+        reliability.plot(centres, accuracy, "o-", color=colour, label=label)
+    reliability.legend(fontsize=6)
     reliability.set_xlabel("confidence (top T-site)")
     reliability.set_ylabel("accuracy")
     reliability.set_title("pipeline reliability (per molecule)", fontsize=9)

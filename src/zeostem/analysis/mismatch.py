@@ -1,0 +1,122 @@
+"""Model mismatch: how much two honest simulations of one structure differ, next to the T-site signal.
+
+A *variant* is the same conformation simulated with other, equally defensible settings (source size,
+defocus, slice thickness, frozen phonons, thickness, ...). Its clean image, analysed with the nominal
+references (registration known, noise-free), moves every candidate's log-likelihood ratio. In the
+per-cell Gaussian-gradient likelihood with unit noise variance, the noise-free margin of the true
+candidate k over a rival j is ``||Δ||² / 2`` (Δ = m_k − m_j, the T-site signal) and a variant
+``x = m_k + e`` shifts it by ``<e, Δ>``. Treating the variants as draws of the references'
+uncertainty, the variance of that uncertainty *along the directions that separate candidates* is
+
+    s² = mean over (variant, molecule, rival) of <e, Δ>² / ||Δ||²,
+
+per gradient component and pixel, in reference units — the model-error variance the likelihood adds
+to the shot noise's (``zeostem.analysis.likelihood``). With it, a candidate that wins by less than the
+references' own spread no longer wins with certainty at high dose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from zeostem.analysis.likelihood import hypotheses, sites_at
+from zeostem.analysis.references import References, spectral_gradient
+from zeostem.analysis.registration import Placement, Registration
+
+KNOWN = Registration("identity", np.zeros(2), 1.0)  # simulated fields: lattice origin at pixel (0, 0)
+
+
+@dataclass(frozen=True)
+class VariantMismatch:
+    """One variant of one conformation against the nominal references."""
+
+    variant: str
+    conformation: str
+    tsite: str
+    ncc: float  # of the clean variant with the nominal clean image (after its intensity scale)
+    margin: np.ndarray  # (molecules, rivals) noise-free LLR margin of the truth, nominal image
+    shift: np.ndarray  # (molecules, rivals) what the variant adds to it
+
+    @property
+    def ratios(self) -> np.ndarray:
+        """<e, Δ>² / ||Δ||² of every (molecule, rival) the nominal image separates (margin > 0)."""
+        separated = self.margin > 0
+        return self.shift[separated] ** 2 / (2 * self.margin[separated])
+
+    @property
+    def error_variance(self) -> float:
+        """This variant's estimate of s² (see the module docstring)."""
+        return float(np.mean(self.ratios))
+
+    def row(self, dose_constant: float) -> dict:
+        """Summary: NCC, relative shift, how often the variant's noise-free image prefers a rival, and
+        the dose above which the variant's shift of the closest rival's margin outweighs shot noise."""
+        closest = np.argmin(self.margin, axis=1)
+        rows = np.arange(len(closest))
+        margin, shift = self.margin[rows, closest], self.shift[rows, closest]
+        # margin and shift are in nats at unit noise variance, i.e. ∝ dose / dose_constant; the noise's
+        # spread of a margin m (nats) is sqrt(2 m): the shift dominates above 2 c m / shift²
+        dominant = 2 * dose_constant * margin / np.maximum(shift**2, 1e-300)
+        return {
+            "variant": self.variant,
+            "conformation": self.conformation,
+            "tsite": self.tsite,
+            "molecules": len(margin),
+            "ncc": self.ncc,
+            "relative_shift": float(np.median(np.abs(self.shift) / self.margin)),
+            "closest_rival_relative_shift": float(np.median(np.abs(shift) / margin)),
+            "rival_preferred": float(np.mean(self.margin + self.shift < 0)),
+            "truth_still_first": float(np.mean(np.all(self.margin + self.shift > 0, axis=1))),
+            "dose_mismatch_dominates": float(np.median(dominant)),
+            "error_variance": self.error_variance,
+        }
+
+
+def noise_free_llr(image: np.ndarray, centres: np.ndarray, refs: References, placements: list[Placement]):
+    """Per molecule centre, every candidate's LLR in a noise-free simulated field (unit noise variance)."""
+    found = hypotheses(image, np.ones(image.shape, bool), refs, KNOWN, placements, 1.0, 1.0)
+    return sites_at(found, centres, refs).llr
+
+
+def variant_mismatch(
+    variant: str,
+    conformation: str,
+    image: np.ndarray,
+    centres: np.ndarray,
+    refs: References,
+    placements: list[Placement],
+) -> VariantMismatch:
+    """Compare a variant's clean field of ``conformation`` with its nominal reference, at its molecules."""
+    k = refs.conformations.index(conformation)
+    nominal = refs.candidates[k].image
+    g_nominal, g_variant = spectral_gradient(nominal), spectral_gradient(image)
+    scaled = image * np.sum(g_nominal * g_variant) / np.sum(g_variant**2)  # the analysis fits a scale
+    margin = margins(noise_free_llr(nominal, centres, refs, placements), k)
+    shift = margins(noise_free_llr(scaled, centres, refs, placements), k) - margin
+    a, b = nominal - nominal.mean(), scaled - scaled.mean()
+    ncc = float(np.sum(a * b) / np.sqrt(np.sum(a**2) * np.sum(b**2)))
+    return VariantMismatch(variant, conformation, refs.candidates[k].tsite, ncc, margin, shift)
+
+
+def margins(llr: np.ndarray, truth: int) -> np.ndarray:
+    """LLR of the truth minus that of every rival that can sit at the site (molecules × rivals)."""
+    rivals = [j for j in range(llr.shape[1]) if j != truth and np.all(np.isfinite(llr[:, j]))]
+    return llr[:, [truth]] - llr[:, rivals]
+
+
+def model_error_variance(results: list[VariantMismatch]) -> float:
+    """s² pooled over every variant, molecule and rival (see the module docstring)."""
+    return float(np.mean(np.concatenate([r.ratios for r in results])))
+
+
+def mismatch_table(results: list[VariantMismatch], dose_constant: float) -> pd.DataFrame:
+    """One row per (variant, conformation); see :meth:`VariantMismatch.row`."""
+    return pd.DataFrame([r.row(dose_constant) for r in results])
+
+
+def noise_dose_constant(noisy: np.ndarray, clean: np.ndarray, dose: float) -> float:
+    """Gradient noise variance per pixel × dose of a simulated image (reference units, scale 1)."""
+    return float(np.mean(spectral_gradient(noisy - clean) ** 2) * dose)
