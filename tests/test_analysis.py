@@ -143,7 +143,7 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
         "noise": {"gradient_variance": 1e-4, "intensity_scale": 1.0, "dose_estimate_e_per_A2": 1500.0,
                   "dose_note": None},
         "calibration": {"temperature": 1.0, "occupancy_threshold": 2.0, "occupancy_prior": 0.1,
-                        "warning": None},
+                        "warning": None, "model_error_variance": 1e-6, "model_error_source": "measured"},
         "sites_analysed": 8,
         "models": {"divaesr": {"weights": "divaesr.pt", "sha256": "0" * 64}},
         "molecules": [
@@ -175,4 +175,11 @@ def test_a_missing_or_malformed_calibration_is_a_clear_error(tmp_path):
         '{"temperature": 2.0, "occupancy_threshold": 1.5, "occupancy_prior": 0.1, "dose_constant": 0.2, '
         '"warning": null}'
     )
-    assert Calibration.load(tmp_path / "calibration.json").occupancy_threshold == 1.5
+    with pytest.raises(InputError, match="model_error"):  # from before the model-error term: re-run
+        Calibration.load(tmp_path / "calibration.json")
+    (tmp_path / "calibration.json").write_text(
+        '{"temperature": 2.0, "occupancy_threshold": 1.5, "occupancy_prior": 0.1, "dose_constant": 0.2, '
+        '"warning": null, "model_error": 1e-6, "model_error_source": "measured: 7 variants"}'
+    )
+    calibration = Calibration.load(tmp_path / "calibration.json")
+    assert calibration.occupancy_threshold == 1.5 and calibration.model_error == 1e-6

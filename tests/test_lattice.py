@@ -196,3 +196,31 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     assert frcnn["box_xyxy"] == pytest.approx(list(np.asarray(box) / factor), abs=1.0)  # input px
     assert report["faster_rcnn"]["lattice_detections_confirmed"] == 1
     assert json.loads((tmp_path / "scaled" / "report.json").read_text())["molecules"] == report["molecules"]
+
+
+def test_the_report_says_which_model_error_it_assumed_and_is_no_more_confident_with_it(
+    simulated, calibrated, tmp_path
+):
+    from dataclasses import replace
+
+    from zeostem.analysis.columns import find_columns
+    from zeostem.analysis.report import write_report
+    from zeostem.analysis.workflow import ImageAnalysis, Workflow
+
+    refs, segments, _ = simulated
+    seg, fov = segments["T12"]
+    image = noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(5, "model error", 4500, 0))
+    cautious = Analyzer(refs, replace(calibrated.calibration, model_error=1e-3, model_error_source="test"))
+    reports = []
+    for name, analyzer in (("exact", calibrated), ("cautious", cautious)):
+        lattice = analyze_lattice(image, 0.25, analyzer)
+        analysis = ImageAnalysis(lattice, lattice.frame.image, np.zeros((0, 4)), np.zeros(0),
+                                 find_columns(lattice.frame.image, 0.25))  # fmt: skip
+        reports.append(write_report(tmp_path / name, name, "x.tif", analysis,
+                                    Workflow(analyzer, None, None, {}, {}), 0.25))  # fmt: skip
+    exact, cautious_report = reports
+    assert exact["calibration"]["model_error_variance"] == 0.0
+    assert cautious_report["calibration"]["model_error_variance"] == 1e-3
+    assert cautious_report["calibration"]["model_error_source"] == "test"
+    top = [r["tsite_ranking"][0]["probability"] for r in reports]
+    assert top[1] <= top[0] + 1e-12

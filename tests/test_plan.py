@@ -48,3 +48,21 @@ def test_rule_settings_ignore_the_keys_a_rule_does_not_use(demo):
     changed = WorkflowPlan.from_config(longer)
     assert changed.denoiser_training != plan.denoiser_training
     assert changed.detector_training != plan.detector_training
+
+
+def test_mismatch_variants_are_checked_and_planned_for_the_validation_conformations(demo):
+    from zeostem.errors import InputError
+
+    plan = WorkflowPlan.from_config(demo)
+    variants = plan.mismatch_variants
+    assert variants["two_cells"]["cells_along_beam"] == 2
+    assert variants["source_0.7A"]["simulation"]["source_fwhm_A"] == 0.7
+    assert variants["evaluation"]["simulation"]["frozen_phonons"] == 4
+    assert "doses" not in variants["slices_2A"]["simulation"]  # a dose change re-runs no multislice
+    assert {c for _, c in plan.mismatch_fits} == set(plan.split["validation"])
+    assert {row["conformation"] for row in plan.mismatched_test_images} == set(plan.split["test"])
+    assert {row["model"] for row in plan.mismatched_test_images} == {"mismatched"}
+    bad = copy.deepcopy(demo)
+    bad["mismatch"]["variants"] = {"typo": {"source_fwhm": 0.9}}
+    with pytest.raises(InputError, match="mismatch/variants/typo"):
+        assert WorkflowPlan.from_config(bad).mismatch_variants is None  # raises first

@@ -37,6 +37,7 @@ class VariantMismatch:
     conformation: str
     tsite: str
     ncc: float  # of the clean variant with the nominal clean image (after its intensity scale)
+    rivals: list[int]  # candidates that can sit at the truth's site (the others are no competition)
     margin: np.ndarray  # (molecules, rivals) noise-free LLR margin of the truth, nominal image
     shift: np.ndarray  # (molecules, rivals) what the variant adds to it
 
@@ -94,17 +95,13 @@ def variant_mismatch(
     nominal = refs.candidates[k].image
     g_nominal, g_variant = spectral_gradient(nominal), spectral_gradient(image)
     scaled = image * np.sum(g_nominal * g_variant) / np.sum(g_variant**2)  # the analysis fits a scale
-    margin = margins(noise_free_llr(nominal, centres, refs, placements), k)
-    shift = margins(noise_free_llr(scaled, centres, refs, placements), k) - margin
+    nominal_llr, variant_llr = (noise_free_llr(x, centres, refs, placements) for x in (nominal, scaled))
+    rivals = [j for j in range(len(refs.candidates)) if j != k and np.all(np.isfinite(nominal_llr[:, j]))]
+    margin = nominal_llr[:, [k]] - nominal_llr[:, rivals]
+    shift = variant_llr[:, [k]] - variant_llr[:, rivals] - margin
     a, b = nominal - nominal.mean(), scaled - scaled.mean()
     ncc = float(np.sum(a * b) / np.sqrt(np.sum(a**2) * np.sum(b**2)))
-    return VariantMismatch(variant, conformation, refs.candidates[k].tsite, ncc, margin, shift)
-
-
-def margins(llr: np.ndarray, truth: int) -> np.ndarray:
-    """LLR of the truth minus that of every rival that can sit at the site (molecules × rivals)."""
-    rivals = [j for j in range(llr.shape[1]) if j != truth and np.all(np.isfinite(llr[:, j]))]
-    return llr[:, [truth]] - llr[:, rivals]
+    return VariantMismatch(variant, conformation, refs.candidates[k].tsite, ncc, rivals, margin, shift)
 
 
 def model_error_variance(results: list[VariantMismatch]) -> float:
