@@ -51,7 +51,10 @@ rule clearstem_figures:
 
 rule detection_figure:
     input:
-        "results/metrics/detection.csv",
+        table="results/metrics/detection.csv",
+        histories=expand(
+            "results/models/detector_{input}.history.csv", input=DETECTOR["inputs"]
+        ),
     output:
         report(
             "results/figures/detection_vs_dose.png",
@@ -66,6 +69,8 @@ rule detection_figure:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        inputs=DETECTOR["inputs"],
     script:
         "../scripts/detection_figure.py"
 

@@ -55,7 +55,7 @@ def synthetic_scene(rng, height=160, width=224, n=6):
 
 def test_tiled_detection_puts_each_tile_s_boxes_in_the_whole_image_s_pixels():
     torch.manual_seed(0)
-    config = DetectorConfig(backbone="resnet18_fpn", image_size=256, score_threshold=0.0)
+    config = DetectorConfig(backbone="resnet18_fpn", score_threshold=0.0)
     model = build_detector(config).eval()
     image, _ = synthetic_scene(np.random.default_rng(0), 256, 256)
     alone_boxes, alone_scores = detect(model, image, tile=256, overlap=0)
@@ -118,7 +118,7 @@ def test_the_demo_detector_overfits_a_few_molecule_crops(simulated, tmp_path):
     steps (above 0.75 from step ~200 on); on the demo's denoised 4500 e/Å² crops 0.95-1.0 after 300
     steps. A near-zero AP in a run is the schedule, not a broken pipeline."""
     crops = molecule_crops(simulated)
-    config = DetectorConfig(backbone="mobilenet_v3_fpn", image_size=128)
+    config = DetectorConfig(backbone="mobilenet_v3_fpn")
     train = DetectorTrainConfig(epochs=120, batch_size=4, learning_rate=1e-3)
     history = train_detector(config, train, crops, crops, tmp_path / "det", "cpu", tile=128)
     assert history["val_ap50"].max() >= 0.75

@@ -142,7 +142,7 @@ class WorkflowPlan:
 
     @property
     def detector_training(self) -> dict:
-        keys = DetectorConfig.CONFIG_KEYS + DetectorTrainConfig.CONFIG_KEYS + ("device",)
+        keys = DetectorConfig.CONFIG_KEYS + DetectorTrainConfig.CONFIG_KEYS + ("device", "tile")
         return rule_params(self.config["detector"], keys)
 
     @property

@@ -10,9 +10,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
-def detection_vs_dose(table: pd.DataFrame, path: str) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
-    for ax, (metric, title) in zip(axes, [("ap", "AP"), ("ap50", "AP50"), ("ar100", "AR@100")], strict=True):
+def detection_vs_dose(table: pd.DataFrame, histories: dict[str, pd.DataFrame], path: str) -> None:
+    """AP / AP50 / AR@100 vs dose of every detector on the test images; the Faster R-CNN's validation
+    AP50 per training epoch (``histories``: input → the training history), where a run stands."""
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    metrics = [("ap", "AP"), ("ap50", "AP50"), ("ar100", "AR@100")]
+    for ax, (metric, title) in zip(axes[:3], metrics, strict=True):
         for (method, kind), rows in table.groupby(["method", "input"]):
             name = "Faster R-CNN" if method == "faster_rcnn" else method
             ax.plot(rows["dose"], rows[metric], marker="o", label=f"{name} on {kind} images")
@@ -21,6 +24,13 @@ def detection_vs_dose(table: pd.DataFrame, path: str) -> None:
         ax.set_title(title)
         ax.set_ylim(0, 1)
     axes[0].legend(fontsize=8)
+    curve = axes[3]
+    for kind, history in histories.items():
+        curve.plot(history["epoch"], history["val_ap50"], marker=".", label=f"Faster R-CNN on {kind} images")
+    curve.set_xlabel("epoch")
+    curve.set_title("validation AP50 while training")
+    curve.set_ylim(0, 1)
+    curve.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -38,6 +38,9 @@ def write_model_card(
         "best_epoch": int(best["epoch"]),
         "selected_by": metric,
         "metrics": {k: float(v) for k, v in best.items() if k.startswith("val_")},
+        "validation_curve": history[["epoch", *(c for c in history.columns if c.startswith("val_"))]]
+        .astype(float)
+        .to_dict("records"),
         "epochs_trained": int(history["epoch"].max()),
         "training_seconds": float(history["seconds"].sum()),
         "versions": {p: version(p) for p in ("zeostem", "torch", "numpy", "abtem")}

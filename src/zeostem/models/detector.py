@@ -2,9 +2,11 @@
 
 No downloaded weights: backbones are built with ``weights=None``. The first convolution takes one
 channel, and the detector's own normalisation is the identity because every image is already
-normalised by its own mean and standard deviation. ``min_size``/``max_size`` are set to the image
-size so torchvision never rescales (an 800-px default would upsample 0.25 Å pixels threefold).
-Whole images of any size are detected tile by tile; boxes from overlapping tiles are merged by NMS.
+normalised by its own mean and standard deviation. torchvision's resizing is switched off (its 800-px
+default would upsample 0.25 Å pixels threefold, and any fixed size would rescale crops and tiles of
+other sizes): the model sees pixels at the simulation's scale, so training crops and inference tiles
+may differ in size. Whole images are detected tile by tile; boxes from overlapping tiles are merged
+by NMS.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.backbone_utils import mobilenet_backbone, resnet_fpn_backbone
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from torchvision.ops import nms
 
 BACKBONES = ("resnet50_fpn", "resnet18_fpn", "mobilenet_v3_fpn")
@@ -27,17 +30,15 @@ BACKBONES = ("resnet50_fpn", "resnet18_fpn", "mobilenet_v3_fpn")
 @dataclass(frozen=True)
 class DetectorConfig:
     backbone: str = "resnet18_fpn"
-    anchor_sizes: tuple[int, ...] = (16, 32, 64)
+    anchor_sizes: tuple[int, ...] = (16, 32, 64, 128)
     aspect_ratios: tuple[float, ...] = (0.5, 1.0, 2.0)
-    image_size: int = 512  # images are never rescaled below/above this (set ≥ the tile size)
     score_threshold: float = 0.05
     head_features: int = 256  # the box head's MLP width (torchvision's default 1024 is for 80 classes)
-    # the config keys of ``detector`` that make the model (``tile`` sets image_size)
+    # the config keys of ``detector`` that make the model
     CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
         "backbone",
         "anchor_sizes_px",
         "aspect_ratios",
-        "tile",
         "score_threshold",
     )
 
@@ -50,9 +51,15 @@ class DetectorConfig:
             backbone=section["backbone"],
             anchor_sizes=tuple(section["anchor_sizes_px"]),
             aspect_ratios=tuple(section["aspect_ratios"]),
-            image_size=section["tile"],
             score_threshold=section["score_threshold"],
         )
+
+
+class NoResize(GeneralizedRCNNTransform):
+    """torchvision's detection transform without its resizing (normalisation and batching only)."""
+
+    def resize(self, image, target=None):
+        return image, target
 
 
 def _single_channel(conv: nn.Conv2d) -> nn.Conv2d:
@@ -66,16 +73,19 @@ def build_detector(config: DetectorConfig) -> FasterRCNN:
     if config.backbone not in BACKBONES:
         raise ValueError(f"unknown backbone {config.backbone!r}; choose from {BACKBONES}")
     if config.backbone == "mobilenet_v3_fpn":
+        # torchvision's default takes the last two stages only (strides 32, 32 and a 64 pool): a
+        # 27 × 15 px molecule is smaller than one feature cell. Stages at strides 8, 16, 32 (+ pool).
         backbone = mobilenet_backbone(
             backbone_name="mobilenet_v3_large",
             weights=None,
             fpn=True,
             trainable_layers=6,
             norm_layer=nn.BatchNorm2d,
+            returned_layers=[2, 3, 4],
         )
         first = backbone.body["0"][0]
         backbone.body["0"][0] = _single_channel(first)
-        levels = 3
+        levels = 4
     else:
         name = config.backbone.removesuffix("_fpn")
         backbone = resnet_fpn_backbone(
@@ -83,12 +93,14 @@ def build_detector(config: DetectorConfig) -> FasterRCNN:
         )
         backbone.body.conv1 = _single_channel(backbone.body.conv1)
         levels = 5
-    sizes = tuple((s,) for s in config.anchor_sizes)
-    sizes = (sizes * levels)[:levels] if len(sizes) < levels else sizes[:levels]
+    sizes = list(config.anchor_sizes[:levels])
+    while len(sizes) < levels:  # one size per level: the coarser levels double
+        sizes.append(2 * sizes[-1])
+    sizes = tuple((s,) for s in sizes)
     anchors = AnchorGenerator(sizes=sizes, aspect_ratios=(config.aspect_ratios,) * levels)
     resolution = 7
     head = TwoMLPHead(backbone.out_channels * resolution**2, config.head_features)
-    return FasterRCNN(
+    model = FasterRCNN(
         backbone,
         rpn_anchor_generator=anchors,
         box_head=head,
@@ -98,12 +110,10 @@ def build_detector(config: DetectorConfig) -> FasterRCNN:
         rpn_pre_nms_top_n_test=300,
         rpn_post_nms_top_n_test=150,
         box_batch_size_per_image=128,
-        min_size=config.image_size,
-        max_size=config.image_size,
-        image_mean=[0.0],
-        image_std=[1.0],
         box_score_thresh=config.score_threshold,
     )
+    model.transform = NoResize(min_size=1, max_size=1, image_mean=[0.0], image_std=[1.0])
+    return model
 
 
 def normalise(image: np.ndarray) -> torch.Tensor:

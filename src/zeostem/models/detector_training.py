@@ -23,16 +23,20 @@ from zeostem.models.training import make_scheduler, pick_device
 class DetectorTrainConfig:
     epochs: int = 10
     batch_size: int = 4
-    learning_rate: float = 2e-4
+    learning_rate: float = 1e-3
+    warmup_steps: int = 50
     weight_decay: float = 1e-4
     schedule: str = "cosine"
+    crop: int = 128  # training crop (px); inference tiles may be larger (no resizing)
     seed: int = 0
     CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
         "epochs",
         "batch_size",
         "learning_rate",
+        "warmup_steps",
         "weight_decay",
         "schedule",
+        "crop",
         "seed",
     )
 
@@ -81,10 +85,10 @@ def train_detector(
     tile: int = 256,
     stop_after: int | None = None,
 ) -> pd.DataFrame:
-    """Train on random ``tile``² crops of (image, boxes xyxy) pairs; returns the per-epoch history.
+    """Train on random ``crop``² crops of (image, boxes xyxy) pairs; returns the per-epoch history.
 
-    The history holds the loss terms and COCO AP / AP50 / AR@100 on the validation images (tiled
-    detection, as at inference); the best epoch by AP50 is kept.
+    The history holds the loss terms and COCO AP / AP50 / AR@100 on the validation images (detection
+    in ``tile``² tiles, as at inference); the best epoch by AP50 is kept.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +100,7 @@ def train_detector(
         params, lr=train_config.learning_rate, weight_decay=train_config.weight_decay
     )
     steps = math.ceil(len(train) / train_config.batch_size)
-    scheduler = make_scheduler(optimizer, train_config, steps)
+    scheduler = make_scheduler(optimizer, train_config, steps, train_config.warmup_steps)
     generator = torch.Generator().manual_seed(train_config.seed)
     images = [normalise(image) for image, _ in train]
     targets = [torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4) for _, boxes in train]
@@ -111,7 +115,7 @@ def train_detector(
         for i in tqdm(range(steps), desc=f"{out.name} epoch {epoch + 1}/{train_config.epochs}"):
             batch_images, batch_targets = [], []
             for j in order[i * train_config.batch_size : (i + 1) * train_config.batch_size].tolist():
-                image, boxes = random_crop(images[j], targets[j], tile, generator)
+                image, boxes = random_crop(images[j], targets[j], train_config.crop, generator)
                 h, v = (torch.rand(2, generator=generator) < 0.5).tolist()
                 image, boxes = flip(image, boxes, h, v)
                 batch_images.append(image.to(dev))

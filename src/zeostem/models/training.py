@@ -57,15 +57,24 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int, warmup_steps: int = 0
+):
+    """The configured schedule per step, after a linear warm-up over ``warmup_steps``."""
     total = max(1, config.epochs * steps_per_epoch)
+
+    def warmup(s: int) -> float:
+        return min(1.0, (s + 1) / warmup_steps) if warmup_steps else 1.0
+
     if config.schedule == "cosine":
         return torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+            optimizer, lambda s: warmup(s) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
         )
     if config.schedule == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, total // 3), gamma=0.3)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: warmup(s) * 0.3 ** (s // max(1, total // 3))
+        )
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, warmup)
 
 
 @torch.no_grad()
