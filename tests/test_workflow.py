@@ -266,6 +266,13 @@ def test_tiny_end_to_end_run(tmp_path):
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal"} and set(alsite["level"]) == {"molecule", "image"}
     assert (alsite["n"] > 0).all()
+    assert set(alsite["model"]) == {"matched", "mismatched"}  # mismatched test images beside the matched
+    mismatch = pd.read_csv(tmp_path / "results" / "metrics" / "mismatch.csv")
+    assert len(set(mismatch["variant"])) == 7 and mismatch["ncc"].between(0.9, 1.0).all()
+    model_error = json.loads((tmp_path / "results" / "analysis" / "model_error.json").read_text())
+    assert model_error["variance"] > 0
+    assert report["calibration"]["model_error_variance"] == model_error["variance"]
+    assert report["calibration"]["model_error_source"].startswith("measured: 7 simulation variants")
     pooled = pd.read_csv(tmp_path / "results" / "metrics" / "al_distribution.csv")
     molecules = len(report["molecules"])  # the sheet's one image: its molecules are all the pool holds
     assert set(pooled["molecules"]) <= {molecules}
