@@ -149,3 +149,43 @@ def test_coco_images_load_with_their_boxes(tmp_path):
     assert [entry["dose"] for entry, _, _ in loaded] == [500, 1000]
     assert loaded[1][1].mean() == 1.0
     assert np.allclose(loaded[0][2], [[10, 12, 38, 30], [90, 12, 118, 30]])  # the sliver was dropped
+
+
+def test_the_molecule_boxes_sit_on_the_molecule_in_the_image(simulated, tmp_path_factory):
+    """Where a conformation's image differs from its molecule-free twin's (in the gradient, where the
+    likelihood looks) is inside its labels' boxes; the overlay of the boxes on the clean and a 4500
+    e/Å² image is kept as a test artefact. Measured: 7–9 % of the image holds 82–89 % of it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from zeostem.analysis.references import spectral_gradient
+    from zeostem.simulation.idpc import idpc
+    from zeostem.simulation.images import noise_seed, noisy_idpc
+
+    refs, segments, labels = simulated
+    out = tmp_path_factory.mktemp("artefacts") / "boxes_on_molecules.png"
+    fig, axes = plt.subplots(len(refs.tsites), 2, figsize=(8, 2.6 * len(refs.tsites)), squeeze=False)
+    for row, (k, tsite) in enumerate(enumerate(refs.tsites)):
+        seg, fov = segments[tsite]
+        clean = refs.candidates[k].image
+        empty = idpc(segments[f"{tsite}-empty"][0], fov.pixel_size, np.radians(-45))
+        inside = np.zeros(clean.shape, bool)
+        boxes = [m["bbox_xyxy"] for m in labels[tsite]["molecules"]]
+        for x0, y0, x1, y1 in boxes:
+            inside[int(np.floor(y0)) : int(np.ceil(y1)), int(np.floor(x0)) : int(np.ceil(x1))] = True
+        molecule = np.sum(spectral_gradient(clean - empty) ** 2, axis=0)
+        assert molecule[inside].sum() / molecule.sum() > 0.8, tsite  # the signal is in the boxes
+        assert inside.mean() < 0.25  # and the boxes are not the whole image
+        noisy = noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(0, "overlay", 4500, 0))
+        for ax, image, title in ((axes[row, 0], clean, "clean"), (axes[row, 1], noisy, "4500 e/Å²")):
+            ax.imshow(image, cmap="gray")
+            for x0, y0, x1, y1 in boxes:
+                ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="tab:red", lw=1))
+            ax.set_title(f"{tsite}, {title}", fontsize=8)
+            ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    assert out.stat().st_size > 10_000
