@@ -12,10 +12,10 @@ with logged(snakemake.log[0]):
     i, p = snakemake.input, snakemake.params
     row = p.row
     pixel = float(row["pixel_size_A"]) if row["pixel_size_A"] else None
-    image, pixel_size = read_micrograph(i.image, pixel)
+    micrograph = read_micrograph(i.image, pixel)
     workflow = Workflow.load(
         {"clean": i.clean, "labels": i.labels, "empty": i.empty}, p.models, i.calibration, p.settings
     )
-    result = analyze(image, pixel_size, workflow, i.image)
-    report = write_report(p.out_dir, row["image"], i.image, result, workflow, pixel_size)
+    result = analyze(micrograph.image, micrograph.pixel_size_A, workflow, i.image)
+    report = write_report(p.out_dir, row["image"], i.image, result, workflow, micrograph)
     print({k: report[k] for k in ("image", "lattice", "noise", "tsite_ranking")})

@@ -27,30 +27,33 @@ IMAGE = np.random.default_rng(0).random((40, 60)).astype(np.float32)
 
 def test_reads_calibrated_tiff_of_any_dtype(tmp_path):
     write_image(tmp_path / "a.tif", IMAGE, {"pixel_size_xy_A": [0.25, 0.25]})
-    image, size = read_micrograph(tmp_path / "a.tif")
-    assert np.array_equal(image, IMAGE) and size == pytest.approx(0.25)
+    read = read_micrograph(tmp_path / "a.tif")
+    assert np.array_equal(read.image, IMAGE) and read.pixel_size_A == pytest.approx(0.25)
+    assert (read.signal, read.calibration_source) == ("image", "TIFF description")
     counts = (IMAGE * 1000).astype(np.uint16)
     tifffile.imwrite(
         tmp_path / "b.tif", counts, resolution=(1e7, 1e7), resolutionunit="CENTIMETER"
     )  # 1 nm/px
-    image, size = read_micrograph(tmp_path / "b.tif")
-    assert image.dtype == np.float32 and size == pytest.approx(10.0)
-    assert read_micrograph(tmp_path / "b.tif", pixel_size_A=0.3)[1] == 0.3  # the sheet wins
+    read = read_micrograph(tmp_path / "b.tif")
+    assert read.image.dtype == np.float32 and read.pixel_size_A == pytest.approx(10.0)
+    assert read.calibration_source == "TIFF resolution tags"
+    given = read_micrograph(tmp_path / "b.tif", pixel_size_A=0.3)  # the sheet wins
+    assert (given.pixel_size_A, given.calibration_source) == (0.3, "given")
 
 
 def test_reads_rgba_png_grey_export(tmp_path):
     grey = (IMAGE * 255).astype(np.uint8)
     imsave(tmp_path / "a.png", np.dstack([grey, grey, grey, np.full_like(grey, 255)]), check_contrast=False)
-    image, size = read_micrograph(tmp_path / "a.png", pixel_size_A=0.25)
-    assert np.array_equal(image, grey.astype(np.float32)) and size == 0.25
+    read = read_micrograph(tmp_path / "a.png", pixel_size_A=0.25)
+    assert np.array_equal(read.image, grey.astype(np.float32)) and read.pixel_size_A == 0.25
 
 
 def test_reads_mrc_with_voxel_size(tmp_path):
     with mrcfile.new(tmp_path / "a.mrc") as mrc:
         mrc.set_data(IMAGE)
         mrc.voxel_size = 0.5
-    image, size = read_micrograph(tmp_path / "a.mrc")
-    assert np.allclose(image, IMAGE) and size == pytest.approx(0.5)
+    read = read_micrograph(tmp_path / "a.mrc")
+    assert np.allclose(read.image, IMAGE) and read.pixel_size_A == pytest.approx(0.5)
 
 
 def test_dm_and_emd_are_read_through_rosettasciio():
@@ -135,6 +138,9 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
     ranking = [{"tsite": "T1", "probability": 1.0}]
     report = {
         "image": "x", "input_file": "x.tif", "pixel_size_A": 0.25, "model_pixel_size_A": 0.25,
+        "input": {"signal": "iDPC from 4 segments", "calibration_source": "Velox metadata (DF4-A)",
+                  "segments": {"rotation_deg": -45.0, "curl_free_rotation_deg": -45.1, "reversed_order": False,
+                               "curl_ratio": 1e-4, "rotation_source": "curl"}},
         "lattice": {"rotation_deg": 3.0, "pixel_size_x_A": 0.25, "pixel_size_y_A": 0.251, "shear_deg": 0.1,
                     "mirrored": False, "peak_misfit_bins": 0.1, "reflections_found": 20,
                     "matrix": [[1, 0], [0, 1]]},
@@ -160,6 +166,10 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
     validate_report(report)
     json.dumps(report)
     report["tsite_ranking"][0]["probability"] = 1.5
+    with pytest.raises(ValidationError):
+        validate_report(report)
+    report["tsite_ranking"][0]["probability"] = 1.0
+    report["input"]["signal"] = "HAADF"  # only the signals the analysis is built for
     with pytest.raises(ValidationError):
         validate_report(report)
 

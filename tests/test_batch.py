@@ -43,7 +43,8 @@ def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
     write_tif(bad, np.full((16, 16), np.nan, np.float32))
     calls, loads = [], []
 
-    def analyze_one(image, pixel, path):
+    def analyze_one(micrograph, path):
+        pixel = micrograph.pixel_size_A
         calls.append(path.name)
         if path.name == "g2.tif":
             raise InputError("no lattice of MFI", path=path)

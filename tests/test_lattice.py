@@ -10,6 +10,7 @@ from zeostem.analysis.identifiability import TruthImage, calibrate, molecules_in
 from zeostem.analysis.lattice import LatticeFit, Reflections, fit_lattice
 from zeostem.analysis.pipeline import FIT_REFLECTIONS, Analyzer, Calibration, analyze_lattice
 from zeostem.analysis.posterior import shared_site_posterior
+from zeostem.analysis.reader import Micrograph
 from zeostem.errors import InputError
 from zeostem.io.images import write_image
 from zeostem.simulation.images import noise_seed, noisy_idpc
@@ -187,7 +188,7 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     analysis = ImageAnalysis(lattice, lattice.frame.image, on_grid, np.array([0.9]),
                              find_columns(lattice.frame.image, 0.25))  # fmt: skip
     report = write_report(tmp_path / "scaled", "scaled", "scaled.tif", analysis,
-                          Workflow(calibrated, None, None, {}, {}), 0.2)  # fmt: skip
+                          Workflow(calibrated, None, None, {}, {}), Micrograph(image, 0.2, "image", "given"))  # fmt: skip
     assert report["lattice"]["pixel_size_x_A"] == pytest.approx(0.2, rel=0.003)
     centres = np.array([m["centre_px"][::-1] for m in report["molecules"]])  # (x, y) → (row, col)
     distance = np.linalg.norm(truth_input[:, None] - centres[None], axis=-1) * 0.2  # Å
@@ -217,7 +218,8 @@ def test_the_report_says_which_model_error_it_assumed_and_is_no_more_confident_w
         analysis = ImageAnalysis(lattice, lattice.frame.image, np.zeros((0, 4)), np.zeros(0),
                                  find_columns(lattice.frame.image, 0.25))  # fmt: skip
         reports.append(write_report(tmp_path / name, name, "x.tif", analysis,
-                                    Workflow(analyzer, None, None, {}, {}), 0.25))  # fmt: skip
+                                    Workflow(analyzer, None, None, {}, {}),
+                                    Micrograph(image, 0.25, "image", "given")))  # fmt: skip
     exact, cautious_report = reports
     assert exact["calibration"]["model_error_variance"] == 0.0
     assert cautious_report["calibration"]["model_error_variance"] == 1e-3

@@ -89,15 +89,17 @@ def analyze_command(args: argparse.Namespace) -> int:
     def load() -> None:
         loaded["workflow"] = load_workflow(results, load_config(args.config))
 
-    def analyze_one(image, pixel, path: Path) -> dict:
+    def analyze_one(micrograph, path: Path) -> dict:
         workflow = loaded["workflow"]
-        result = run_analysis(image, pixel, workflow, str(path))
-        report = write_report(out / path.stem, path.stem, str(path), result, workflow, pixel)
+        result = run_analysis(micrograph.image, micrograph.pixel_size_A, workflow, str(path))
+        report = write_report(out / path.stem, path.stem, str(path), result, workflow, micrograph)
         print(_one_line(out / path.stem, report))
         return report
 
     try:
-        batch = analyze_many(expand_inputs(args.images), args.pixel_size, analyze_one, load)
+        batch = analyze_many(
+            expand_inputs(args.images), args.pixel_size, analyze_one, load, args.segment_rotation
+        )
     except InputError as exc:  # no usable run, or inputs that cannot be told apart: nothing analysed
         print(f"zeostem: {exc}", file=sys.stderr)
         return 2
@@ -132,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     analyze.add_argument("images", nargs="+", help="image files and/or folders of them")
     analyze.add_argument("--pixel-size", type=float, default=None, help="Å per pixel (else from the file)")
+    analyze.add_argument(
+        "--segment-rotation",
+        type=float,
+        default=None,
+        help="detector rotation (°) for four-segment inputs (else the one that leaves the DPC curl-free)",
+    )
     analyze.add_argument(
         "--workflow-results", default="results", help="the results/ folder of a finished run"
     )

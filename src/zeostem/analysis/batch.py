@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from zeostem.analysis.posterior import al_distribution_table
-from zeostem.analysis.reader import RSCIIO_FORMATS, read_micrograph
+from zeostem.analysis.reader import RSCIIO_FORMATS, Micrograph, read_micrograph
 from zeostem.errors import InputError
 from zeostem.io.atomic import atomic_write
 
@@ -87,8 +86,9 @@ def summary_row(report: dict) -> dict:
 def analyze_many(
     paths: list[Path],
     pixel_size_A: float | None,
-    analyze_one: Callable[[np.ndarray, float, Path], dict],
+    analyze_one: Callable[[Micrograph, Path], dict],
     load: Callable[[], None] | None = None,
+    segment_rotation_deg: float | None = None,
 ) -> BatchResult:
     """Check that every input reads (nothing is kept: a stack of large micrographs need not fit in
     memory), then ``load`` the models once and read and ``analyze_one`` each readable image; an
@@ -96,7 +96,7 @@ def analyze_many(
     result = BatchResult()
     for path in paths:
         try:
-            read_micrograph(path, pixel_size_A)
+            read_micrograph(path, pixel_size_A, segment_rotation_deg)
         except InputError as exc:
             result.failures[str(path)] = str(exc)
     if len(result.failures) < len(paths) and load is not None:
@@ -104,7 +104,7 @@ def analyze_many(
     for path in tqdm(paths, desc="analyze", disable=len(paths) < 2):
         if str(path) not in result.failures:
             try:
-                result.reports.append(analyze_one(*read_micrograph(path, pixel_size_A), path))
+                result.reports.append(analyze_one(read_micrograph(path, pixel_size_A, segment_rotation_deg), path))
                 result.rows.append(summary_row(result.reports[-1]))
                 continue
             except InputError as exc:

@@ -15,6 +15,7 @@ from zeostem.analysis.posterior import (
     shared_site_posterior,
     tsite_log_likelihoods,
 )
+from zeostem.analysis.reader import Micrograph
 from zeostem.analysis.references import FLIPS
 from zeostem.analysis.workflow import ImageAnalysis, Workflow
 from zeostem.io.atomic import atomic_folder
@@ -53,7 +54,7 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / (area(a)[:, None] + area(b)[None, :] - inter)
 
 
-def report_fields(analysis: ImageAnalysis, workflow: Workflow, pixel_size_A: float) -> dict:
+def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micrograph) -> dict:
     """Everything report.json says about the image (without its id and file)."""
     lat = analysis.lattice
     analyzer = workflow.analyzer
@@ -97,7 +98,8 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, pixel_size_A: flo
     overlap = iou_matrix(boxes, frcnn_boxes) >= AGREEMENT_IOU
     physical = lat.fit.physical()
     return {
-        "pixel_size_A": float(pixel_size_A),
+        "pixel_size_A": float(micrograph.pixel_size_A),
+        "input": micrograph.record(),
         "model_pixel_size_A": float(np.mean(refs.pixel_size_A)),
         "lattice": {**physical, "matrix": lat.fit.matrix.tolist()},
         "registration": {
@@ -144,7 +146,7 @@ def write_report(
     input_file: str,
     analysis: ImageAnalysis,
     workflow: Workflow,
-    pixel_size_A: float,
+    micrograph: Micrograph,
 ) -> dict:
     """Validate and write the folder (all files appear together, or none: built in a temporary folder)."""
     from zeostem.figures.report import panel
@@ -153,7 +155,7 @@ def write_report(
     report = {
         "image": image_id,
         "input_file": str(input_file),
-        **report_fields(analysis, workflow, pixel_size_A),
+        **report_fields(analysis, workflow, micrograph),
     }
     validate_report(report)
     with atomic_folder(out_dir) as tmp:
