@@ -63,3 +63,11 @@ def simulated(mfi, pyridine):
         segments[tsite], segments[f"{tsite}-empty"], labels[tsite] = (seg, fov), (empty_seg, fov), lab
     references = References(candidates, np.mean(empties, axis=0), fov.cells, fov.pixel_size)
     return references, segments, labels
+
+
+@pytest.fixture(scope="session")
+def analyzer(simulated):
+    """The lattice analysis of ``simulated``'s references, uncalibrated (temperature 1, threshold 0)."""
+    from zeostem.analysis.pipeline import Analyzer, Calibration
+
+    return Analyzer(simulated[0], Calibration(1.0, 0.0, 0.5, 0.0))

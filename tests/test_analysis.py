@@ -139,8 +139,8 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
     report = {
         "image": "x", "input_file": "x.tif", "pixel_size_A": 0.25, "model_pixel_size_A": 0.25,
         "input": {"signal": "iDPC from 4 segments", "calibration_source": "Velox metadata (DF4-A)",
-                  "segments": {"rotation_deg": -45.0, "curl_free_rotation_deg": -45.1, "reversed_order": False,
-                               "curl_ratio": 1e-4, "rotation_source": "curl"}},
+                  "segments": {"rotation_deg": -45.0, "curl_free_rotation_deg": -45.1,
+                               "reversed_order": False, "curl_ratio": 1e-4, "rotation_source": "curl"}},
         "lattice": {"rotation_deg": 3.0, "pixel_size_x_A": 0.25, "pixel_size_y_A": 0.251, "shear_deg": 0.1,
                     "mirrored": False, "peak_misfit_bins": 0.1, "reflections_found": 20,
                     "matrix": [[1, 0], [0, 1]]},

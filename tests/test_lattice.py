@@ -33,11 +33,6 @@ def image_map(refs, rotation_deg: float, scale_x: float, scale_y: float, shear: 
     return np.diag(1 / np.array(refs.pixel_size_A)) @ rotation @ pixel
 
 
-@pytest.fixture(scope="module")
-def analyzer(simulated):
-    return Analyzer(simulated[0], Calibration(1.0, 0.0, 0.5, 0.0))
-
-
 @pytest.mark.parametrize(
     ("rotation", "scale_x", "scale_y", "shear"),
     [
@@ -188,7 +183,8 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     analysis = ImageAnalysis(lattice, lattice.frame.image, on_grid, np.array([0.9]),
                              find_columns(lattice.frame.image, 0.25))  # fmt: skip
     report = write_report(tmp_path / "scaled", "scaled", "scaled.tif", analysis,
-                          Workflow(calibrated, None, None, {}, {}), Micrograph(image, 0.2, "image", "given"))  # fmt: skip
+                          Workflow(calibrated, None, None, {}, {}),
+                          Micrograph(image, 0.2, "image", "given"))  # fmt: skip
     assert report["lattice"]["pixel_size_x_A"] == pytest.approx(0.2, rel=0.003)
     centres = np.array([m["centre_px"][::-1] for m in report["molecules"]])  # (x, y) → (row, col)
     distance = np.linalg.norm(truth_input[:, None] - centres[None], axis=-1) * 0.2  # Å

@@ -77,7 +77,9 @@ def test_velox_segments_become_idpc_with_the_file_calibration(field, tmp_path):
     read = read_micrograph(tmp_path / "df4.emd")
     assert read.signal == "iDPC from 4 segments"
     assert read.calibration_source == "Velox metadata (DF4-A)" and read.pixel_size_A == pytest.approx(0.25)
-    assert abs(read.segments.rotation_deg - 45) < 1.0 and read.record()["segments"]["rotation_source"] == "curl"
+    assert (
+        abs(read.segments.rotation_deg - 45) < 1.0 and read.record()["segments"]["rotation_source"] == "curl"
+    )
     assert correlation(read.image, truth) > 0.999
 
 

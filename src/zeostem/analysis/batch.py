@@ -104,7 +104,8 @@ def analyze_many(
     for path in tqdm(paths, desc="analyze", disable=len(paths) < 2):
         if str(path) not in result.failures:
             try:
-                result.reports.append(analyze_one(read_micrograph(path, pixel_size_A, segment_rotation_deg), path))
+                micrograph = read_micrograph(path, pixel_size_A, segment_rotation_deg)
+                result.reports.append(analyze_one(micrograph, path))
                 result.rows.append(summary_row(result.reports[-1]))
                 continue
             except InputError as exc:
