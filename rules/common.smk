@@ -48,6 +48,14 @@ MISMATCH_VARIANTS = PLAN.mismatch_variants
 MISMATCH_FITS = PLAN.mismatch_fits
 MISMATCH_JOBS = PLAN.mismatch_jobs
 MISMATCHED_TEST_IMAGES = PLAN.mismatched_test_images
+ROBUSTNESS_CASES = PLAN.robustness_cases
+ROBUSTNESS_JOBS = PLAN.robustness_jobs
+ROBUSTNESS_IMAGES = PLAN.robustness_images
+# multislice variants of a conformation, by study: results/{study}/{variant}/{conformation}/
+SIMULATION_VARIANTS = {
+    "mismatch": MISMATCH_VARIANTS,
+    "robustness/simulated": PLAN.robustness_variants,
+}
 MODEL_ERROR_FILE = model_error_file("results")
 MEASURED_MODEL_ERROR = ANALYSIS["model_error"] == "measured"
 DENOISER_MODEL, DETECTOR_MODEL = analysis_models(config)

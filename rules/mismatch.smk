@@ -13,14 +13,15 @@ rule simulate_variant:
     input:
         "results/structures/{conformation}.extxyz",
     output:
-        segments="results/mismatch/{variant}/{conformation}/segments.tif",
-        clean="results/mismatch/{variant}/{conformation}/clean.tif",
+        segments="results/{study}/{variant}/{conformation}/segments.tif",
+        clean="results/{study}/{variant}/{conformation}/clean.tif",
     log:
-        "logs/mismatch/simulate_{variant}_{conformation}.log",
+        "logs/{study}/simulate_{variant}_{conformation}.log",
     benchmark:
-        "results/benchmarks/mismatch/simulate_{variant}_{conformation}.tsv"
+        "results/benchmarks/{study}/simulate_{variant}_{conformation}.tsv"
     wildcard_constraints:
-        variant=one_of(MISMATCH_VARIANTS),
+        study=one_of(SIMULATION_VARIANTS),
+        variant=one_of([v for study in SIMULATION_VARIANTS.values() for v in study]),
     conda:
         "../envs/simulation.yaml"
     threads: 2
@@ -28,10 +29,12 @@ rule simulate_variant:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=lambda wildcards: MISMATCH_VARIANTS[wildcards.variant]["simulation"],
-        cells_along_beam=lambda wildcards: MISMATCH_VARIANTS[wildcards.variant][
-            "cells_along_beam"
-        ],
+        simulation=lambda wildcards: SIMULATION_VARIANTS[wildcards.study][
+            wildcards.variant
+        ]["simulation"],
+        cells_along_beam=lambda wildcards: SIMULATION_VARIANTS[wildcards.study][
+            wildcards.variant
+        ]["cells_along_beam"],
         framework=config["framework"],
         remove_molecule=False,
     script:

@@ -244,3 +244,45 @@ class WorkflowPlan:
             for c in self.split["test"]
             for d, r in self.mismatch_jobs
         ]  # fmt: skip
+
+    # robustness to real-micrograph nuisances
+    @property
+    def robustness_cases(self) -> dict[str, dict]:
+        """Case → its nuisances: ``none``, each nuisance at each strength, ``combined``."""
+        r = self.config["robustness"]
+        cases = {"none": {}}
+        cases |= {f"{name}_{v:g}": {name: v} for name, values in r["nuisances"].items() for v in values}
+        return cases | {"combined": r["combined"]}
+
+    @property
+    def robustness_variants(self) -> dict[str, dict]:
+        """Simulated case → its multislice settings and cells along the beam."""
+        return {
+            name: self.variant_settings(f"robustness/simulated/{name}", changes)
+            for name, changes in self.config["robustness"]["simulated"].items()
+        }
+
+    @property
+    def robustness_jobs(self) -> list[tuple[int, int]]:
+        """(dose, replica) of every robustness image."""
+        r = self.config["robustness"]
+        return [(int(r["dose"]), k) for k in range(r["replicas"])]
+
+    @property
+    def robustness_images(self) -> list[dict]:
+        """Every robustness image as a ``TruthImage`` row with its case; scanned cases' files are
+        under results/robustness/scanned/{case}/, simulated ones' under .../simulated/{case}/."""
+        rows = []
+        for c in self.split["test"]:
+            truth = {"conformation": c, "tsite": self.conformations[c].tsite, "field": "full"}
+            for d, r in self.robustness_jobs:
+                for case in self.robustness_cases:
+                    stem = f"results/robustness/scanned/{case}/{c}-{r}"
+                    rows.append({"case": case, **truth, "dose": d, "noisy": f"{stem}.tif",
+                                 "clean": f"{stem}-clean.tif", "labels": f"{stem}-labels.json"})  # fmt: skip
+                for case in self.config["robustness"]["simulated"]:
+                    folder = f"results/robustness/simulated/{case}/{c}"
+                    rows.append({"case": case, **truth, "dose": d, "noisy": f"{folder}/dose{d}-{r}.tif",
+                                 "clean": f"{folder}/clean.tif",
+                                 "labels": f"results/simulation/{c}/labels.json"})  # fmt: skip
+        return rows

@@ -1,0 +1,17 @@
+"""Rule measure_robustness: the robustness table and figure."""
+
+from zeostem.analysis.pipeline import Analyzer, Calibration
+from zeostem.analysis.references import References
+from zeostem.analysis.robustness import evaluate_cases, robustness_table
+from zeostem.figures.robustness import robustness_figure
+from zeostem.runlog import logged
+
+with logged(snakemake.log[0]):
+    i, o, p = snakemake.input, snakemake.output, snakemake.params
+    refs = References.load(i.clean, i.labels, i.empty)
+    analyzer = Analyzer(refs, Calibration.load(i.calibration))
+    molecules, images = evaluate_cases(analyzer, p.images)
+    table = robustness_table(molecules, images, p.cases, 1.0 / len(set(refs.tsites)))
+    table.to_csv(o.table, index=False)
+    print(table.to_string())
+    robustness_figure(table, o.figure)

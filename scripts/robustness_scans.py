@@ -1,0 +1,34 @@
+"""Rule robustness_scans: a test conformation's full field scanned with each robustness case's nuisances."""
+
+import json
+
+import numpy as np
+
+from zeostem.io.images import read_image, write_image
+from zeostem.runlog import logged
+from zeostem.simulation.images import FieldOfView, noise_seed
+from zeostem.simulation.nuisances import Nuisances, nuisance_image
+
+with logged(snakemake.log[0]):
+    segments, meta = read_image(snakemake.input.segments)
+    with open(snakemake.input.labels) as f:
+        labels = json.load(f)
+    fov = FieldOfView.from_metadata(meta, segments.shape[1:])
+    rotation = meta["simulation"]["detector_rotation_deg"]
+    conformation, seed = snakemake.wildcards.conformation, snakemake.params.seed
+    outputs = iter(snakemake.output)
+    for case, nuisances in snakemake.params.cases.items():
+        for dose, replica in snakemake.params.jobs:
+            name = [seed, f"{conformation}/robustness/{case}", dose, replica]
+            rng = np.random.default_rng(noise_seed(*name))
+            scan = nuisance_image(
+                segments, fov.pixel_size, labels, Nuisances(**nuisances), dose, rotation, rng
+            )
+            record = {**meta, **scan.metadata, "dose_e_per_A2": dose, "replica": replica, "noise_seed": name}
+            write_image(next(outputs), scan.noisy, {**record, "signal": f"iDPC, robustness case {case}"})
+            write_image(
+                next(outputs), scan.clean, {**record, "signal": f"clean iDPC, robustness case {case}"}
+            )
+            with open(next(outputs), "w") as f:
+                json.dump(scan.labels, f)
+        print(f"{case}: {len(snakemake.params.jobs)} image(s)")
