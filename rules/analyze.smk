@@ -18,7 +18,8 @@ rule metrics:
 
 rule experiment_image:
     input:
-        "results/simulation/{conformation}/segments.tif",
+        segments="results/simulation/{conformation}/segments.tif",
+        labels="results/simulation/{conformation}/labels.json",
     output:
         "results/experiments/{conformation}-dose{dose}.tif",
     log:
@@ -33,6 +34,7 @@ rule experiment_image:
         runtime=5,
     params:
         replica=ANALYSIS["experiment_replica"],
+        nuisances=ANALYSIS["experiment_nuisances"],
         seed=SIMULATION["seed"],
     script:
         "../scripts/experiment_image.py"

@@ -88,6 +88,8 @@ def test_drawn_nuisances_stay_in_their_ranges_and_a_background_is_as_strong_as_a
     draws = [Nuisances.drawn({"rotation_deg": 180, "calibration": 0.03}, rng) for _ in range(200)]
     assert max(abs(d.calibration) for d in draws) <= 0.03 and np.std([d.calibration for d in draws]) > 0.015
     assert all(d.shear == 0 and d.gain_imbalance == 0 for d in draws)
+    amplitudes = [Nuisances.drawn({"background": 2, "scan_jitter_px": 0.2}, rng) for _ in range(50)]
+    assert all(0 <= d.background <= 2 and 0 <= d.scan_jitter_px <= 0.2 for d in amplitudes)
     flat = scan(simulated, "T1", Nuisances(), 1500, 3)
     lit = scan(simulated, "T1", Nuisances(background=2.0), 1500, 3)
     added = lit.clean - flat.clean

@@ -66,3 +66,24 @@ def test_mismatch_variants_are_checked_and_planned_for_the_validation_conformati
     bad["mismatch"]["variants"] = {"typo": {"source_fwhm": 0.9}}
     with pytest.raises(InputError, match="mismatch/variants/typo"):
         assert WorkflowPlan.from_config(bad).mismatch_variants is None  # raises first
+
+
+def test_robustness_cases_cover_each_nuisance_strength_and_the_simulated_ones_are_checked(demo):
+    from zeostem.errors import InputError
+
+    plan = WorkflowPlan.from_config(demo)
+    cases = plan.robustness_cases
+    strengths = demo["robustness"]["nuisances"]
+    assert cases["none"] == {} and cases["combined"] == demo["robustness"]["combined"]
+    assert len(cases) == 2 + sum(len(v) for v in strengths.values())
+    assert cases["rotation_deg_105"] == {"rotation_deg": 105}
+    rows = plan.robustness_images
+    per_case = len(plan.split["test"]) * demo["robustness"]["replicas"]
+    assert len(rows) == per_case * (len(cases) + len(demo["robustness"]["simulated"]))
+    assert {r["dose"] for r in rows} == {1500} and {r["field"] for r in rows} == {"full"}
+    astigmatic = plan.robustness_variants["astigmatism_5nm"]["simulation"]
+    assert astigmatic["aberrations"] == {"C12": 50, "phi12": 0.5} and astigmatic["defocus_A"] == 0
+    bad = copy.deepcopy(demo)
+    bad["robustness"]["simulated"] = {"thick": {"cells_along_beam": 0}}
+    with pytest.raises(InputError, match="robustness/simulated/thick/cells_along_beam"):
+        assert WorkflowPlan.from_config(bad).robustness_variants is None  # raises first

@@ -18,6 +18,7 @@ from ase.io import write
 
 from tests.conftest import REPO
 from tests.test_import import as_dft_export
+from tests.test_segments import write_velox
 from zeostem.analysis.report import validate_report
 from zeostem.datasets.split import split_by_conformation
 from zeostem.figures.rulegraph import draw_rulegraph, parse_rulegraph
@@ -92,7 +93,18 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             "lambda_sweep": [0.7],  # a dot in the model name: divaesr_lambda0.7
         },
         "detector": {"backbone": "mobilenet_v3_fpn", "epochs": 1, "tile": 128, "overlap": 32},
-        "analysis": {"evaluation_replicas": 1},
+        "analysis": {
+            "evaluation_replicas": 1,
+            # the experiment-like image as a real micrograph: drifted, miscalibrated, unequal segments
+            "experiment_nuisances": {"shear": 0.02, "calibration": 0.02, "gain_imbalance": 0.05},
+        },
+        "robustness": {
+            "dose": 4500,
+            "replicas": 1,
+            "nuisances": {"background": [4]},
+            "combined": {"rotation_deg": 90, "gain_imbalance": 0.1},
+            "simulated": {"defocus_3nm": {"defocus_A": 30}},
+        },
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     return ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2", target]
@@ -214,7 +226,7 @@ def test_tiny_end_to_end_run(tmp_path):
     test = split["test"][0]
     rows = [f"exp\tresults/experiments/{test}-dose4500.tif\t\tpyridine\n"]
     args = tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows)
-    snakemake(*args, "clearstem_ablation", "clearstem_lambda_sweep")
+    snakemake(*args, "clearstem_ablation", "clearstem_lambda_sweep", "robustness")
     folder = tmp_path / "results" / "simulation" / "pyridine_T1_O2"
     clean, meta = read_image(folder / "clean.tif")
     noisy, noisy_meta = read_image(folder / "dose4500-0.tif")
@@ -258,10 +270,16 @@ def test_tiny_end_to_end_run(tmp_path):
     report = json.loads((report_dir / "report.json").read_text())
     validate_report(report)
     assert report["pixel_size_A"] == pytest.approx(0.25, rel=0.01)  # read from the TIFF, not the sheet
+    assert report["input"] == {"signal": "image", "calibration_source": "TIFF description"}
+    _, experiment = read_image(tmp_path / "results" / "experiments" / f"{test}-dose4500.tif")
+    drawn = experiment["nuisances"]
+    assert 0 < abs(drawn["shear"]) <= 0.02 and 0 < abs(drawn["calibration"]) <= 0.02
+    assert drawn["rotation_deg"] == 0 and len(set(experiment["segment_gains"])) == 4
     assert {"divaesr", "detector_denoised"} <= set(report["models"])
     for name in ("panel.png", "denoised.tif", "columns.csv"):
         assert (report_dir / name).is_file()
-    assert report["lattice"]["pixel_size_x_A"] == pytest.approx(0.25, rel=0.01)
+    true_x = experiment["true_pixel_size_xy_A"][0]  # the file's 0.25 Å was off by the drawn calibration
+    assert report["lattice"]["pixel_size_x_A"] == pytest.approx(true_x, rel=0.005)
     assert report["sites_analysed"] > 0 and report["noise"]["dose_estimate_e_per_A2"] > 0
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal"} and set(alsite["level"]) == {"molecule", "image"}
@@ -273,6 +291,16 @@ def test_tiny_end_to_end_run(tmp_path):
     assert model_error["variance"] > 0
     assert report["calibration"]["model_error_variance"] == model_error["variance"]
     assert report["calibration"]["model_error_source"].startswith("measured: 7 simulation variants")
+    robustness = pd.read_csv(tmp_path / "results" / "metrics" / "robustness.csv").set_index(
+        ["case", "observer"]
+    )
+    assert set(robustness.index) == {
+        (c, o) for c in ("none", "background_4", "combined", "defocus_3nm") for o in ("pipeline", "ideal")
+    }
+    assert robustness.loc[("combined", "ideal"), "ideal_from"] == "none"  # geometry known = undone
+    assert robustness.loc[("background_4", "ideal"), "ideal_from"] == "background_4"
+    assert (robustness["molecules"] > 0).all() and robustness["top1"].between(0, 1).all()
+    assert (tmp_path / "results" / "figures" / "robustness.png").stat().st_size > 10_000
     pooled = pd.read_csv(tmp_path / "results" / "metrics" / "al_distribution.csv")
     molecules = len(report["molecules"])  # the sheet's one image: its molecules are all the pool holds
     assert set(pooled["molecules"]) <= {molecules}
@@ -285,11 +313,23 @@ def test_tiny_end_to_end_run(tmp_path):
     inbox.mkdir()
     shutil.copy(tmp_path / "results" / "experiments" / f"{test}-dose4500.tif", inbox / "exp.tif")
     (inbox / "broken.tif").write_bytes(b"not a tiff")
+    # and what a Velox session writes: the four DF4 segments (counts at 4500 e/Å²), no iDPC image
+    segments, seg_meta = read_image(tmp_path / "results" / "simulation" / test / "segments.tif")
+    pixel = seg_meta["pixel_size_A"]
+    counts = np.random.default_rng(7).poisson(segments * 4500 * pixel**2)
+    write_velox(inbox / "df4.emd", dict(zip(("DF4-A", "DF4-B", "DF4-C", "DF4-D"), counts, strict=True)),
+                pixel * 1e-10)  # fmt: skip
     cli = [BIN / "zeostem", "analyze", str(inbox), "--workflow-results", "results", "--out", "batch"]
     batch = subprocess.run(cli, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert batch.returncode == 2 and "broken.tif" in batch.stderr, batch.stdout + batch.stderr
     summary = pd.read_csv(tmp_path / "batch" / "summary.csv", keep_default_na=False)
-    assert dict(zip(summary["image"], summary["status"], strict=True)) == {"broken": "failed", "exp": "ok"}
+    statuses = dict(zip(summary["image"], summary["status"], strict=True))
+    assert statuses == {"broken": "failed", "exp": "ok", "df4": "ok"}
+    velox = json.loads((tmp_path / "batch" / "df4" / "report.json").read_text())
+    assert velox["input"]["signal"] == "iDPC from 4 segments"
+    assert velox["input"]["calibration_source"] == "Velox metadata (DF4-A)"
+    assert abs((velox["input"]["segments"]["rotation_deg"] + 45 + 180) % 360 - 180) < 2  # the simulated −45°
+    assert velox["lattice"]["pixel_size_x_A"] == pytest.approx(pixel, rel=0.005)
     again = json.loads((tmp_path / "batch" / "exp" / "report.json").read_text())
     # the same answer; the last bits may differ (the rule runs with 2 threads, the CLI with the default)
     assert [r["tsite"] for r in again["tsite_ranking"]] == [r["tsite"] for r in report["tsite_ranking"]]

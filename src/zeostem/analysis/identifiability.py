@@ -96,8 +96,11 @@ def ideal_scores(noisy: np.ndarray, clean: np.ndarray, centres: np.ndarray, anal
     return sites_at(found, centres, refs)
 
 
-def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], list[dict], dict]:
-    """Molecule rows (both observers), image rows (full fields) and the occupancy detections of one image."""
+def evaluate_image(
+    item: TruthImage, analyzer: Analyzer, ideal_observer: bool = True
+) -> tuple[list[dict], list[dict], dict]:
+    """Molecule rows (both observers, or the pipeline's only), image rows (full fields) and the
+    occupancy detections of one image."""
     refs, calibration = analyzer.references, analyzer.calibration
     noisy, meta = read_image(item.noisy)
     clean, _ = read_image(item.clean)
@@ -115,12 +118,10 @@ def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], li
         site_centres = found.frame.to_input(found.scores.centres_px)
         pipeline_llr, detected, bayes = found.scores.llr, found.detected.tolist(), found.log_bayes_factor
     at = nearest_site(centres, site_centres, tolerance)
-    ideal = ideal_scores(noisy.astype(np.float64), clean.astype(np.float64), centres, analyzer)
-    at_ideal = np.arange(len(centres))
-    observers = {
-        "pipeline": (pipeline_llr, at, set(detected), calibration.temperature),
-        "ideal": (ideal.llr, at_ideal, set(range(len(ideal.llr))), 1.0),
-    }
+    observers = {"pipeline": (pipeline_llr, at, set(detected), calibration.temperature)}
+    if ideal_observer:
+        ideal = ideal_scores(noisy.astype(np.float64), clean.astype(np.float64), centres, analyzer)
+        observers["ideal"] = (ideal.llr, np.arange(len(centres)), set(range(len(ideal.llr))), 1.0)
     molecules, images = [], []
     base = {
         "model": item.model,
@@ -131,7 +132,8 @@ def evaluate_image(item: TruthImage, analyzer: Analyzer) -> tuple[list[dict], li
     }
     for observer, (llr, index, detected, temperature) in observers.items():
         for n in index:
-            posterior = _tsite_posterior(llr[n], refs.tsites, temperature) if n >= 0 and n in detected else {}
+            scored = n >= 0 and n in detected and np.isfinite(llr[n]).any()  # a hypothesis there at all
+            posterior = _tsite_posterior(llr[n], refs.tsites, temperature) if scored else {}
             molecules.append({"observer": observer, **base, **_scored(posterior, item.tsite)})
         if item.field == "full" and len(centres):
             # the pipeline weighs every site by its occupancy; the ideal observer knows the molecules

@@ -29,29 +29,35 @@ def case_label(case: str, scanned: dict[str, dict]) -> tuple[str, str]:
         return name, f"{value:g}"
     if not nuisances:
         return "none", ""
-    return case, ", ".join(f"{k} {v:g}" for k, v in nuisances.items())
+    return case, "; ".join(f"{k} {v:g}" for k, v in nuisances.items())
 
 
 def geometric(case: str, scanned: dict[str, dict]) -> bool:
     return any(k in GEOMETRIC for k in scanned.get(case, {}))
 
 
-def evaluate_cases(analyzer: Analyzer, rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Molecule rows and image rows of both observers for every image (``rows``: TruthImage + case)."""
+def evaluate_cases(
+    analyzer: Analyzer, rows: list[dict], scanned: dict[str, dict]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Molecule rows and image rows for every image (``rows``: TruthImage + case); the ideal observer
+    only where it looks at the nuisance image itself."""
     molecules, images = [], []
     for row in tqdm(rows, desc="robustness"):
         item = TruthImage(**{k: v for k, v in row.items() if k != "case"})
-        m, i, _ = evaluate_image(item, analyzer)
+        m, i, o = evaluate_image(item, analyzer, ideal_observer=not geometric(row["case"], scanned))
+        alarms = {"empty_sites": o["empty_sites"], "empty_alarms": o["empty_alarms"]}
         molecules += [{"case": row["case"], **r} for r in m]
-        images += [{"case": row["case"], **r} for r in i]
+        images += [{"case": row["case"], **r, **(alarms if r["observer"] == "pipeline" else {})} for r in i]
     return pd.DataFrame(molecules), pd.DataFrame(images)
 
 
 def robustness_table(
     molecules: pd.DataFrame, images: pd.DataFrame, scanned: dict[str, dict], chance: float
 ) -> pd.DataFrame:
-    """One row per case and observer: top-1 and recall with 95 % Wilson intervals, and the fraction
-    of images whose pooled T-site ranking names the right site."""
+    """One row per case and observer: top-1 and recall with 95 % Wilson intervals, top-1 of the
+    detected molecules, the pipeline's false alarms per empty site (the symmetry-equivalent places in
+    every cell that hold no molecule), and the fraction of images whose pooled T-site ranking names
+    the right site."""
     out = []
     for case in dict.fromkeys(molecules["case"]):
         nuisance, strength = case_label(case, scanned)
@@ -60,11 +66,14 @@ def robustness_table(
             mol = molecules[(molecules["case"] == source) & (molecules["observer"] == observer)]
             img = images[(images["case"] == source) & (images["observer"] == observer)]
             n, hits, found = len(mol), float(mol["top1"].sum()), int(mol["detected"].sum())
+            empty = img["empty_sites"].sum() if observer == "pipeline" else 0
             out.append(
                 {"case": case, "nuisance": nuisance, "strength": strength, "observer": observer,
                  "ideal_from": source, "images": len(img), "molecules": n,
                  "top1": hits / n, "top1_low": wilson(hits, n)[0], "top1_high": wilson(hits, n)[1],
                  "recall": found / n, "recall_low": wilson(found, n)[0], "recall_high": wilson(found, n)[1],
+                 "top1_detected": hits / found if found else float("nan"),
+                 "false_alarms_per_empty_site": img["empty_alarms"].sum() / empty if empty else float("nan"),
                  "image_top1": float(img["top1"].mean()) if len(img) else float("nan"),
                  "images_without_molecules": int((img["molecules"] == 0).sum()), "chance": chance}
             )  # fmt: skip

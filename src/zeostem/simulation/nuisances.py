@@ -22,6 +22,7 @@ from scipy import ndimage
 
 from zeostem.simulation.idpc import idpc, shot_noise, tile
 
+AMPLITUDES = ("scan_jitter_px", "background", "gain_imbalance")  # strengths ≥ 0
 UPSAMPLE = 4  # Fourier upsampling of the field before the scan reads it between samples
 
 
@@ -37,8 +38,10 @@ class Nuisances:
 
     @classmethod
     def drawn(cls, ranges: dict[str, float], rng: np.random.Generator) -> Nuisances:
-        """Each named nuisance uniform in ±range (rotation in ±range degrees); the rest off."""
-        return cls(**{k: float(rng.uniform(-v, v)) if v else 0.0 for k, v in ranges.items()})
+        """Each named nuisance uniform in ±range (the amplitudes jitter and background in [0, range]);
+        the rest off."""
+        low = {k: 0.0 if k in AMPLITUDES else -v for k, v in ranges.items()}
+        return cls(**{k: float(rng.uniform(low[k], v)) if v else 0.0 for k, v in ranges.items()})
 
     def pixel_A(self, nominal_A: float) -> tuple[float, float]:
         """The true (y, x) pixel size in Å of an image whose file says ``nominal_A``."""
