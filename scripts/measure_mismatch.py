@@ -6,7 +6,7 @@ import json
 from zeostem.analysis.identifiability import true_molecules
 from zeostem.analysis.mismatch import (
     mismatch_table,
-    model_error_variance,
+    model_error_record,
     noise_dose_constant,
     variant_mismatch,
 )
@@ -26,23 +26,14 @@ with logged(snakemake.log[0]):
         image = read_image(path)[0].astype(float)
         centres, _ = true_molecules(labels[conformation], image.shape, refs.cell_px)
         results.append(variant_mismatch(variant, conformation, image, centres, refs, placements))
-    constants = [
-        noise_dose_constant(read_image(row["noisy"])[0], read_image(row["clean"])[0], row["dose"])
-        for row in p.dose_images
-    ]
-    constant = sum(constants) / len(constants)
+    constant = noise_dose_constant(
+        [(read_image(r["noisy"])[0], read_image(r["clean"])[0], r["dose"]) for r in p.dose_images]
+    )
     table = mismatch_table(results, constant)
     table.to_csv(o.table, index=False)
     print(table.to_string())
-    variance = model_error_variance(results)
-    variants = sorted({v for v, _ in p.fits})
-    conformations = sorted({c for _, c in p.fits})
-    source = (
-        f"measured: {len(variants)} simulation variants ({', '.join(variants)}) of "
-        f"{len(conformations)} validation conformations"
-    )
+    record = model_error_record(results, constant)
     with open(o.model_error, "w") as f:
-        json.dump({"variance": variance, "source": source, "variants": variants,
-                   "conformations": conformations, "dose_constant": constant}, f, indent=1)  # fmt: skip
-    print(f"model-error variance {variance:.4g} ({source})")
+        json.dump(record, f, indent=1)
+    print(f"model-error variance {record['variance']:.4g} ({record['source']})")
     mismatch_figure(table, sorted({row["dose"] for row in p.dose_images}), o.figure)

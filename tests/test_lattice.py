@@ -195,7 +195,7 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     assert json.loads((tmp_path / "scaled" / "report.json").read_text())["molecules"] == report["molecules"]
 
 
-def test_the_report_says_which_model_error_it_assumed_and_is_no_more_confident_with_it(
+def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with_it(
     simulated, calibrated, tmp_path
 ):
     from dataclasses import replace
@@ -221,4 +221,6 @@ def test_the_report_says_which_model_error_it_assumed_and_is_no_more_confident_w
     assert cautious_report["calibration"]["model_error_variance"] == 1e-3
     assert cautious_report["calibration"]["model_error_source"] == "test"
     top = [r["tsite_ranking"][0]["probability"] for r in reports]
-    assert top[1] <= top[0] + 1e-12
+    # the references' own spread stops counting as evidence: the cautious report is far less sure
+    # (measured: 1.0 without the term, 0.56 with a variance of 1e-3)
+    assert top[1] < top[0] - 0.2

@@ -113,11 +113,25 @@ def model_error_variance(results: list[VariantMismatch]) -> float:
     return float(np.mean(np.concatenate([r.ratios for r in results])))
 
 
+def model_error_record(results: list[VariantMismatch], dose_constant: float) -> dict:
+    """What ``model_error.json`` holds: s², where it came from (the likelihood's and every report's
+    ``model_error_source``), the variants and conformations it pooled, the noise-to-dose constant."""
+    variants = sorted({r.variant for r in results})
+    conformations = sorted({r.conformation for r in results})
+    source = (
+        f"measured: {len(variants)} simulation variants ({', '.join(variants)}) of "
+        f"{len(conformations)} validation conformations"
+    )
+    return {"variance": model_error_variance(results), "source": source, "variants": variants,
+            "conformations": conformations, "dose_constant": dose_constant}  # fmt: skip
+
+
 def mismatch_table(results: list[VariantMismatch], dose_constant: float) -> pd.DataFrame:
     """One row per (variant, conformation); see :meth:`VariantMismatch.row`."""
     return pd.DataFrame([r.row(dose_constant) for r in results])
 
 
-def noise_dose_constant(noisy: np.ndarray, clean: np.ndarray, dose: float) -> float:
-    """Gradient noise variance per pixel × dose of a simulated image (reference units, scale 1)."""
-    return float(np.mean(spectral_gradient(noisy - clean) ** 2) * dose)
+def noise_dose_constant(images: list[tuple[np.ndarray, np.ndarray, float]]) -> float:
+    """Gradient noise variance per pixel × dose of simulated (noisy, clean, dose) images, averaged
+    (reference units, scale 1)."""
+    return float(np.mean([np.mean(spectral_gradient(n - c) ** 2) * d for n, c, d in images]))
