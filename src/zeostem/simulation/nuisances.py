@@ -38,8 +38,8 @@ class Nuisances:
 
     @classmethod
     def drawn(cls, ranges: dict[str, float], rng: np.random.Generator) -> Nuisances:
-        """Each named nuisance uniform in ±range (the amplitudes jitter and background in [0, range]);
-        the rest off."""
+        """Each named nuisance uniform in ±range (the amplitudes — jitter, background, gain
+        imbalance — in [0, range]); the rest off."""
         low = {k: 0.0 if k in AMPLITUDES else -v for k, v in ranges.items()}
         return cls(**{k: float(rng.uniform(low[k], v)) if v else 0.0 for k, v in ranges.items()})
 
