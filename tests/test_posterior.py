@@ -78,8 +78,13 @@ def test_empty_sites_weighed_by_occupancy_do_not_drown_one_clear_molecule():
 
 
 def test_al_distribution_table_pools_the_molecules_of_every_report():
-    def report(name, likelihoods):
-        return {"image": name, "molecules": [{"tsite_log_likelihood": ll} for ll in likelihoods]}
+    def report(name, likelihoods):  # as write_report makes it: the image's own distribution included
+        log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods]).reshape(-1, 2)
+        return {
+            "image": name,
+            "molecules": [{"tsite_log_likelihood": ll} for ll in likelihoods],
+            "al_distribution": al_distribution(log_lik, ["T1", "T5"]),
+        }
 
     t1, t5 = {"T1": 0.0, "T5": -30.0}, {"T1": -30.0, "T5": 0.0}  # unambiguous molecules
     table = al_distribution_table([report("a", [t1, t1, t1]), report("b", [t5]), report("c", [])])
@@ -90,3 +95,11 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         1.0, abs=1e-3
     )
     assert "c" not in set(table["images"])  # an image without molecules has no distribution
+
+
+def test_bootstrap_draws_that_leave_out_a_site_s_only_molecule_keep_a_finite_interval():
+    # T5's one molecule cannot be a T1 (−inf): draws without it empty T5 exactly, and it fits nothing
+    log_lik = np.array([[0.0, -np.inf]] * 9 + [[-np.inf, 0.0]])
+    result = {r["tsite"]: r for r in al_distribution(log_lik, ["T1", "T5"])}
+    assert result["T5"]["fraction"] == pytest.approx(0.1)
+    assert result["T5"]["low"] == 0.0 and 0.1 < result["T5"]["high"] < 0.4

@@ -64,20 +64,33 @@ def at_grid_edge(temperature: float) -> bool:
     return bool(np.isclose(temperature, TEMPERATURES[-1]))
 
 
-def mixture_proportions(log_lik: np.ndarray, iterations: int = 500, tol: float = 1e-9) -> np.ndarray:
-    """Maximum-likelihood mixture weights π over T-sites from per-molecule log p(data | T-site) (EM)."""
+def mixture_proportions(
+    log_lik: np.ndarray, weights: np.ndarray | None = None, iterations: int = 500, tol: float = 1e-9
+) -> np.ndarray:
+    """Maximum-likelihood mixture weights π over T-sites from per-molecule log p(data | T-site) (EM).
+
+    ``weights`` (fits, molecules) counts each molecule per fit (a bootstrap draw is its multiplicities):
+    all fits run side by side, each stopping when its own π moves less than ``tol``; returns (fits, sites).
+    Without it, one fit of every molecule once: returns (sites,).
+    """
     n, m = log_lik.shape
-    pi = np.full(m, 1.0 / m)
+    counts = np.ones((1, n)) if weights is None else np.asarray(weights, float)
     finite = np.where(np.isfinite(log_lik), log_lik, -1e300)
     shifted = np.exp(finite - finite.max(axis=1, keepdims=True))
+    pi = np.full((len(counts), m), 1.0 / m)
+    running = np.arange(len(counts))
     for _ in range(iterations):
-        weighted = shifted * pi
-        responsibility = weighted / weighted.sum(axis=1, keepdims=True)
-        new = responsibility.mean(axis=0)
-        if np.max(np.abs(new - pi)) < tol:
-            return new
-        pi = new
-    return pi
+        weighted = shifted[None] * pi[running, None, :]
+        # a molecule left out of a draw may fit only sites that draw has emptied: 0 / 0, counted 0 times
+        total = weighted.sum(axis=2, keepdims=True)
+        responsibility = np.divide(weighted, total, out=np.zeros_like(weighted), where=total > 0)
+        new = np.einsum("fn,fnm->fm", counts[running], responsibility) / counts[running].sum(1, keepdims=True)
+        moved = np.max(np.abs(new - pi[running]), axis=1)
+        pi[running] = new
+        running = running[moved >= tol]
+        if not len(running):
+            break
+    return pi[0] if weights is None else pi
 
 
 def al_distribution(
@@ -86,11 +99,11 @@ def al_distribution(
     """Fraction of molecules at each T-site's Al, with a bootstrap interval over molecules."""
     if not len(log_lik):
         return []
+    n = len(log_lik)
     estimate = mixture_proportions(log_lik)
     rng = np.random.default_rng(seed)
-    draws = np.array(
-        [mixture_proportions(log_lik[rng.integers(0, len(log_lik), len(log_lik))]) for _ in range(bootstrap)]
-    )
+    multiplicities = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(bootstrap)])
+    draws = mixture_proportions(log_lik, multiplicities)
     low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return [
         {"tsite": s, "fraction": float(f), "low": float(lo), "high": float(hi)}
@@ -121,21 +134,16 @@ def _site_order(site: str) -> tuple:
 
 
 def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
-    """The Al distribution of every report and pooled over all of them, from the molecules' T-site
-    log-likelihoods: columns images, molecules, tsite, fraction, low, high."""
+    """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
+    (a fit of all their molecules' T-site log-likelihoods): columns images, molecules, tsite,
+    fraction, low, high."""
     sites = sorted(
         {s for r in reports for m in r["molecules"] for s in m["tsite_log_likelihood"]}, key=_site_order
     )
-    per_image = {
-        r["image"]: np.array(
-            [[m["tsite_log_likelihood"].get(s, -np.inf) for s in sites] for m in r["molecules"]]
-        ).reshape(len(r["molecules"]), len(sites))
-        for r in reports
-    }
-    pooled = np.concatenate(list(per_image.values())) if per_image else np.zeros((0, len(sites)))
-    rows = [
-        {"images": name, "molecules": len(ll), **entry}
-        for name, ll in [("all images", pooled), *per_image.items()]
-        for entry in al_distribution(ll, sites)
-    ]
+    pooled = np.array(
+        [[m["tsite_log_likelihood"].get(s, -np.inf) for s in sites] for r in reports for m in r["molecules"]]
+    ).reshape(-1, len(sites))
+    rows = [{"images": "all images", "molecules": len(pooled), **e} for e in al_distribution(pooled, sites)]
+    for r in reports:
+        rows += [{"images": r["image"], "molecules": len(r["molecules"]), **e} for e in r["al_distribution"]]
     return pd.DataFrame(rows, columns=["images", "molecules", "tsite", "fraction", "low", "high"])
