@@ -21,9 +21,8 @@ from zeostem.analysis.pipeline import Analyzer, Calibration, registration_weight
 from zeostem.analysis.references import References
 from zeostem.analysis.registration import refine_map
 from zeostem.io.config import load_config
-from zeostem.io.images import read_image
 from zeostem.layout import reference_files
-from zeostem.simulation.images import FieldOfView, noise_seed, noisy_idpc
+from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
 from zeostem.structures.plan import plan_conformations
 
 
@@ -41,9 +40,9 @@ def main() -> None:
         References.load(files["clean"], files["labels"], files["empty"]), Calibration(1.0, 0.0, 0.5, 0.0)
     )
     print(f"references and derived tables: {time.perf_counter() - start:.2f} s (once per run)")
-    segments, meta = read_image(files["clean"][0].replace("clean.tif", "segments.tif"))
-    fov = FieldOfView.from_metadata(meta, segments.shape[1:])
-    noisy = noisy_idpc(segments, fov.pixel_size, args.dose, -45, noise_seed(0, "benchmark", args.dose, 0))
+    sim = SimulatedSegments.read(files["clean"][0].replace("clean.tif", "segments.tif"))
+    seed = noise_seed(0, "benchmark", args.dose, 0)
+    noisy = noisy_idpc(sim.segments, sim.fov.pixel_size, args.dose, sim.rotation_deg, seed)
     a = np.radians(23.0)
     matrix = 1.02 * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     rows, cols = np.indices((args.size, args.size), float)

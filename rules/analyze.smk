@@ -92,7 +92,7 @@ rule calibrate_analysis:
         "logs/analysis/calibrate_analysis.log",
     conda:
         "../envs/models.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
@@ -153,7 +153,7 @@ rule evaluate_alsite:
         "logs/metrics/evaluate_alsite.log",
     conda:
         "../envs/models.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=60,

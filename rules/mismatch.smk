@@ -24,7 +24,7 @@ rule simulate_variant:
         variant=one_of([v for study in SIMULATION_VARIANTS.values() for v in study]),
     conda:
         "../envs/simulation.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,

@@ -78,7 +78,7 @@ rule measure_robustness:
         "logs/metrics/robustness.log",
     conda:
         "../envs/models.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=60,

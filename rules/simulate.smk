@@ -1,4 +1,6 @@
 # Simulation stage: one abTEM multislice per conformation, then a cheap Poisson dose series from it.
+# The simulation rules claim one thread: jobs side by side, one per core, took 0.45x the time of one
+# job at a time on every core (benchmarks/job_threads.py); a profile's set-threads changes it.
 
 
 rule simulations:
@@ -25,7 +27,7 @@ rule simulate_conformation:
         "results/benchmarks/simulation/simulate_{conformation}.tsv"
     conda:
         "../envs/simulation.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -49,7 +51,7 @@ rule simulate_empty:
         "results/benchmarks/simulation/simulate_empty_{conformation}.tsv"
     conda:
         "../envs/simulation.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,

@@ -15,7 +15,9 @@ with logged(snakemake.log[0]):
         with open(i.model_error) as f:
             model_error = json.load(f)
     images = [TruthImage(**row) for row in snakemake.params.images]
-    calibration = calibrate(references, images, model_error["variance"], model_error["source"])
+    calibration = calibrate(
+        references, images, model_error["variance"], model_error["source"], snakemake.threads
+    )
     print(calibration)
     if calibration["warning"]:
         print(f"WARNING: {calibration['warning']}")

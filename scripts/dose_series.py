@@ -2,20 +2,22 @@
 
 from tqdm import tqdm
 
-from zeostem.io.images import read_image, write_image
+from zeostem.io.images import write_image
 from zeostem.runlog import logged
-from zeostem.simulation.images import FieldOfView, noise_seed, noisy_idpc
+from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
 
 with logged(snakemake.log[0]):
-    segments, meta = read_image(snakemake.input.segments)
-    fov = FieldOfView.from_metadata(meta, segments.shape[1:])
-    rotation = meta["simulation"]["detector_rotation_deg"]
+    sim = SimulatedSegments.read(snakemake.input.segments)
     conformation = snakemake.wildcards.conformation
     seed = snakemake.params.seed
     jobs = zip(snakemake.params.jobs, snakemake.output, strict=True)
     for (dose, replica), path in tqdm(list(jobs), desc=f"dose series of {conformation}"):
         image = noisy_idpc(
-            segments, fov.pixel_size, dose, rotation, noise_seed(seed, conformation, dose, replica)
+            sim.segments,
+            sim.fov.pixel_size,
+            dose,
+            sim.rotation_deg,
+            noise_seed(seed, conformation, dose, replica),
         )
         noise = {"dose_e_per_A2": dose, "replica": replica, "noise_seed": [seed, conformation, dose, replica]}
-        write_image(path, image, {**meta, **noise, "signal": "iDPC (Poisson noise on the segments)"})
+        write_image(path, image, {**sim.meta, **noise, "signal": "iDPC (Poisson noise on the segments)"})

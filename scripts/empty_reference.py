@@ -2,13 +2,12 @@
 
 import numpy as np
 
-from zeostem.io.images import read_image, write_image
+from zeostem.io.images import write_image
 from zeostem.runlog import logged
 from zeostem.simulation.idpc import idpc
-from zeostem.simulation.images import FieldOfView
+from zeostem.simulation.images import SimulatedSegments
 
 with logged(snakemake.log[0]):
-    segments, meta = read_image(snakemake.input[0])
-    fov = FieldOfView.from_metadata(meta, segments.shape[1:])
-    clean = idpc(segments, fov.pixel_size, np.radians(meta["simulation"]["detector_rotation_deg"]))
-    write_image(snakemake.output[0], clean, {**meta, "signal": "iDPC (clean, molecule removed)"})
+    sim = SimulatedSegments.read(snakemake.input[0])
+    clean = idpc(sim.segments, sim.fov.pixel_size, np.radians(sim.rotation_deg))
+    write_image(snakemake.output[0], clean, {**sim.meta, "signal": "iDPC (clean, molecule removed)"})

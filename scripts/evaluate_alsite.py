@@ -9,7 +9,9 @@ from zeostem.runlog import logged
 with logged(snakemake.log[0]):
     i, o = snakemake.input, snakemake.output
     analyzer = Analyzer(References.load(i.clean, i.labels, i.empty), Calibration.load(i.calibration))
-    molecules, images, occupancy = evaluate(analyzer, [TruthImage(**row) for row in snakemake.params.images])
+    molecules, images, occupancy = evaluate(
+        analyzer, [TruthImage(**row) for row in snakemake.params.images], snakemake.threads
+    )
     molecules.to_csv(o.molecules, index=False)
     images.to_csv(o.images, index=False)
     occupancy.to_csv(o.occupancy, index=False)

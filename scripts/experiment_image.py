@@ -5,17 +5,15 @@ import json
 
 import numpy as np
 
-from zeostem.io.images import read_image, write_image
+from zeostem.io.images import write_image
 from zeostem.runlog import logged
-from zeostem.simulation.images import FieldOfView, noise_seed, noisy_idpc
+from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
 from zeostem.simulation.nuisances import Nuisances, nuisance_image
 
 with logged(snakemake.log[0]):
-    segments, meta = read_image(snakemake.input.segments)
-    fov = FieldOfView.from_metadata(meta, segments.shape[1:])
+    sim = SimulatedSegments.read(snakemake.input.segments)
     dose, replica, seed = int(snakemake.wildcards.dose), snakemake.params.replica, snakemake.params.seed
     conformation = snakemake.wildcards.conformation
-    rotation = meta["simulation"]["detector_rotation_deg"]
     seeds = noise_seed(seed, conformation, dose, replica)
     noise = {"dose_e_per_A2": dose, "replica": replica, "noise_seed": [seed, conformation, dose, replica]}
     if snakemake.params.nuisances:
@@ -23,11 +21,11 @@ with logged(snakemake.log[0]):
             labels = json.load(f)
         rng = np.random.default_rng(seeds)
         drawn = Nuisances.drawn(snakemake.params.nuisances, rng)
-        scan = nuisance_image(segments, fov.pixel_size, labels, drawn, dose, rotation, rng)
+        scan = nuisance_image(sim.segments, sim.fov.pixel_size, labels, drawn, dose, sim.rotation_deg, rng)
         image, noise = scan.noisy, {**noise, **scan.metadata}
         print(f"nuisances drawn: {drawn.record()}")
     else:
-        image = noisy_idpc(segments, fov.pixel_size, dose, rotation, seeds)
+        image = noisy_idpc(sim.segments, sim.fov.pixel_size, dose, sim.rotation_deg, seeds)
     write_image(
-        snakemake.output[0], image, {**meta, **noise, "signal": "iDPC, experiment-like (held-out seed)"}
+        snakemake.output[0], image, {**sim.meta, **noise, "signal": "iDPC, experiment-like (held-out seed)"}
     )

@@ -10,7 +10,7 @@ with logged(snakemake.log[0]):
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     refs = References.load(i.clean, i.labels, i.empty)
     analyzer = Analyzer(refs, Calibration.load(i.calibration))
-    molecules, images = evaluate_cases(analyzer, p.images, p.cases)
+    molecules, images = evaluate_cases(analyzer, p.images, p.cases, snakemake.threads)
     table = robustness_table(molecules, images, p.cases, 1.0 / len(set(refs.tsites)))
     table.to_csv(o.table, index=False)
     print(table.to_string())

@@ -4,17 +4,15 @@ import json
 
 import numpy as np
 
-from zeostem.io.images import read_image, write_image
+from zeostem.io.images import write_image
 from zeostem.runlog import logged
-from zeostem.simulation.images import FieldOfView, noise_seed
+from zeostem.simulation.images import SimulatedSegments, noise_seed
 from zeostem.simulation.nuisances import Nuisances, nuisance_image
 
 with logged(snakemake.log[0]):
-    segments, meta = read_image(snakemake.input.segments)
+    sim = SimulatedSegments.read(snakemake.input.segments)
     with open(snakemake.input.labels) as f:
         labels = json.load(f)
-    fov = FieldOfView.from_metadata(meta, segments.shape[1:])
-    rotation = meta["simulation"]["detector_rotation_deg"]
     conformation, seed = snakemake.wildcards.conformation, snakemake.params.seed
     outputs = iter(snakemake.output)
     for case, nuisances in snakemake.params.cases.items():
@@ -22,9 +20,15 @@ with logged(snakemake.log[0]):
             name = [seed, f"{conformation}/robustness/{case}", dose, replica]
             rng = np.random.default_rng(noise_seed(*name))
             scan = nuisance_image(
-                segments, fov.pixel_size, labels, Nuisances(**nuisances), dose, rotation, rng
+                sim.segments, sim.fov.pixel_size, labels, Nuisances(**nuisances), dose, sim.rotation_deg, rng
             )
-            record = {**meta, **scan.metadata, "dose_e_per_A2": dose, "replica": replica, "noise_seed": name}
+            record = {
+                **sim.meta,
+                **scan.metadata,
+                "dose_e_per_A2": dose,
+                "replica": replica,
+                "noise_seed": name,
+            }
             write_image(next(outputs), scan.noisy, {**record, "signal": f"iDPC, robustness case {case}"})
             write_image(
                 next(outputs), scan.clean, {**record, "signal": f"clean iDPC, robustness case {case}"}

@@ -86,8 +86,8 @@ def write_truth(tmp_path, name, image, labels, fov, dose, conformation, tsite) -
 
 
 @pytest.fixture(scope="module")
-def calibrated(simulated, tmp_path_factory):
-    """The analysis calibrated on T1 and T12 fields with and without molecules (1500 and 4500 e/Å²)."""
+def validation_images(simulated, tmp_path_factory) -> list[TruthImage]:
+    """T1 and T12 fields with and without molecules at 1500 and 4500 e/Å²."""
     refs, segments, labels = simulated
     folder = tmp_path_factory.mktemp("calibration")
     images = []
@@ -100,9 +100,19 @@ def calibrated(simulated, tmp_path_factory):
                 lab = labels[tsite] if not kind else {**labels[tsite], "molecules": []}
                 name = f"{tsite}{kind}-{dose}"
                 images.append(write_truth(folder, name, noisy, lab, fov, dose, refs.conformations[k], tsite))
-    calibration = calibrate(refs, images)
+    return images
+
+
+@pytest.fixture(scope="module")
+def calibrated(simulated, validation_images):
+    """The analysis calibrated on ``validation_images``."""
+    calibration = calibrate(simulated[0], validation_images)
     keys = ("temperature", "occupancy_threshold", "occupancy_prior", "dose_constant")
-    return Analyzer(refs, Calibration(*(calibration[k] for k in keys)))
+    return Analyzer(simulated[0], Calibration(*(calibration[k] for k in keys)))
+
+
+def test_calibration_on_two_worker_processes_is_the_one_of_a_single_process(simulated, validation_images):
+    assert calibrate(simulated[0], validation_images, workers=2) == calibrate(simulated[0], validation_images)
 
 
 def test_molecules_are_found_in_full_cells_and_none_in_a_molecule_free_field(simulated, calibrated):

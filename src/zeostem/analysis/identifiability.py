@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from zeostem.analysis.likelihood import MOLECULE_RADIUS_A, SiteScores, hypotheses, sites_at
 from zeostem.analysis.pipeline import Analyzer, Calibration, analyze_lattice
@@ -32,6 +31,7 @@ from zeostem.analysis.registration import Registration
 from zeostem.errors import InputError
 from zeostem.io.images import read_image
 from zeostem.metrics.detection import coco_metrics
+from zeostem.parallel import forked_map
 
 MATCH_A = MOLECULE_RADIUS_A  # a site within this distance of a true molecule's centre is that molecule's
 
@@ -192,11 +192,13 @@ def _scored(posterior: dict[str, float], truth: str) -> dict:
     }
 
 
-def evaluate(analyzer: Analyzer, images: list[TruthImage]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def evaluate(
+    analyzer: Analyzer, images: list[TruthImage], workers: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Per-molecule and per-image rows of both observers, and occupancy metrics per dose."""
     molecules, image_rows, occupancy = [], [], []
-    for item in tqdm(images, desc="identifiability"):
-        m, i, o = evaluate_image(item, analyzer)
+    results = forked_map(lambda item: evaluate_image(item, analyzer), images, workers, "identifiability")
+    for m, i, o in results:
         molecules += m
         image_rows += i
         occupancy.append(o)
@@ -280,30 +282,24 @@ def f1_threshold(scores: np.ndarray, occupied: np.ndarray) -> float:
 
 
 def calibrate(
-    references, images: list[TruthImage], model_error: float = 0.0, model_error_source: str = "none"
+    references,
+    images: list[TruthImage],
+    model_error: float = 0.0,
+    model_error_source: str = "none",
+    workers: int = 1,
 ) -> dict:
     """Temperature, occupancy threshold and dose constant from validation images (true molecules known),
     with the likelihood's model-error variance ``model_error`` (reference units) in place."""
     analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.5, 0.0, None, model_error, model_error_source))
-    tolerance = MATCH_A / np.mean(references.pixel_size_A)
     llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
-    for item in tqdm(images, desc="calibration"):
-        noisy, meta = read_image(item.noisy)
-        found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
-        if found is None:
+    for record in forked_map(lambda item: _validation_record(item, analyzer), images, workers, "calibration"):
+        if record is None:
             continue
-        centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
-        at = nearest_site(centres, found.frame.to_input(found.scores.centres_px), tolerance)
-        k = references.conformations.index(item.conformation)
-        for n in at[at >= 0]:
-            if np.isfinite(found.scores.llr[n, k]):  # the truth competes at the site found for it
-                llr_rows.append(found.scores.llr[n])
-                truth.append(k)
-        labels = np.zeros(len(found.scores.llr), bool)
-        labels[at[at >= 0]] = True
-        bayes.append(found.scores)
-        occupied.append(labels)
-        constants.append(found.scores.noise_variance * item.dose / found.scores.scale**2)
+        llr_rows += record["llr_rows"]
+        truth += record["truth"]
+        bayes.append(record["scores"])
+        occupied.append(record["occupied"])
+        constants.append(record["dose_constant"])
     temperature = calibrate_temperature(np.array(llr_rows), np.array(truth))
     scores = np.concatenate([s.log_bayes_factor(temperature) for s in bayes])
     labels = np.concatenate(occupied)
@@ -325,6 +321,32 @@ def calibrate(
         "molecules": len(truth),
         "sites": int(len(labels)),
         "occupancy_f1": _f1_at(scores, labels, threshold),
+    }
+
+
+def _validation_record(item: TruthImage, analyzer: Analyzer) -> dict | None:
+    """One validation image's part of the calibration (None when it has no lattice): the true
+    candidate's competitors at every true molecule's site, the sites' scores and which hold a
+    molecule, and the image's dose constant."""
+    references = analyzer.references
+    noisy, meta = read_image(item.noisy)
+    found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
+    if found is None:
+        return None
+    centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
+    tolerance = MATCH_A / np.mean(references.pixel_size_A)
+    at = nearest_site(centres, found.frame.to_input(found.scores.centres_px), tolerance)
+    k = references.conformations.index(item.conformation)
+    at = at[at >= 0]
+    competing = [n for n in at if np.isfinite(found.scores.llr[n, k])]  # the truth competes at its site
+    occupied = np.zeros(len(found.scores.llr), bool)
+    occupied[at] = True
+    return {
+        "llr_rows": [found.scores.llr[n] for n in competing],
+        "truth": [k] * len(competing),
+        "scores": found.scores,
+        "occupied": occupied,
+        "dose_constant": found.scores.noise_variance * item.dose / found.scores.scale**2,
     }
 
 

@@ -11,10 +11,10 @@ one on the nuisance-free images (case ``none``); every other nuisance changes wh
 from __future__ import annotations
 
 import pandas as pd
-from tqdm import tqdm
 
 from zeostem.analysis.identifiability import TruthImage, evaluate_image, wilson
 from zeostem.analysis.pipeline import Analyzer
+from zeostem.parallel import forked_map
 
 GEOMETRIC = ("rotation_deg", "calibration", "aspect", "shear")
 
@@ -37,17 +37,24 @@ def geometric(case: str, scanned: dict[str, dict]) -> bool:
 
 
 def evaluate_cases(
-    analyzer: Analyzer, rows: list[dict], scanned: dict[str, dict]
+    analyzer: Analyzer, rows: list[dict], scanned: dict[str, dict], workers: int = 1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Molecule rows and image rows for every image (``rows``: TruthImage + case); the ideal observer
     only where it looks at the nuisance image itself."""
-    molecules, images = [], []
-    for row in tqdm(rows, desc="robustness"):
+
+    def case_rows(row: dict) -> tuple[list[dict], list[dict]]:
         item = TruthImage(**{k: v for k, v in row.items() if k != "case"})
         m, i, o = evaluate_image(item, analyzer, ideal_observer=not geometric(row["case"], scanned))
         alarms = {"empty_sites": o["empty_sites"], "empty_alarms": o["empty_alarms"]}
-        molecules += [{"case": row["case"], **r} for r in m]
-        images += [{"case": row["case"], **r, **(alarms if r["observer"] == "pipeline" else {})} for r in i]
+        return (
+            [{"case": row["case"], **r} for r in m],
+            [{"case": row["case"], **r, **(alarms if r["observer"] == "pipeline" else {})} for r in i],
+        )
+
+    molecules, images = [], []
+    for m, i in forked_map(case_rows, rows, workers, "robustness"):
+        molecules += m
+        images += i
     return pd.DataFrame(molecules), pd.DataFrame(images)
 
 

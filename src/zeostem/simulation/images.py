@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from zeostem.io.images import read_image
 from zeostem.simulation.idpc import idpc, shot_noise, source_blur, tile
 from zeostem.simulation.multislice import CellSignals
 from zeostem.simulation.settings import SimulationSettings
@@ -43,6 +44,23 @@ class FieldOfView:
             "pixel_size_xy_A": [self.pixel_size[1], self.pixel_size[0]],
             "field_of_view_cells_xy": [self.cells[1], self.cells[0]],
         }
+
+
+@dataclass(frozen=True)
+class SimulatedSegments:
+    """A simulation's segments file: the four segment signals (seg, y, x), its metadata, field of view
+    and the detector rotation (degrees) its iDPC is integrated at."""
+
+    segments: np.ndarray
+    meta: dict
+    fov: FieldOfView
+    rotation_deg: float
+
+    @classmethod
+    def read(cls, path) -> SimulatedSegments:
+        segments, meta = read_image(path)
+        fov = FieldOfView.from_metadata(meta, segments.shape[1:])
+        return cls(segments, meta, fov, meta["simulation"]["detector_rotation_deg"])
 
 
 def clean_field_of_view(

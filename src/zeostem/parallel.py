@@ -1,0 +1,39 @@
+"""An ordered map over forked worker processes: what the task needs is inherited, never pickled."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+_TASK: Callable | None = None  # set before the fork, so every worker holds it
+
+
+def _run(item):
+    return _TASK(item)
+
+
+def _one_thread() -> None:
+    threadpool_limits(1)
+
+
+def forked_map(task: Callable, items: Sequence, workers: int, desc: str) -> list:
+    """``[task(item) for item in items]`` on ``workers`` forked processes (in this one when 1).
+
+    Every task runs with one BLAS / OpenMP thread: the workers are the parallelism (two workers with
+    BLAS's own threads on 2 cores ran 1.3× faster than one process, with one thread each 2×:
+    measured), and a reduction's order, so the last bit of a result, does not depend on ``workers``.
+    An exception in a worker is raised here.
+    """
+    global _TASK
+    if workers <= 1 or len(items) < 2:
+        with threadpool_limits(1):
+            return [task(item) for item in tqdm(items, desc=desc)]
+    _TASK = task
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(items)), _one_thread) as pool:
+            return list(tqdm(pool.imap(_run, items), total=len(items), desc=desc))
+    finally:
+        _TASK = None
