@@ -16,6 +16,9 @@ from zeostem.simulation.multislice import simulate_cell
 from zeostem.simulation.settings import SimulationSettings
 from zeostem.structures import build_candidate
 
+# the CUDA path runs where torch sees a GPU (skipped elsewhere: CI has none)
+NO_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device visible to torch")
+DEVICES = ["cpu", pytest.param("cuda", marks=NO_CUDA)]
 TINY = DivaesrConfig(vae_features=8, latent_channels=4, vae_levels=2, edsr_blocks=1, edsr_features=8)
 
 
@@ -60,7 +63,8 @@ def dose_series(mfi, pyridine):
     return clean.astype(np.float32), [n.astype(np.float32) for n in noisy]
 
 
-def test_a_tiny_model_trained_for_a_few_steps_gets_better_on_held_out_noise(tmp_path, dose_series):
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_tiny_model_trained_for_a_few_steps_gets_better_on_held_out_noise(tmp_path, dose_series, device):
     clean, noisy = dose_series
     rng = np.random.default_rng(0)
 
@@ -87,7 +91,12 @@ def test_a_tiny_model_trained_for_a_few_steps_gets_better_on_held_out_noise(tmp_
         ]
     )
     history = train_denoiser(
-        TINY, TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3), train, validation, tmp_path / "tiny0.7"
+        TINY,
+        TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3),
+        train,
+        validation,
+        tmp_path / "tiny0.7",
+        device,
     )
     assert history["val_psnr"].iloc[-1] > before + 1.0
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]

@@ -14,6 +14,7 @@ from zeostem.analysis.reader import Micrograph
 from zeostem.errors import InputError
 from zeostem.io.images import write_image
 from zeostem.simulation.images import noise_seed, noisy_idpc
+from zeostem.simulation.nuisances import Nuisances
 
 FLIPS = [np.diag(f) for f in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
 
@@ -26,11 +27,10 @@ def warp(periodic: np.ndarray, matrix: np.ndarray, origin, shape) -> np.ndarray:
 
 
 def image_map(refs, rotation_deg: float, scale_x: float, scale_y: float, shear: float) -> np.ndarray:
-    """Image px → reference px for pixels of 0.25 Å × (scale_y, scale_x), sheared, rotated by the angle."""
-    a = np.radians(rotation_deg)
-    rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    pixel = 0.25 * np.array([[scale_y, 0.0], [shear * scale_y, scale_x]])
-    return np.diag(1 / np.array(refs.pixel_size_A)) @ rotation @ pixel
+    """Image px → reference px for pixels of 0.25 Å × (scale_y, scale_x), sheared, rotated by the angle:
+    the simulation's scan map of those nuisances."""
+    scan = Nuisances(rotation_deg, calibration=scale_x - 1, aspect=scale_y / scale_x - 1, shear=shear)
+    return scan.scan_map(0.25, refs.pixel_size_A)
 
 
 @pytest.mark.parametrize(

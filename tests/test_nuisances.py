@@ -43,10 +43,11 @@ def test_the_lattice_fit_finds_the_scan_geometry_the_nuisances_made(simulated, a
     want = LatticeFit(truth, found.reference_pixel_A, 0, 0).physical()
     true_x = image.metadata["true_pixel_size_xy_A"][0]
     assert want["pixel_size_x_A"] == pytest.approx(true_x)  # the file's pixel size was off by 4-5 %
-    assert abs((got["rotation_deg"] - want["rotation_deg"] + 180) % 360 - 180) < 0.3
+    # measured over the three cases: rotation ≤ 0.010°, pixel sizes ≤ 0.022 %, shear ≤ 0.028°
+    assert abs((got["rotation_deg"] - want["rotation_deg"] + 180) % 360 - 180) < 0.05
     for axis in ("pixel_size_x_A", "pixel_size_y_A"):
-        assert got[axis] == pytest.approx(want[axis], rel=0.004)
-    assert got["shear_deg"] == pytest.approx(want["shear_deg"], abs=0.3)
+        assert got[axis] == pytest.approx(want[axis], rel=0.001)
+    assert got["shear_deg"] == pytest.approx(want["shear_deg"], abs=0.1)
 
 
 def test_a_rotated_sheared_miscalibrated_imbalanced_scan_gives_the_clean_scans_t_site(simulated, analyzer):
@@ -58,7 +59,7 @@ def test_a_rotated_sheared_miscalibrated_imbalanced_scan_gives_the_clean_scans_t
         nominal = real.metadata["pixel_size_xy_A"][0]
         found = [analyze_lattice(image.noisy, nominal, analyzer) for image in (clean_geometry, real)]
         assert [top_tsite(f, analyzer) for f in found] == [tsite, tsite]
-        assert min(len(f.detected) for f in found) >= 8
+        assert min(len(f.detected) for f in found) >= 8  # measured 11–15 of the scans' molecules
 
 
 def test_the_scanned_labels_boxes_hold_the_molecules_signal(simulated):
@@ -77,8 +78,9 @@ def test_the_scanned_labels_boxes_hold_the_molecules_signal(simulated):
     for m in images[0].labels["molecules"]:
         x0, y0, x1, y1 = m["bbox_xyxy"]
         inside[int(np.floor(y0)) : int(np.ceil(y1)) + 1, int(np.floor(x0)) : int(np.ceil(x1)) + 1] = True
-    assert molecule[inside].sum() / molecule.sum() > 0.8
-    assert inside.mean() < 0.3
+    # measured: 97 % of the molecule's signal inside boxes covering 20 % of the image
+    assert molecule[inside].sum() / molecule.sum() > 0.9
+    assert inside.mean() < 0.25
     whole = [m for m in images[0].labels["molecules"] if not m["truncated"]]
     assert 2 <= len(whole) < len(images[0].labels["molecules"])  # cells cut by the edge are truncated
 

@@ -1,5 +1,7 @@
 """iDPC-STEM simulation: physics a user relies on, on small cells with coarse (fast) settings."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from skimage.registration import phase_cross_correlation
@@ -7,7 +9,7 @@ from skimage.registration import phase_cross_correlation
 from zeostem.simulation.idpc import integrate_dpc, source_blur, tile
 from zeostem.simulation.images import clean_field_of_view, noise_seed, noisy_idpc
 from zeostem.simulation.labels import field_of_view_labels
-from zeostem.simulation.multislice import simulate_cell
+from zeostem.simulation.multislice import resolve_device, simulate_cell
 from zeostem.simulation.settings import SimulationSettings
 from zeostem.structures import build_candidate
 
@@ -209,6 +211,16 @@ def test_a_dask_cluster_gives_the_same_image_as_threads_in_the_job(conformation,
         tasks_seen = len(cluster.scheduler.task_prefixes)  # empty unless the scan ran there
     assert tasks_seen > 0
     np.testing.assert_allclose(segments, simulated[0].segments, rtol=1e-5, atol=1e-8)  # float32 FFT rounding
+
+
+@pytest.mark.skipif(resolve_device("auto") != "gpu", reason="no CUDA device visible to cupy (CI has none)")
+@pytest.mark.parametrize("method", ["multislice", "prism"])
+def test_abtem_on_the_gpu_gives_the_cpu_s_image(conformation, mfi, method):
+    settings = replace(COARSE, method=method)
+    cpu = simulate_cell(conformation, mfi.beam_axis, replace(settings, device="cpu"), 2).segments
+    gpu = simulate_cell(conformation, mfi.beam_axis, replace(settings, device="gpu"), 2).segments
+    # float32 FFTs of another library: far below the molecule's own signal (NRMSE ≈ 2.5e-2)
+    assert np.sqrt(np.mean((gpu - cpu) ** 2)) / np.ptp(cpu) < 1e-4
 
 
 NOWHERE = "tcp://127.0.0.1:9"  # the discard port: nothing listens
