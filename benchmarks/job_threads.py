@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]  # the jobs read resources/ and config.yaml from here
 
 JOB = """
 import sys
@@ -36,7 +39,8 @@ def schedule(jobs: list[tuple[str, str]], threads: int, at_once: int) -> float:
     """Wall seconds for ``jobs`` run ``at_once`` at a time with ``threads`` dask threads each."""
 
     def run(site: tuple[str, str]) -> None:
-        subprocess.run([sys.executable, "-c", JOB, *site, str(threads)], check=True, capture_output=True)
+        command = [sys.executable, "-c", JOB, *site, str(threads)]
+        subprocess.run(command, check=True, capture_output=True, cwd=REPO)
 
     start = time.perf_counter()
     with ThreadPoolExecutor(at_once) as pool:
