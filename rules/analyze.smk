@@ -98,6 +98,8 @@ rule calibrate_analysis:
         runtime=30,
     params:
         images=CALIBRATION_IMAGES,
+        class_dose=max(SIMULATION["doses"]),
+        class_dprime=ANALYSIS["identifiable_dprime"],
     script:
         "../scripts/calibrate_analysis.py"
 
@@ -188,6 +190,7 @@ rule al_distribution:
 rule plan:
     input:
         molecules=plan_files("results")["molecules"],
+        calibration=calibration_file("results"),
     output:
         table=plan_files("results")["table"],
         text=plan_files("results")["text"],
@@ -206,6 +209,5 @@ rule plan:
         runtime=10,
     params:
         settings=vars(plan_settings(config)),
-        tsites=candidate_tsites(config),
     script:
         "../scripts/plan_experiment.py"

@@ -13,7 +13,7 @@ from zeostem.layout import (
     plan_files,
     reference_files,
 )
-from zeostem.plan import WorkflowPlan, candidate_tsites, plan_settings
+from zeostem.plan import WorkflowPlan, plan_settings
 
 PLAN = WorkflowPlan.from_config(config)
 STRUCTURES = config["structures"]

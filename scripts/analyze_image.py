@@ -18,4 +18,4 @@ with logged(snakemake.log[0]):
     )
     result = analyze(micrograph.image, micrograph.pixel_size_A, workflow, i.image)
     report = write_report(p.out_dir, row["image"], i.image, result, workflow, micrograph)
-    print({k: report[k] for k in ("image", "lattice", "noise", "tsite_ranking")})
+    print({k: report[k] for k in ("image", "lattice", "noise", "class_ranking")})

@@ -1,5 +1,5 @@
-"""Rule calibrate_analysis: temperature, occupancy threshold and dose constant from validation images,
-with the measured model-error variance (``analysis.model_error: measured``) or none."""
+"""Rule calibrate_analysis: dose constant, identifiable classes, temperature and occupancy threshold from
+validation images, with the measured model-error variance (``analysis.model_error: measured``) or none."""
 
 import json
 
@@ -15,8 +15,15 @@ with logged(snakemake.log[0]):
         with open(i.model_error) as f:
             model_error = json.load(f)
     images = [TruthImage(**row) for row in snakemake.params.images]
+    p = snakemake.params
     calibration = calibrate(
-        references, images, model_error["variance"], model_error["source"], snakemake.threads
+        references,
+        images,
+        p.class_dose,
+        p.class_dprime,
+        model_error["variance"],
+        model_error["source"],
+        snakemake.threads,
     )
     print(calibration)
     if calibration["warning"]:

@@ -57,7 +57,7 @@ def simulated(mfi, pyridine):
         box = lab["molecules"][0]["bbox_xyxy"]
         cx, cy = lab["molecule_center_px"]
         candidates.append(
-            Candidate(f"pyridine_{tsite}_{o}", tsite, clean, (cy, cx), (box[3] - box[1], box[2] - box[0]))
+            Candidate(f"pyridine_{tsite}_{o}", tsite, clean, (cy, cx), (box[3] - box[1], box[2] - box[0]), o)
         )
         empties.append(empty)
         segments[tsite], segments[f"{tsite}-empty"], labels[tsite] = (seg, fov), (empty_seg, fov), lab

@@ -135,7 +135,7 @@ def test_columns_are_classified_by_intensity(simulated):
 
 
 def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
-    ranking = [{"tsite": "T1", "probability": 1.0}]
+    ranking = [{"class": "O2: T1|T2", "probability": 1.0}]
     report = {
         "image": "x", "input_file": "x.tif", "pixel_size_A": 0.25, "model_pixel_size_A": 0.25,
         "input": {"signal": "iDPC from 4 segments", "calibration_source": "Velox metadata (DF4-A)",
@@ -157,18 +157,21 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
              "log_bayes_factor": 12.0, "placement": "mirror_x",
              "conformations": [{"conformation": "c", "tsite": "T1", "probability": 1.0,
                                 "log_likelihood_ratio": 12.0}],
-             "tsites": ranking, "tsite_log_likelihood": {"T1": 12.0}}
+             "classes": ranking, "class_log_likelihood": {"O2: T1|T2": 12.0}}
         ],
-        "tsite_ranking": ranking,
-        "al_distribution": [{"tsite": "T1", "fraction": 1.0, "low": 0.8, "high": 1.0}],
+        "classes": [{"class": "O2: T1|T2", "tsites": ["T1", "T2"], "split_identified": False}],
+        "shared_error_correlation": 0.01,
+        "class_ranking": ranking,
+        "al_distribution": [{"class": "O2: T1|T2", "tsites": ["T1", "T2"], "split_identified": False,
+                             "fraction": 1.0, "low": 0.8, "high": 1.0}],
         "faster_rcnn": {"boxes": [], "lattice_detections_confirmed": 0, "boxes_on_lattice_detections": 0},
     }  # fmt: skip
     validate_report(report)
     json.dumps(report)
-    report["tsite_ranking"][0]["probability"] = 1.5
+    report["class_ranking"][0]["probability"] = 1.5
     with pytest.raises(ValidationError):
         validate_report(report)
-    report["tsite_ranking"][0]["probability"] = 1.0
+    report["class_ranking"][0]["probability"] = 1.0
     report["input"]["signal"] = "HAADF"  # only the signals the analysis is built for
     with pytest.raises(ValidationError):
         validate_report(report)

@@ -48,7 +48,7 @@ def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
         calls.append(path.name)
         if path.name == "g2.tif":
             raise InputError("no lattice of MFI", path=path)
-        report = {"image": path.stem, "input_file": str(path), "tsite_ranking": [], "molecules": []}
+        report = {"image": path.stem, "input_file": str(path), "class_ranking": [], "molecules": []}
         report |= {
             "sites_analysed": 0,
             "noise": {"dose_estimate_e_per_A2": None},

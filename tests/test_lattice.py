@@ -9,7 +9,7 @@ from scipy import ndimage
 from zeostem.analysis.identifiability import TruthImage, calibrate, molecules_inside
 from zeostem.analysis.lattice import LatticeFit, Reflections, fit_lattice
 from zeostem.analysis.pipeline import FIT_REFLECTIONS, Analyzer, Calibration, analyze_lattice
-from zeostem.analysis.posterior import shared_site_posterior
+from zeostem.analysis.posterior import shared_class_posterior
 from zeostem.analysis.reader import Micrograph
 from zeostem.errors import InputError
 from zeostem.io.images import write_image
@@ -61,7 +61,7 @@ def test_lattice_fit_recovers_rotation_pixel_sizes_and_shear(simulated, rotation
 
 def top_tsite(image, analyzer) -> tuple[str, int]:
     found = analyze_lattice(image, 0.25, analyzer)
-    posterior = shared_site_posterior(found.scores.llr[found.detected], analyzer.references.tsites, 1.0)
+    posterior = shared_class_posterior(found.scores.llr[found.detected], analyzer.classes, 1.0)
     return max(posterior, key=posterior.get), len(found.detected)
 
 
@@ -230,7 +230,7 @@ def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with
     assert exact["calibration"]["model_error_variance"] == 0.0
     assert cautious_report["calibration"]["model_error_variance"] == 1e-3
     assert cautious_report["calibration"]["model_error_source"] == "test"
-    top = [r["tsite_ranking"][0]["probability"] for r in reports]
+    top = [r["class_ranking"][0]["probability"] for r in reports]
     # the references' own spread stops counting as evidence: the cautious report is far less sure
     # (measured: 1.0 without the term, 0.56 with a variance of 1e-3)
     assert top[1] < top[0] - 0.2

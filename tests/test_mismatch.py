@@ -31,7 +31,7 @@ def posteriors(image, clean, refs, analyzer, centres, model_error):
     variance = float(np.mean(spectral_gradient(image - clean) ** 2))
     found = hypotheses(image, np.ones(image.shape, bool), refs, KNOWN, analyzer.placements, variance, 1.0,
                        model_error)  # fmt: skip
-    return molecule_posteriors(sites_at(found, centres, refs).llr, 1.0)
+    return molecule_posteriors(sites_at(found, centres, refs).llr, analyzer.classes, 1.0)
 
 
 @pytest.mark.parametrize("fraction", [0.2, 0.35])

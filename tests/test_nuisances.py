@@ -6,7 +6,7 @@ import pytest
 
 from zeostem.analysis.lattice import LatticeFit
 from zeostem.analysis.pipeline import analyze_lattice
-from zeostem.analysis.posterior import shared_site_posterior
+from zeostem.analysis.posterior import shared_class_posterior
 from zeostem.simulation.nuisances import Nuisances, nuisance_image
 
 FLIPS = [np.diag(f) for f in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
@@ -21,7 +21,7 @@ def scan(simulated, tsite, nuisances, dose, seed):
 
 
 def top_tsite(found, analyzer) -> str:
-    posterior = shared_site_posterior(found.scores.llr[found.detected], analyzer.references.tsites, 1.0)
+    posterior = shared_class_posterior(found.scores.llr[found.detected], analyzer.classes, 1.0)
     return max(posterior, key=posterior.get)
 
 

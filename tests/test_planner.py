@@ -1,5 +1,7 @@
 """Experiment planner: curve fit, answer rules, molecules needed, and the `zeostem plan` command."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,8 +35,8 @@ def synthetic_molecules(curve: AccuracyCurve, doses, n: int, seed: int = 0, dete
             predicted = (
                 truth if right else (rng.choice([t for t in TSITES if t != truth]) if detected else "")
             )
-            rows.append({"model": "matched", "observer": "ideal", "dose": dose, "true_tsite": truth,
-                         "detected": detected, "predicted_tsite": predicted,
+            rows.append({"model": "matched", "observer": "ideal", "dose": dose, "true_class": truth,
+                         "detected": detected, "predicted_class": predicted,
                          "top1": float(right)})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -98,7 +100,7 @@ def test_molecules_needed_matches_the_binomial_closed_form():
 
 
 def test_confusion_counts_misses_and_rows_sum_to_one():
-    rows = pd.DataFrame({"true_tsite": ["T5", "T5", "T5", "T7"], "predicted_tsite": ["T5", "T6", "", "T7"]})
+    rows = pd.DataFrame({"true_class": ["T5", "T5", "T5", "T7"], "predicted_class": ["T5", "T6", "", "T7"]})
     truths, matrix = confusion(rows, TSITES)
     columns = [*TSITES, MISSED]
     assert truths == ["T5", "T7"]
@@ -115,6 +117,11 @@ def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path
     )
     (tmp_path / "metrics").mkdir()
     pd.concat([molecules, pipeline]).to_csv(tmp_path / "metrics" / "alsite_molecules.csv", index=False)
+    (tmp_path / "analysis").mkdir()
+    classes = {"classes": [{"name": t, "tsites": [t], "conformations": [t]} for t in TSITES]}
+    calibration = {"temperature": 1.0, "occupancy_threshold": 0.0, "occupancy_prior": 0.1, "dose_constant": 1.0,
+                   "model_error": 0.0, "model_error_source": "none", "classes": classes}  # fmt: skip
+    (tmp_path / "analysis" / "calibration.json").write_text(json.dumps(calibration))
     rc = main(["plan", "--workflow-results", str(tmp_path), "--target-accuracy", "0.8", "--interval", "0.1"])
     assert rc == 0
     out = capsys.readouterr().out

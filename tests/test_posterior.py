@@ -3,15 +3,22 @@
 import numpy as np
 import pytest
 
+from zeostem.analysis.classes import Classes
 from zeostem.analysis.identifiability import wilson
 from zeostem.analysis.posterior import (
     al_distribution,
     al_distribution_table,
     calibrate_temperature,
-    molecule_posteriors,
-    shared_site_posterior,
+    class_posteriors,
+    shared_class_posterior,
     topk_credit,
 )
+
+
+def one_per_tsite(tsites: list[str]) -> Classes:
+    """Every candidate its own class, uniform prior."""
+    n = len(tsites)
+    return Classes(list(tsites), [[k] for k in range(n)], [[t] for t in tsites], np.full(n, -np.log(n)))
 
 
 def test_mixture_fit_recovers_known_proportions_from_per_molecule_likelihoods():
@@ -22,7 +29,7 @@ def test_mixture_fit_recovers_known_proportions_from_per_molecule_likelihoods():
     # moderately informative molecules: the true site's likelihood is higher, but often not by much
     log_lik = rng.normal(0, 1.0, (600, 3))
     log_lik[np.arange(600), k] += 1.5
-    result = {r["tsite"]: r for r in al_distribution(log_lik, sites)}
+    result = {r["class"]: r for r in al_distribution(log_lik, sites, [[s] for s in sites])}
     for site, fraction in zip(sites, truth, strict=True):
         assert result[site]["low"] <= fraction <= result[site]["high"]
         assert result[site]["fraction"] == pytest.approx(fraction, abs=0.08)
@@ -33,10 +40,10 @@ def test_mixture_fit_recovers_known_proportions_from_per_molecule_likelihoods():
 
 def test_a_tie_at_the_top_is_not_a_hit():
     flat = {f"T{i}": 1 / 12 for i in range(1, 13)}
-    assert topk_credit(flat, "T5", 1) == pytest.approx(1 / 12)
-    assert topk_credit(flat, "T5", 3) == pytest.approx(3 / 12)
-    assert topk_credit({"T1": 0.7, "T2": 0.3}, "T1", 1) == 1.0
-    assert topk_credit({"T1": 0.7, "T2": 0.3}, "T2", 1) == 0.0
+    assert topk_credit(flat, {"T5"}, 1) == pytest.approx(1 / 12)
+    assert topk_credit(flat, {"T5"}, 3) == pytest.approx(3 / 12)
+    assert topk_credit({"T1": 0.7, "T2": 0.3}, {"T1"}, 1) == 1.0
+    assert topk_credit({"T1": 0.7, "T2": 0.3}, {"T2"}, 1) == 0.0
 
 
 def test_temperature_calibration_softens_overconfident_scores():
@@ -44,18 +51,19 @@ def test_temperature_calibration_softens_overconfident_scores():
     truth = rng.integers(0, 3, 300)
     picked = np.where(rng.random(300) < 0.6, truth, (truth + 1) % 3)
     llr = np.where(np.arange(3)[None] == picked[:, None], 0.0, -50.0)  # right 60 % of the time, sure always
-    temperature = calibrate_temperature(llr, truth)
-    confidence = molecule_posteriors(llr, temperature).max(axis=1).mean()
+    classes = one_per_tsite(["T1", "T2", "T3"])
+    temperature = calibrate_temperature(llr, np.eye(3, dtype=bool)[truth], classes)
+    confidence = class_posteriors(llr, classes, temperature).max(axis=1).mean()
     assert temperature > 10 and confidence == pytest.approx(0.6, abs=0.1)
 
 
 def test_shared_site_posterior_pools_molecules_and_respects_impossible_sites():
-    tsites = ["T1", "T2", "T3"]
+    classes = one_per_tsite(["T1", "T2", "T3"])
     # each molecule alone prefers T1 only weakly; T3 cannot sit at the second molecule's site
     llr = np.array([[1.0, 0.5, 0.0], [1.0, 0.5, -np.inf]])
-    posterior = shared_site_posterior(llr, tsites, 1.0)
+    posterior = shared_class_posterior(llr, classes, 1.0)
     assert posterior["T3"] == 0.0
-    assert posterior["T1"] > molecule_posteriors(llr[:1], 1.0)[0, 0]
+    assert posterior["T1"] > class_posteriors(llr[:1], classes, 1.0)[0, 0]
 
 
 def test_wilson_interval_covers_the_proportion_and_shrinks_with_n():
@@ -65,15 +73,15 @@ def test_wilson_interval_covers_the_proportion_and_shrinks_with_n():
 
 
 def test_empty_sites_weighed_by_occupancy_do_not_drown_one_clear_molecule():
-    tsites = ["T1", "T2", "T3"]
+    classes = one_per_tsite(["T1", "T2", "T3"])
     molecule = np.array([[6.0, 0.0, 0.0]])  # a clear T1 molecule
     empty = np.random.default_rng(0).normal(-6.0, 2.0, (200, 3))  # 200 sites that hold nothing
-    alone = shared_site_posterior(molecule, tsites, 1.0, occupancy=0.1)
-    pooled = shared_site_posterior(np.r_[molecule, empty], tsites, 1.0, occupancy=0.1)
+    alone = shared_class_posterior(molecule, classes, 1.0, occupancy=0.1)
+    pooled = shared_class_posterior(np.r_[molecule, empty], classes, 1.0, occupancy=0.1)
     assert max(alone, key=alone.get) == max(pooled, key=pooled.get) == "T1"
     assert pooled["T1"] == pytest.approx(alone["T1"], abs=0.05)
     # taken as molecules, the same empty sites would outvote it
-    forced = shared_site_posterior(np.r_[molecule, empty], tsites, 1.0)
+    forced = shared_class_posterior(np.r_[molecule, empty], classes, 1.0)
     assert forced["T1"] < 0.5
 
 
@@ -82,16 +90,16 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods]).reshape(-1, 2)
         return {
             "image": name,
-            "molecules": [{"tsite_log_likelihood": ll} for ll in likelihoods],
-            "al_distribution": al_distribution(log_lik, ["T1", "T5"]),
+            "molecules": [{"class_log_likelihood": ll} for ll in likelihoods],
+            "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]]),
         }
 
     t1, t5 = {"T1": 0.0, "T5": -30.0}, {"T1": -30.0, "T5": 0.0}  # unambiguous molecules
     table = al_distribution_table([report("a", [t1, t1, t1]), report("b", [t5]), report("c", [])])
-    pooled = table[table["images"] == "all images"].set_index("tsite")
+    pooled = table[table["images"] == "all images"].set_index("class")
     assert pooled.loc["T1", "fraction"] == pytest.approx(0.75, abs=1e-3)
     assert set(pooled["molecules"]) == {4}
-    assert table[table["images"] == "b"].set_index("tsite").loc["T5", "fraction"] == pytest.approx(
+    assert table[table["images"] == "b"].set_index("class").loc["T5", "fraction"] == pytest.approx(
         1.0, abs=1e-3
     )
     assert "c" not in set(table["images"])  # an image without molecules has no distribution
@@ -100,6 +108,33 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
 def test_bootstrap_draws_that_leave_out_a_site_s_only_molecule_keep_a_finite_interval():
     # T5's one molecule cannot be a T1 (−inf): draws without it empty T5 exactly, and it fits nothing
     log_lik = np.array([[0.0, -np.inf]] * 9 + [[-np.inf, 0.0]])
-    result = {r["tsite"]: r for r in al_distribution(log_lik, ["T1", "T5"])}
+    result = {r["class"]: r for r in al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]])}
     assert result["T5"]["fraction"] == pytest.approx(0.1)
     assert result["T5"]["low"] == 0.0 and 0.1 < result["T5"]["high"] < 0.4
+
+
+def test_a_class_of_two_tsites_carries_both_priors_and_says_its_split_is_not_identified():
+    # T1 and T2 look the same (equal likelihoods), T7 differs: the class T1|T2 holds 2 of 3 T-sites
+    classes = Classes(["O2: T1|T2", "T7"], [[0, 1], [2]], [["T1", "T2"], ["T7"]], np.full(3, -np.log(3)))
+    flat = class_posteriors(np.zeros((1, 3)), classes, 1.0)[0]
+    assert flat == pytest.approx([2 / 3, 1 / 3])
+    assert not classes.split_identified("O2: T1|T2") and classes.split_identified("T7")
+    entries = al_distribution(np.array([[0.0, -30.0]] * 5), classes.names, classes.tsites)
+    assert [e["split_identified"] for e in entries] == [False, True]
+
+
+def test_an_error_shared_by_every_molecule_bounds_the_image_posterior_however_many_are_pooled():
+    """Every molecule favours the wrong class by m = 0.5 nats through an error of the references that
+    repeats in every cell (correlation ρ = 0.2): pooled, n molecules may carry at most m / ρ = 2.5 nats
+    (p ≤ 0.924), not n × m (p → 1)."""
+    classes = one_per_tsite(["T1", "T2"])
+    m, rho = 0.5, 0.2
+    bound = 1 / (1 + np.exp(-m / rho))
+    for n in (1, 10, 100, 10000):
+        llr = np.tile([[0.0, m]], (n, 1))
+        shared = shared_class_posterior(llr, classes, 1.0, correlation=rho)["T2"]
+        independent = shared_class_posterior(llr, classes, 1.0)["T2"]
+        assert shared <= bound + 1e-12
+        assert independent >= shared
+    assert shared > bound - 0.01  # the bound is what many molecules reach
+    assert independent > 0.999

@@ -41,12 +41,13 @@ def load_workflow(results: Path, config: dict):
 
 def plan_command(args: argparse.Namespace) -> int:
     """``zeostem plan``: the answer on the terminal, the table, the text and the figure on disk."""
+    from zeostem.analysis.pipeline import Calibration
     from zeostem.analysis.planner import plan_experiment, read_molecules, write_plan
     from zeostem.figures.plan import plan_figure
     from zeostem.io.atomic import atomic_write
     from zeostem.io.config import load_config, validate_config
-    from zeostem.layout import plan_files
-    from zeostem.plan import candidate_tsites, plan_settings
+    from zeostem.layout import calibration_file, plan_files
+    from zeostem.plan import plan_settings
 
     try:
         config = load_config(args.config)
@@ -61,7 +62,8 @@ def plan_command(args: argparse.Namespace) -> int:
         settings = plan_settings(config)
         files = plan_files(args.workflow_results)
         molecules = read_molecules(files["molecules"])
-        result = plan_experiment(molecules, candidate_tsites(config), settings)
+        classes = Calibration.load(calibration_file(args.workflow_results)).class_names
+        result = plan_experiment(molecules, classes, settings)
     except InputError as exc:
         print(f"zeostem: {exc}", file=sys.stderr)
         return 2
@@ -116,12 +118,12 @@ def analyze_command(args: argparse.Namespace) -> int:
 
 
 def _one_line(folder: Path, report: dict) -> str:
-    best = report["tsite_ranking"][0] if report["tsite_ranking"] else {"tsite": "none", "probability": 0}
+    best = report["class_ranking"][0] if report["class_ranking"] else {"class": "none", "probability": 0}
     lattice = report["lattice"]
     return (
         f"{folder}: lattice rotation {lattice['rotation_deg']:.2f}°, pixel {lattice['pixel_size_x_A']:.4f} × "
         f"{lattice['pixel_size_y_A']:.4f} Å; {len(report['molecules'])} molecule(s) in "
-        f"{report['sites_analysed']} sites; most probable Al site {best['tsite']} "
+        f"{report['sites_analysed']} sites; most probable Al site {best['class']} "
         f"(p = {best['probability']:.2f})"
     )
 

@@ -36,11 +36,6 @@ def plan_settings(config: dict):
     return PlanSettings(**config["analysis"]["plan"], seed=config["structures"]["seed"])
 
 
-def candidate_tsites(config: dict) -> list[str]:
-    """The T-sites of the config's candidate conformations, in the framework's order."""
-    return sorted({p.tsite for p in plan_conformations(config)}, key=lambda t: int(t[1:]))
-
-
 @dataclass(frozen=True)
 class WorkflowPlan:
     config: dict

@@ -53,7 +53,7 @@ class BatchResult:
 
 
 SUMMARY_COLUMNS = [
-    "image", "input_file", "status", "top_tsite", "top_probability", "second_tsite", "second_probability",
+    "image", "input_file", "status", "top_class", "top_probability", "second_class", "second_probability",
     "molecules", "sites_analysed", "rotation_deg", "pixel_size_x_A", "pixel_size_y_A", "shear_deg",
     "dose_estimate_e_per_A2", "warning", "error",
 ]  # fmt: skip
@@ -61,15 +61,15 @@ SUMMARY_COLUMNS = [
 
 def summary_row(report: dict) -> dict:
     """One image's line of the summary table."""
-    ranking = report["tsite_ranking"] + [{"tsite": "", "probability": float("nan")}] * 2
+    ranking = report["class_ranking"] + [{"class": "", "probability": float("nan")}] * 2
     lattice = report["lattice"]
     return {
         "image": report["image"],
         "input_file": report["input_file"],
         "status": "ok",
-        "top_tsite": ranking[0]["tsite"],
+        "top_class": ranking[0]["class"],
         "top_probability": ranking[0]["probability"],
-        "second_tsite": ranking[1]["tsite"],
+        "second_class": ranking[1]["class"],
         "second_probability": ranking[1]["probability"],
         "molecules": len(report["molecules"]),
         "sites_analysed": report["sites_analysed"],

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from zeostem.analysis.classes import Classes, derive_classes
 from zeostem.analysis.likelihood import MOLECULE_RADIUS_A, SiteScores, hypotheses, sites_at
 from zeostem.analysis.pipeline import Analyzer, Calibration, analyze_lattice
 from zeostem.analysis.posterior import (
     at_grid_edge,
     calibrate_temperature,
-    molecule_posteriors,
-    shared_site_posterior,
+    class_posteriors,
+    shared_class_posterior,
     topk_credit,
 )
 from zeostem.analysis.references import spectral_gradient
@@ -123,24 +124,32 @@ def evaluate_image(
         ideal = ideal_scores(noisy.astype(np.float64), clean.astype(np.float64), centres, analyzer)
         observers["ideal"] = (ideal.llr, np.arange(len(centres)), set(range(len(ideal.llr))), 1.0)
     molecules, images = [], []
+    classes = analyzer.classes
+    truth = classes.of_tsite(item.tsite)
     base = {
         "model": item.model,
         "conformation": item.conformation,
         "dose": item.dose,
         "true_tsite": item.tsite,
+        "true_class": " / ".join(sorted(truth)),
         "field": item.field,
     }
     for observer, (llr, index, detected, temperature) in observers.items():
         for n in index:
             scored = n >= 0 and n in detected and np.isfinite(llr[n]).any()  # a hypothesis there at all
-            posterior = _tsite_posterior(llr[n], refs.tsites, temperature) if scored else {}
-            molecules.append({"observer": observer, **base, **_scored(posterior, item.tsite)})
+            posterior = _class_posterior(llr[n], classes, temperature) if scored else {}
+            molecules.append({"observer": observer, **base, **_scored(posterior, truth)})
         if item.field == "full" and len(centres):
-            # the pipeline weighs every site by its occupancy; the ideal observer knows the molecules
+            # the pipeline weighs every site by its occupancy and discounts the references' shared
+            # error; the ideal observer knows the molecules and that its references are exact
+            pipeline = observer == "pipeline" and found is not None
             occupancy = calibration.occupancy_prior if observer == "pipeline" else None
-            shared = shared_site_posterior(llr, refs.tsites, temperature, occupancy) if len(llr) else {}
+            correlation = found.scores.correlation if pipeline else 0.0
+            shared = (
+                shared_class_posterior(llr, classes, temperature, occupancy, correlation) if len(llr) else {}
+            )
             images.append(
-                {"observer": observer, **base, "molecules": len(detected), **_scored(shared, item.tsite)}
+                {"observer": observer, **base, "molecules": len(detected), **_scored(shared, truth)}
             )
     occupancy = {
         "model": item.model,
@@ -163,19 +172,16 @@ def lattice_or_none(image: np.ndarray, pixel_size_A: float, analyzer: Analyzer, 
         return None
 
 
-def _tsite_posterior(llr_row: np.ndarray, tsites: list[str], temperature: float) -> dict[str, float]:
-    p = molecule_posteriors(llr_row[None], temperature)[0]
-    out: dict[str, float] = {}
-    for t, q in zip(tsites, p, strict=True):
-        out[t] = out.get(t, 0.0) + float(q)
-    return out
+def _class_posterior(llr_row: np.ndarray, classes: Classes, temperature: float) -> dict[str, float]:
+    p = class_posteriors(llr_row[None], classes, temperature)[0]
+    return dict(zip(classes.names, p.tolist(), strict=True))
 
 
-def _scored(posterior: dict[str, float], truth: str) -> dict:
+def _scored(posterior: dict[str, float], truth: set[str]) -> dict:
     if not posterior:
         return {
             "detected": False,
-            "predicted_tsite": "",
+            "predicted_class": "",
             "confidence": 0.0,
             "p_true": 0.0,
             "top1": 0.0,
@@ -184,9 +190,9 @@ def _scored(posterior: dict[str, float], truth: str) -> dict:
     top = max(posterior, key=posterior.get)
     return {
         "detected": True,
-        "predicted_tsite": top,
+        "predicted_class": top,
         "confidence": posterior[top],
-        "p_true": posterior.get(truth, 0.0),
+        "p_true": sum(posterior.get(t, 0.0) for t in truth),
         "top1": topk_credit(posterior, truth, 1),
         "top3": topk_credit(posterior, truth, 3),
     }
@@ -284,12 +290,15 @@ def f1_threshold(scores: np.ndarray, occupied: np.ndarray) -> float:
 def calibrate(
     references,
     images: list[TruthImage],
+    class_dose: float,
+    class_dprime: float,
     model_error: float = 0.0,
     model_error_source: str = "none",
     workers: int = 1,
 ) -> dict:
-    """Temperature, occupancy threshold and dose constant from validation images (true molecules known),
-    with the likelihood's model-error variance ``model_error`` (reference units) in place."""
+    """Dose constant, identifiable classes (d′ < ``class_dprime`` per molecule at ``class_dose``),
+    temperature and occupancy threshold from validation images (true molecules known), with the
+    likelihood's model-error variance ``model_error`` (reference units) in place."""
     analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.5, 0.0, None, model_error, model_error_source))
     llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
     for record in forked_map(lambda item: _validation_record(item, analyzer), images, workers, "calibration"):
@@ -300,7 +309,11 @@ def calibrate(
         bayes.append(record["scores"])
         occupied.append(record["occupied"])
         constants.append(record["dose_constant"])
-    temperature = calibrate_temperature(np.array(llr_rows), np.array(truth))
+    dose_constant = float(np.median(constants))
+    record = derive_classes(references, analyzer.placements, dose_constant, class_dose, class_dprime)
+    classes = Classes.from_record(record, references)
+    truth_mask = np.array([[c in classes.of_tsite(t) for c in classes.names] for t in truth])
+    temperature = calibrate_temperature(np.array(llr_rows).reshape(len(truth), -1), truth_mask, classes)
     scores = np.concatenate([s.log_bayes_factor(temperature) for s in bayes])
     labels = np.concatenate(occupied)
     threshold = f1_threshold(scores, labels)
@@ -314,10 +327,11 @@ def calibrate(
         "temperature": temperature,
         "occupancy_threshold": threshold,
         "occupancy_prior": float(labels.mean()),
-        "dose_constant": float(np.median(constants)),
+        "dose_constant": dose_constant,
         "warning": warning,
         "model_error": model_error,
         "model_error_source": model_error_source,
+        "classes": record,
         "molecules": len(truth),
         "sites": int(len(labels)),
         "occupancy_f1": _f1_at(scores, labels, threshold),
@@ -325,9 +339,9 @@ def calibrate(
 
 
 def _validation_record(item: TruthImage, analyzer: Analyzer) -> dict | None:
-    """One validation image's part of the calibration (None when it has no lattice): the true
-    candidate's competitors at every true molecule's site, the sites' scores and which hold a
-    molecule, and the image's dose constant."""
+    """One validation image's part of the calibration (None when it has no lattice): every candidate's
+    LLR at every true molecule's site where a hypothesis sits, with the true T-site; the sites'
+    scores and which hold a molecule; and the image's dose constant."""
     references = analyzer.references
     noisy, meta = read_image(item.noisy)
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
@@ -336,14 +350,14 @@ def _validation_record(item: TruthImage, analyzer: Analyzer) -> dict | None:
     centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
     tolerance = MATCH_A / np.mean(references.pixel_size_A)
     at = nearest_site(centres, found.frame.to_input(found.scores.centres_px), tolerance)
-    k = references.conformations.index(item.conformation)
     at = at[at >= 0]
-    competing = [n for n in at if np.isfinite(found.scores.llr[n, k])]  # the truth competes at its site
+    mine = [k for k, t in enumerate(references.tsites) if t == item.tsite]
+    competing = [n for n in at if np.isfinite(found.scores.llr[n, mine]).any()]  # the truth competes there
     occupied = np.zeros(len(found.scores.llr), bool)
     occupied[at] = True
     return {
         "llr_rows": [found.scores.llr[n] for n in competing],
-        "truth": [k] * len(competing),
+        "truth": [item.tsite] * len(competing),
         "scores": found.scores,
         "occupied": occupied,
         "dose_constant": found.scores.noise_variance * item.dose / found.scores.scale**2,

@@ -5,7 +5,10 @@ image, with its molecule in every cell. For each such hypothesis and each cell w
 window (centred on the hypothesis's molecule) lies inside the image, the log-likelihood ratio
 "framework + candidate" vs "framework alone" is computed with the iDPC noise model: shot noise in
 iDPC has a 1/k² power spectrum, i.e. it is white in the image gradient, so the likelihood is
-Gaussian in the gradient with one variance per image, estimated from the image itself. The
+Gaussian in the gradient with one variance per image, estimated from the image itself. The gradient
+of an image is curl-free: its two components carry one degree of freedom per spatial frequency, not
+two, so the whitened residual's variance per pixel is that of both components together (twice one
+component's); counting them as independent would double every log-likelihood ratio. The
 references are never exactly the experiment: a model-error variance (per gradient component and
 pixel, in reference units, measured from the spread of simulation variants of one structure; see
 ``zeostem.analysis.mismatch``) adds to the shot noise's, so differences between candidates smaller
@@ -40,6 +43,10 @@ class Hypotheses:
     model_error: float  # model-error variance assumed, in reference units
 
 
+# the gradient's two components are one degree of freedom (see the module docstring)
+GRADIENT_COMPONENTS = 2
+
+
 @dataclass(frozen=True)
 class SiteScores:
     """Per molecule site of an image: where, and the log-likelihood ratio of each candidate there.
@@ -61,6 +68,13 @@ class SiteScores:
         h, w = self.box_px[np.argmax(self.llr, axis=1)].T
         r, c = (self.centres_px if centres is None else np.asarray(centres, float)).reshape(-1, 2).T
         return np.c_[c - w / 2, r - h / 2, c + w / 2, r + h / 2]
+
+    @property
+    def correlation(self) -> float:
+        """The share of one molecule's noise-plus-model-error variance that every molecule of the image
+        shares: the references' error repeats in every cell, the shot noise does not."""
+        shared = self.scale**2 * self.model_error
+        return float(shared / (self.noise_variance + shared)) if shared > 0 else 0.0
 
     def log_bayes_factor(self, temperature: float = 1.0) -> np.ndarray:
         """Molecule (any candidate present there, uniform prior) vs no molecule, per site."""
@@ -130,7 +144,7 @@ def hypotheses(
         np.array(rows["centres"]).reshape(-1, 2),
         np.array(rows["candidate"], int),
         np.array(rows["placement"], int),
-        np.array(rows["gain"]) / (2 * (noise_variance + scale**2 * model_error)),
+        np.array(rows["gain"]) / (2 * GRADIENT_COMPONENTS * (noise_variance + scale**2 * model_error)),
         noise_variance,
         scale,
         model_error,

@@ -3,9 +3,10 @@
 A *variant* is the same conformation simulated with other, equally defensible settings (source size,
 defocus, slice thickness, frozen phonons, thickness, ...). Its clean image, analysed with the nominal
 references (registration known, noise-free), moves every candidate's log-likelihood ratio. In the
-per-cell Gaussian-gradient likelihood with unit noise variance, the noise-free margin of the true
-candidate k over a rival j is ``||Δ||² / 2`` (Δ = m_k − m_j, the T-site signal) and a variant
-``x = m_k + e`` shifts it by ``<e, Δ>``. Treating the variants as draws of the references'
+per-cell Gaussian-gradient likelihood with unit noise variance per gradient component (variance 2 of
+the curl-free gradient's one degree of freedom), the noise-free margin of the true candidate k over a
+rival j is ``||Δ||² / 4`` (Δ = m_k − m_j, the T-site signal) and a variant ``x = m_k + e`` shifts it
+by ``<e, Δ> / 2``. Treating the variants as draws of the references'
 uncertainty, the variance of that uncertainty *along the directions that separate candidates* is
 
     s² = mean over (variant, molecule, rival) of <e, Δ>² / ||Δ||²,
@@ -48,7 +49,7 @@ class VariantMismatch:
     def ratios(self) -> np.ndarray:
         """<e, Δ>² / ||Δ||² of every (molecule, rival) the nominal image separates (margin > 0)."""
         separated = self.margin > 0
-        return self.shift[separated] ** 2 / (2 * self.margin[separated])
+        return self.shift[separated] ** 2 / self.margin[separated]
 
     @property
     def error_variance(self) -> float:
@@ -62,7 +63,8 @@ class VariantMismatch:
         rows = np.arange(len(closest))
         margin, shift = self.margin[rows, closest], self.shift[rows, closest]
         # margin and shift are in nats at unit noise variance, i.e. ∝ dose / dose_constant; the noise's
-        # spread of a margin m (nats) is sqrt(2 m): the shift dominates above 2 c m / shift²
+        # spread of a margin m (nats) is sqrt(2 m) (an exact LLR's variance is twice its mean): the
+        # shift dominates above 2 c m / shift²
         dominant = 2 * dose_constant * margin / np.maximum(shift**2, 1e-300)
         return {
             "variant": self.variant,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zeostem.analysis.classes import Classes
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
 from zeostem.analysis.likelihood import SiteScores, hypotheses, molecule_sites
 from zeostem.analysis.references import References
@@ -30,7 +31,8 @@ REGISTER_FLOOR = 0.02
 @dataclass(frozen=True)
 class Calibration:
     """Fitted on validation images: probability temperature, occupancy threshold, noise-to-dose
-    constant; and the model-error variance the likelihood assumed while fitting them."""
+    constant; the model-error variance the likelihood assumed while fitting them; and the
+    identifiable classes every answer is given in (``zeostem.analysis.classes``; None: one per T-site)."""
 
     temperature: float
     occupancy_threshold: float  # on the log Bayes factor molecule vs none
@@ -39,6 +41,12 @@ class Calibration:
     warning: str | None = None
     model_error: float = 0.0  # variance per gradient component and pixel, reference units
     model_error_source: str = "none"
+    classes: dict | None = None
+
+    @property
+    def class_names(self) -> list[str]:
+        """The identifiable classes' names (empty before they are derived)."""
+        return [c["name"] for c in self.classes["classes"]] if self.classes else []
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
@@ -55,6 +63,7 @@ class Calibration:
                 "dose_constant",
                 "model_error",
                 "model_error_source",
+                "classes",
             )
             return cls(**{k: data[k] for k in keys},
                        warning=data.get("warning"))  # fmt: skip
@@ -72,12 +81,15 @@ class Analyzer:
     fit_reflections: Reflections = field(init=False)
     register_reflections: Reflections = field(init=False)
     placements: list[Placement] = field(init=False)
+    classes: Classes = field(init=False)
 
     def __post_init__(self):
         refs = self.references
         self.fit_reflections = Reflections.of(refs.empty, refs.cells, count=FIT_REFLECTIONS)
         self.register_reflections = Reflections.of(refs.empty, refs.cells, floor=REGISTER_FLOOR)
         self.placements = symmetry_placements(refs, self.register_reflections)
+        record = self.calibration.classes
+        self.classes = Classes.per_tsite(refs) if record is None else Classes.from_record(record, refs)
 
 
 @dataclass

@@ -159,12 +159,12 @@ def _between(low: float, high: float, cap: float) -> list[float]:
     return [float(d) for d in np.geomspace(low, min(high, cap), 4)]
 
 
-def confusion(molecules: pd.DataFrame, tsites: list[str]) -> tuple[list[str], np.ndarray]:
-    """Row-stochastic confusion (true T-site × predicted T-site, then "missed") of one observer, one dose."""
-    truths = sorted(molecules["true_tsite"].unique(), key=lambda t: tsites.index(t))
-    columns = [*tsites, MISSED]
-    predicted = molecules["predicted_tsite"].fillna("").replace("", MISSED)
-    counts = pd.crosstab(molecules["true_tsite"], predicted).reindex(
+def confusion(molecules: pd.DataFrame, classes: list[str]) -> tuple[list[str], np.ndarray]:
+    """Row-stochastic confusion (true class × predicted class, then "missed") of one observer, one dose."""
+    truths = sorted(molecules["true_class"].unique(), key=lambda t: classes.index(t))
+    columns = [*classes, MISSED]
+    predicted = molecules["predicted_class"].fillna("").replace("", MISSED)
+    counts = pd.crosstab(molecules["true_class"], predicted).reindex(
         index=truths, columns=columns, fill_value=0
     )
     matrix = counts.to_numpy(float)
@@ -225,10 +225,10 @@ class Plan:
     table: pd.DataFrame  # per observer and dose: measured top-1, fitted curve and band, molecules needed
     answers: dict[str, DoseAnswer]
     settings: PlanSettings
-    tsites: list[str]
+    classes: list[str]
 
 
-def plan_experiment(molecules: pd.DataFrame, tsites: list[str], settings: PlanSettings) -> Plan:
+def plan_experiment(molecules: pd.DataFrame, classes: list[str], settings: PlanSettings) -> Plan:
     """The planner's answers and its per-dose table from the identifiability's per-molecule rows."""
     table = per_dose(molecules)
     answers = {o: lowest_dose(table, o, settings) for o in sorted(table["observer"].unique())}
@@ -240,18 +240,21 @@ def plan_experiment(molecules: pd.DataFrame, tsites: list[str], settings: PlanSe
         low.append(float(band[0][0]))
         high.append(float(band[1][0]))
         group = molecules[(molecules["observer"] == row.observer) & (molecules["dose"] == row.dose)]
-        truths, matrix = confusion(group, tsites)
+        truths, matrix = confusion(group, classes)
         needed.append(molecules_needed(matrix, settings.interval, seed=settings.seed))
         measured.append(" ".join(truths))
     table = table.assign(fitted_top1=fitted, fitted_low=low, fitted_high=high)
-    table = table.assign(molecules_needed=pd.array(needed, dtype="Int64"), tsites_measured=measured)
-    return Plan(table, answers, settings, tsites)
+    table = table.assign(molecules_needed=pd.array(needed, dtype="Int64"), classes_measured=measured)
+    return Plan(table, answers, settings, classes)
 
 
 def answer_text(plan: Plan) -> str:
     """The planner's answer in a few lines, for the terminal and ``plan.txt``."""
     s = plan.settings
-    lines = [f"Target: per-molecule T-site top-1 ≥ {s.target_accuracy:g}, dose ≤ {s.max_dose:g} e/Å²."]
+    lines = [
+        f"Target: per-molecule top-1 (identifiable class) ≥ {s.target_accuracy:g}, "
+        f"dose ≤ {s.max_dose:g} e/Å²."
+    ]
     for observer, a in plan.answers.items():
         name = "pipeline (what you get)" if observer == "pipeline" else f"{observer} observer (upper bound)"
         fitted = f"ceiling {a.curve.ceiling:.2f}"
@@ -271,7 +274,7 @@ def answer_text(plan: Plan) -> str:
     pipeline = plan.table[plan.table["observer"] == "pipeline"]
     if len(pipeline):
         lines.append(f"Molecules to image for the Al distribution (90 % intervals < {s.interval:g}, "
-                     f"T-sites {pipeline['tsites_measured'].iloc[0]}):")  # fmt: skip
+                     f"classes {pipeline['classes_measured'].iloc[0]}):")  # fmt: skip
         for row in pipeline.itertuples():
             n = "more than 10⁶" if pd.isna(row.molecules_needed) else f"{row.molecules_needed}"
             lines.append(f"  {row.dose} e/Å²: {n} (top-1 {row.top1:.2f} of {row.molecules} molecules)")
@@ -294,7 +297,7 @@ def read_molecules(path: str) -> pd.DataFrame:
             path=path,
             fix="run the workflow's metrics first (snakemake --cores N metrics), or pass --workflow-results",
         ) from None
-    needed = {"model", "observer", "dose", "true_tsite", "predicted_tsite", "top1"}
+    needed = {"model", "observer", "dose", "true_class", "predicted_class", "top1"}
     if len(molecules) == 0 or not needed <= set(molecules.columns):
         raise InputError(
             f"not a per-molecule identifiability table (needs columns {sorted(needed)} and rows)",

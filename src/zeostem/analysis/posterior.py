@@ -1,8 +1,9 @@
-"""From per-molecule log-likelihoods to probabilities: temperature, T-site posteriors, the Al distribution.
+"""From per-molecule log-likelihoods to probabilities: temperature, class posteriors, the Al distribution.
 
 Every function takes ``llr`` arrays of shape (molecules, candidates) (log-likelihood ratio of each
 candidate conformation vs no molecule; −inf where a candidate cannot sit at that molecule's site)
-and the candidates' T-sites. Conformations of one T-site (several acid O) share its prior.
+and the identifiable classes (``zeostem.analysis.classes``): every answer is per class, with the
+classes' prior (uniform over T-sites; conformations of one T-site share its prior).
 """
 
 from __future__ import annotations
@@ -11,49 +12,68 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp, softmax
 
+from zeostem.analysis.classes import Classes
+from zeostem.errors import InputError
+
 # the likelihood is exact under the simulation's model: calibration only ever softens it (model
 # mismatch makes it overconfident), so the grid starts at 1
 TEMPERATURES = np.logspace(0, 3, 121)
 
 
-def tsite_log_likelihoods(
-    llr: np.ndarray, tsites: list[str], temperature: float
-) -> tuple[list[str], np.ndarray]:
-    """Per molecule, log p(data | T-site): the mean likelihood of that T-site's conformations."""
-    sites = sorted(set(tsites), key=_site_order)
-    columns = []
-    for site in sites:
-        members = [k for k, t in enumerate(tsites) if t == site]
-        columns.append(logsumexp(llr[:, members] / temperature, axis=1) - np.log(len(members)))
-    return sites, np.stack(columns, axis=1) if columns else np.zeros((len(llr), 0))
+def class_log_likelihoods(llr: np.ndarray, classes: Classes, temperature: float) -> np.ndarray:
+    """(molecules, classes) log p(data | class): its candidates' likelihoods averaged under their prior."""
+    scaled = llr / temperature + classes.candidate_log_prior
+    columns = [logsumexp(scaled[:, m], axis=1) for m in classes.members]
+    return np.stack(columns, axis=1) - classes.log_prior if columns else np.zeros((len(llr), 0))
 
 
-def molecule_posteriors(llr: np.ndarray, temperature: float) -> np.ndarray:
-    """Per molecule, the posterior over candidate conformations (uniform prior)."""
-    return softmax(llr / temperature, axis=1)
+def class_posteriors(llr: np.ndarray, classes: Classes, temperature: float) -> np.ndarray:
+    """(molecules, classes) posterior of each molecule's class."""
+    return softmax(classes.log_prior + class_log_likelihoods(llr, classes, temperature), axis=1)
 
 
-def shared_site_posterior(
-    llr: np.ndarray, tsites: list[str], temperature: float, occupancy: float | None = None
+def molecule_posteriors(llr: np.ndarray, classes: Classes, temperature: float) -> np.ndarray:
+    """(molecules, candidates) posterior over the candidate conformations (the classes' prior)."""
+    return softmax(llr / temperature + classes.candidate_log_prior, axis=1)
+
+
+def shared_class_posterior(
+    llr: np.ndarray,
+    classes: Classes,
+    temperature: float,
+    occupancy: float | None = None,
+    correlation: float = 0.0,
 ) -> dict[str, float]:
-    """T-site posterior under 'every molecule of this image sits at the same kind of site'.
+    """Class posterior under 'every molecule of this image sits at the same kind of site'.
 
     Without ``occupancy`` every row is a molecule. With it (the prior probability that a site holds
-    a molecule) every row is a site whose occupancy is marginalised, ``log(1 − q + q · L(t))``: no
+    a molecule) every row is a site whose occupancy is marginalised, ``log(1 − q + q · L(c))``: no
     threshold decides which sites count, faint molecules add what evidence they carry.
+    ``correlation`` is the fraction of one molecule's log-likelihood variance that every molecule of
+    the image shares (the references' systematic error repeats in every cell): n molecules then carry
+    the evidence of n / (1 + (n − 1) ρ), at most 1 / ρ molecules however many are pooled (the exact
+    Gaussian answer for an error shared by every cell; n counts the expected molecules).
     """
-    sites, ll = tsite_log_likelihoods(llr, tsites, temperature)
+    ll = class_log_likelihoods(llr, classes, temperature)
     if not len(ll):
         return {}
+    molecules = float(len(ll))
     if occupancy is not None:
+        marginal = logsumexp(classes.log_prior + ll, axis=1)
+        occupied = (
+            np.log(occupancy) + marginal - np.logaddexp(np.log1p(-occupancy), np.log(occupancy) + marginal)
+        )
+        molecules = float(np.sum(np.exp(occupied)))
         ll = np.logaddexp(np.log1p(-occupancy), np.log(occupancy) + ll)
-    return dict(zip(sites, softmax(ll.sum(axis=0)).tolist(), strict=True))
+    shared = ll.sum(axis=0) / (1 + max(molecules - 1, 0) * correlation)
+    return dict(zip(classes.names, softmax(classes.log_prior + shared).tolist(), strict=True))
 
 
-def calibrate_temperature(llr: np.ndarray, truth: np.ndarray) -> float:
-    """Temperature minimising the negative log-likelihood of the true candidates (log-spaced grid)."""
+def calibrate_temperature(llr: np.ndarray, truth: np.ndarray, classes: Classes) -> float:
+    """Temperature minimising the negative log-likelihood of the true classes (log-spaced grid);
+    ``truth`` (molecules, classes) marks each molecule's true class (or classes)."""
     nll = [
-        -np.mean(np.log(molecule_posteriors(llr, t)[np.arange(len(truth)), truth] + 1e-300))
+        -np.mean(np.log(np.sum(class_posteriors(llr, classes, t) * truth, axis=1) + 1e-300))
         for t in TEMPERATURES
     ]
     return float(TEMPERATURES[int(np.argmin(nll))])
@@ -94,9 +114,15 @@ def mixture_proportions(
 
 
 def al_distribution(
-    log_lik: np.ndarray, sites: list[str], level: float = 0.9, bootstrap: int = 200, seed: int = 0
+    log_lik: np.ndarray,
+    names: list[str],
+    tsites: list[list[str]],
+    level: float = 0.9,
+    bootstrap: int = 200,
+    seed: int = 0,
 ) -> list[dict]:
-    """Fraction of molecules at each T-site's Al, with a bootstrap interval over molecules."""
+    """Fraction of molecules at each class's Al, with a bootstrap interval over molecules; a class of
+    several T-sites says that the split among them is not identified."""
     if not len(log_lik):
         return []
     n = len(log_lik)
@@ -106,21 +132,22 @@ def al_distribution(
     draws = mixture_proportions(log_lik, multiplicities)
     low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return [
-        {"tsite": s, "fraction": float(f), "low": float(lo), "high": float(hi)}
-        for s, f, lo, hi in zip(sites, estimate, low, high, strict=True)
-    ]
+        {"class": name, "tsites": sites, "split_identified": len(sites) == 1,
+         "fraction": float(f), "low": float(lo), "high": float(hi)}
+        for name, sites, f, lo, hi in zip(names, tsites, estimate, low, high, strict=True)
+    ]  # fmt: skip
 
 
 def ranking(probabilities: dict[str, float]) -> list[dict]:
-    """``[{tsite, probability}]``, most probable first."""
+    """``[{class, probability}]``, most probable first."""
     return [
-        {"tsite": t, "probability": float(p)} for t, p in sorted(probabilities.items(), key=lambda kv: -kv[1])
+        {"class": c, "probability": float(p)} for c, p in sorted(probabilities.items(), key=lambda kv: -kv[1])
     ]
 
 
-def topk_credit(probabilities: dict[str, float], truth: str, k: int) -> float:
-    """1 if ``truth`` is among the k most probable; a tie at the boundary shares the credit."""
-    p = probabilities.get(truth)
+def topk_credit(probabilities: dict[str, float], truth: set[str], k: int) -> float:
+    """1 if a class of ``truth`` is among the k most probable; a tie at the boundary shares the credit."""
+    p = max((probabilities[t] for t in truth if t in probabilities), default=None)
     if p is None:
         return 0.0
     above = sum(q > p for q in probabilities.values())
@@ -128,22 +155,29 @@ def topk_credit(probabilities: dict[str, float], truth: str, k: int) -> float:
     return float(np.clip((k - above) / equal, 0.0, 1.0))
 
 
-def _site_order(site: str) -> tuple:
-    digits = "".join(ch for ch in site if ch.isdigit())
-    return (site.rstrip("0123456789"), int(digits) if digits else 0, site)
-
-
 def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
     """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
-    (a fit of all their molecules' T-site log-likelihoods): columns images, molecules, tsite,
-    fraction, low, high."""
-    sites = sorted(
-        {s for r in reports for m in r["molecules"] for s in m["tsite_log_likelihood"]}, key=_site_order
-    )
+    (a fit of all their molecules' class log-likelihoods): columns images, molecules, class, tsites,
+    split_identified, fraction, low, high. Every report must answer in the same classes."""
+    columns = ["images", "molecules", "class", "tsites", "split_identified", "fraction", "low", "high"]
+    answered = [r for r in reports if r["al_distribution"]]  # an image without molecules has none
+    if not answered:
+        return pd.DataFrame(columns=columns)
+    names = [e["class"] for e in answered[0]["al_distribution"]]
+    tsites = [e["tsites"] for e in answered[0]["al_distribution"]]
+    for r in answered:
+        if [e["class"] for e in r["al_distribution"]] != names:
+            raise InputError(
+                "the reports answer in different classes (they come from different calibrations)",
+                path=r["image"],
+                fix="pool only reports made with one workflow run's calibration",
+            )
     pooled = np.array(
-        [[m["tsite_log_likelihood"].get(s, -np.inf) for s in sites] for r in reports for m in r["molecules"]]
-    ).reshape(-1, len(sites))
-    rows = [{"images": "all images", "molecules": len(pooled), **e} for e in al_distribution(pooled, sites)]
-    for r in reports:
+        [[m["class_log_likelihood"][n] for n in names] for r in reports for m in r["molecules"]]
+    ).reshape(-1, len(names))
+    rows = [{"images": "all images", "molecules": len(pooled), **e} for e in al_distribution(pooled, names, tsites)]
+    for r in answered:
         rows += [{"images": r["image"], "molecules": len(r["molecules"]), **e} for e in r["al_distribution"]]
-    return pd.DataFrame(rows, columns=["images", "molecules", "tsite", "fraction", "low", "high"])
+    table = pd.DataFrame(rows, columns=columns)
+    table["tsites"] = table["tsites"].map("|".join)
+    return table

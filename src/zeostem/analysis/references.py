@@ -36,6 +36,7 @@ class Candidate:
     image: np.ndarray
     molecule_centre_px: tuple[float, float]  # (row, col)
     molecule_box_px: tuple[float, float]  # (height, width) of the molecule's box
+    proton_o: str  # the acid O the molecule's proton sits on
 
 
 @dataclass
@@ -92,6 +93,7 @@ class References:
                     image.astype(np.float64),
                     (cy, cx),
                     (box[3] - box[1], box[2] - box[0]),
+                    meta["structure"]["proton_o"],
                 )
             )
             grids.add(

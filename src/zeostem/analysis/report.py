@@ -10,10 +10,11 @@ import numpy as np
 
 from zeostem.analysis.posterior import (
     al_distribution,
+    class_log_likelihoods,
+    class_posteriors,
     molecule_posteriors,
     ranking,
-    shared_site_posterior,
-    tsite_log_likelihoods,
+    shared_class_posterior,
 )
 from zeostem.analysis.reader import Micrograph
 from zeostem.analysis.references import FLIPS
@@ -60,18 +61,17 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
     analyzer = workflow.analyzer
     refs, calibration = analyzer.references, analyzer.calibration
     temperature = calibration.temperature
+    classes = analyzer.classes
     llr = lat.scores.llr[lat.detected]
-    posteriors = molecule_posteriors(llr, temperature)
-    sites, tsite_ll = tsite_log_likelihoods(llr, refs.tsites, temperature)
+    posteriors = molecule_posteriors(llr, classes, temperature)
+    per_class = class_posteriors(llr, classes, temperature)
+    class_ll = class_log_likelihoods(llr, classes, temperature)
     boxes = lattice_boxes(analysis)
     molecules = []
     for i, n in enumerate(lat.detected):
         order = np.argsort(-posteriors[i])
         best = int(order[0])
         centre = lat.frame.to_input(lat.scores.centres_px[n][None])[0]
-        per_site = {refs.tsites[k]: 0.0 for k in order}
-        for k in order:
-            per_site[refs.tsites[k]] += float(posteriors[i, k])
         molecules.append(
             {
                 "centre_px": [float(centre[1]), float(centre[0])],
@@ -89,8 +89,10 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
                     for k in order
                     if np.isfinite(llr[i, k])
                 ],  # fmt: skip
-                "tsites": ranking(per_site),
-                "tsite_log_likelihood": {s: float(v) for s, v in zip(sites, tsite_ll[i], strict=True)},
+                "classes": ranking(dict(zip(classes.names, per_class[i].tolist(), strict=True))),
+                "class_log_likelihood": {
+                    c: float(v) for c, v in zip(classes.names, class_ll[i], strict=True)
+                },
             }
         )
     frcnn = analysis.frcnn_scores >= FRCNN_MIN_SCORE
@@ -124,10 +126,17 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
         },
         "sites_analysed": int(len(lat.log_bayes_factor)),
         "molecules": molecules,
-        "tsite_ranking": ranking(
-            shared_site_posterior(lat.scores.llr, refs.tsites, temperature, calibration.occupancy_prior)
+        "classes": [
+            {"class": c, "tsites": t, "split_identified": len(t) == 1}
+            for c, t in zip(classes.names, classes.tsites, strict=True)
+        ],
+        "shared_error_correlation": lat.scores.correlation,
+        "class_ranking": ranking(
+            shared_class_posterior(
+                lat.scores.llr, classes, temperature, calibration.occupancy_prior, lat.scores.correlation
+            )
         ),
-        "al_distribution": al_distribution(tsite_ll, sites),
+        "al_distribution": al_distribution(class_ll, classes.names, classes.tsites),
         "faster_rcnn": {
             "boxes": [
                 {"box_xyxy": to_input_box(b, analysis), "score": float(s)}

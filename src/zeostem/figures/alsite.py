@@ -9,12 +9,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from zeostem.analysis.classes import class_order  # noqa: E402
 from zeostem.analysis.references import References  # noqa: E402
 from zeostem.analysis.registration import Placement, Registration, model_image  # noqa: E402
-
-
-def _site_key(site: str) -> int:
-    return int(site[1:])
 
 
 def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
@@ -39,14 +36,14 @@ def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> 
             label = f"{observer}, per {level}" + (", mismatched" if model == "mismatched" else "")
             ax.errorbar(group["dose"], group["top1"], yerr=err, fmt=style, color=colour, capsize=3,
                         label=label)  # fmt: skip
-    sites = sorted(set(molecules["true_tsite"]), key=_site_key)
-    ax.axhline(1 / 12, color="grey", ls=":", lw=1, label="chance (1/12)")
+    sites = sorted(set(molecules["true_class"]), key=class_order)
+    ax.axhline(1 / 12, color="grey", ls=":", lw=1, label="chance (1/12 per T-site)")
     ax.set_xscale("log")
     ax.set_xticks(doses, [str(d) for d in doses])
     ax.minorticks_off()
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("dose (e/Å²)")
-    ax.set_title("T-site top-1", fontsize=9)
+    ax.set_title("top-1 (identifiable class)", fontsize=9)
     ax.legend(fontsize=6)
     reliability = axes[1, 0]
     reliability.plot([0, 1], [0, 1], ":", color="grey")
@@ -58,15 +55,15 @@ def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> 
         accuracy = [detected["top1"].to_numpy()[which == b].mean() for b in range(10) if np.any(which == b)]
         reliability.plot(centres, accuracy, "o-", color=colour, label=label)
     reliability.legend(fontsize=6)
-    reliability.set_xlabel("confidence (top T-site)")
+    reliability.set_xlabel("confidence (top class)")
     reliability.set_ylabel("accuracy")
     reliability.set_title("pipeline reliability (per molecule)", fontsize=9)
-    predicted = sorted(set(molecules["predicted_tsite"]) - {""}, key=_site_key)
+    predicted = sorted(set(molecules["predicted_class"]) - {""}, key=class_order)
     for row, observer in enumerate(("pipeline", "ideal")):
         chosen = molecules[(molecules["observer"] == observer) & molecules["detected"]]
         for ax, dose in zip(axes[row, 1:], doses, strict=True):
             at = chosen[chosen["dose"] == dose]
-            matrix = pd.crosstab(at["true_tsite"], at["predicted_tsite"]).reindex(
+            matrix = pd.crosstab(at["true_class"], at["predicted_class"]).reindex(
                 index=sites, columns=predicted, fill_value=0
             )
             ax.imshow(matrix.to_numpy(), cmap="Blues", vmin=0, aspect="auto")
@@ -100,7 +97,7 @@ def matching_figure(items: list[tuple[dict, np.ndarray]], references: References
             )
             row[3].set_axis_off()
             continue
-        molecule = max(report["molecules"], key=lambda m: m["tsites"][0]["probability"])
+        molecule = max(report["molecules"], key=lambda m: m["classes"][0]["probability"])
         r, c = molecule["centre_reference_px"]
         rows = slice(max(0, int(r - cell[0] / 2)), int(r + cell[0] / 2))
         cols = slice(max(0, int(c - cell[1] / 2)), int(c + cell[1] / 2))
@@ -109,26 +106,30 @@ def matching_figure(items: list[tuple[dict, np.ndarray]], references: References
         reg = report["registration"]
         registration = Registration(reg["operation"], np.array(reg["origin_px"]), reg["correlation"])
         best = molecule["conformations"][0]
-        other = next((k for k in molecule["conformations"] if k["tsite"] != best["tsite"]), None)
-        for ax, candidate, label in ((row[1], best, "best"), (row[2], other, "best other T-site")):
+        same = next(c["tsites"] for c in report["classes"] if best["tsite"] in c["tsites"])
+        other = next((k for k in molecule["conformations"] if k["tsite"] not in same), None)
+        for ax, candidate, label in ((row[1], best, "best"), (row[2], other, "best other class")):
             if candidate is None:
                 continue
             model = model_image(references.spectra[candidate["conformation"]], registration,
                                 placement[molecule["placement"]], denoised.shape)  # fmt: skip
             ax.imshow(model[rows, cols], cmap="gray")
             ax.set_title(f"{label}: {candidate['tsite']}, p {candidate['probability']:.2f}", fontsize=8)
-        ranking = sorted(report["tsite_ranking"], key=lambda x: _site_key(x["tsite"]))
-        row[3].bar([x["tsite"] for x in ranking], [x["probability"] for x in ranking], color="tab:blue")
+        probability = {x["class"]: x["probability"] for x in report["class_ranking"]}
+        order = [c["class"] for c in report["classes"]]
+        row[3].bar(order, [probability.get(c, 0.0) for c in order], color="tab:blue")
         row[3].set_ylim(0, 1)
         row[3].tick_params(axis="x", labelsize=6, rotation=90)
-        row[3].set_title(f"Al T-site ({len(report['molecules'])} molecules, one kind of site)", fontsize=8)
+        row[3].set_title(
+            f"Al site class ({len(report['molecules'])} molecules, one kind of site)", fontsize=8
+        )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def al_distribution_figure(table: pd.DataFrame, path: str) -> None:
-    """Fraction of molecules per T-site with 90 % intervals, pooled and per image."""
+    """Fraction of molecules per identifiable class with 90 % intervals, pooled and per image."""
     if not len(table):
         fig, ax = plt.subplots(figsize=(6, 2))
         ax.text(0.5, 0.5, "no molecule detected in any image", ha="center", va="center")
@@ -137,11 +138,11 @@ def al_distribution_figure(table: pd.DataFrame, path: str) -> None:
         plt.close(fig)
         return
     sets = list(dict.fromkeys(table["images"]))
-    sites = sorted(set(table["tsite"]), key=_site_key)
+    sites = sorted(set(table["class"]), key=class_order)
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(sites) * len(sets)), 3.6))
     width = 0.8 / len(sets)
     for i, name in enumerate(sets):
-        part = table[table["images"] == name].set_index("tsite").reindex(sites)
+        part = table[table["images"] == name].set_index("class").reindex(sites)
         x = np.arange(len(sites)) + (i - (len(sets) - 1) / 2) * width
         err = np.clip([part["fraction"] - part["low"], part["high"] - part["fraction"]], 0, None)
         ax.bar(
@@ -152,10 +153,10 @@ def al_distribution_figure(table: pd.DataFrame, path: str) -> None:
             capsize=2,
             label=f"{name} ({int(part['molecules'].max())} mol.)",
         )
-    ax.set_xticks(range(len(sites)), sites)
+    ax.set_xticks(range(len(sites)), sites, fontsize=7)
     ax.set_ylim(0, 1)
     ax.set_ylabel("fraction of molecules")
-    ax.set_title("Al distribution over T-sites (mixture fit, 90 % bootstrap interval)")
+    ax.set_title("Al distribution over identifiable classes (A|B: split not identified; 90 % interval)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

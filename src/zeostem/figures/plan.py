@@ -36,7 +36,7 @@ def plan_figure(plan: Plan, path: str) -> None:
             accuracy.axvline(answer.dose, color=colour, ls="--", lw=1)
             accuracy.axvspan(*answer.dose_band, color=colour, alpha=0.08)
     accuracy.axhline(s.target_accuracy, color="k", ls=":", lw=1, label=f"target {s.target_accuracy:g}")
-    accuracy.axhline(1 / len(plan.tsites), color="grey", ls=":", lw=1, label=f"chance 1/{len(plan.tsites)}")
+    accuracy.axhline(1 / len(plan.classes), color="grey", ls=":", lw=1, label=f"chance 1/{len(plan.classes)}")
     ticks = sorted({*table["dose"].tolist(), s.max_dose})
     for ax in (accuracy, needed):
         ax.set_xscale("log")
@@ -44,7 +44,7 @@ def plan_figure(plan: Plan, path: str) -> None:
         ax.minorticks_off()
     accuracy.set_ylim(0, 1.05)
     accuracy.set_xlabel("dose (e/Å²)")
-    accuracy.set_ylabel("per-molecule T-site top-1")
+    accuracy.set_ylabel("per-molecule top-1 (identifiable class)")
     accuracy.legend(fontsize=6)
     for observer, rows in table.groupby("observer"):
         rows = rows.dropna(subset=["molecules_needed"])

@@ -30,7 +30,7 @@ def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:
         axes[1].scatter(sel["x_px"], sel["y_px"], s=2, c=colour, label=name)
     for (x0, y0, x1, y1), molecule in zip(boxes, report["molecules"], strict=True):
         axes[1].add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="lime", lw=1))
-        axes[1].text(x0, y0 - 2, molecule["tsites"][0]["tsite"], color="lime", fontsize=7)
+        axes[1].text(x0, y0 - 2, molecule["classes"][0]["class"], color="lime", fontsize=7)
     for b in analysis.frcnn_boxes[analysis.frcnn_scores >= 0.5]:
         axes[1].add_patch(
             plt.Rectangle(b[:2], b[2] - b[0], b[3] - b[1], fill=False, color="magenta", lw=0.8, ls="--")
@@ -41,17 +41,18 @@ def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:
         "Faster R-CNN (magenta)",
         fontsize=8,
     )
-    ranking = sorted(report["tsite_ranking"], key=lambda r: int(r["tsite"][1:]))
-    axes[2].bar([r["tsite"] for r in ranking], [r["probability"] for r in ranking])
+    order = [c["class"] for c in report["classes"]]
+    probability = {r["class"]: r["probability"] for r in report["class_ranking"]}
+    axes[2].bar(order, [probability.get(c, 0.0) for c in order])
     axes[2].set_ylim(0, 1)
-    axes[2].set_title("Al T-site (all molecules at one kind of site)", fontsize=8)
-    dist = sorted(report["al_distribution"], key=lambda r: int(r["tsite"][1:]))
+    axes[2].set_title("Al site class (all molecules at one kind of site)", fontsize=8)
+    dist = report["al_distribution"]
     if dist:
         f = np.array([d["fraction"] for d in dist])
         err = np.array([[d["fraction"] - d["low"] for d in dist], [d["high"] - d["fraction"] for d in dist]])
-        axes[3].bar([d["tsite"] for d in dist], f, yerr=np.clip(err, 0, None), capsize=2, color="tab:green")
+        axes[3].bar([d["class"] for d in dist], f, yerr=np.clip(err, 0, None), capsize=2, color="tab:green")
     axes[3].set_ylim(0, 1)
-    axes[3].set_title("Al distribution over T-sites (90 % interval)", fontsize=8)
+    axes[3].set_title("Al distribution over classes (90 % interval; A|B: split not identified)", fontsize=8)
     for ax in axes[2:]:
         ax.tick_params(axis="x", labelsize=6, rotation=90)
     for ax in axes[:2]:
