@@ -190,9 +190,15 @@ def test_a_missing_or_malformed_calibration_is_a_clear_error(tmp_path):
     )
     with pytest.raises(InputError, match="model_error"):  # from before the model-error term: re-run
         Calibration.load(tmp_path / "calibration.json")
-    (tmp_path / "calibration.json").write_text(
+    before_classes = (
         '{"temperature": 2.0, "occupancy_threshold": 1.5, "occupancy_prior": 0.1, "dose_constant": 0.2, '
-        '"warning": null, "model_error": 1e-6, "model_error_source": "measured: 7 variants"}'
+        '"warning": null, "model_error": 1e-6, "model_error_source": "measured: 7 variants"'
     )
+    (tmp_path / "calibration.json").write_text(before_classes + "}")
+    with pytest.raises(InputError, match="classes"):  # from before the identifiable classes: re-run
+        Calibration.load(tmp_path / "calibration.json")
+    classes = '{"classes": [{"name": "O2: T1|T2", "tsites": ["T1", "T2"], "conformations": ["a", "b"]}]}'
+    (tmp_path / "calibration.json").write_text(before_classes + f', "classes": {classes}}}')
     calibration = Calibration.load(tmp_path / "calibration.json")
     assert calibration.occupancy_threshold == 1.5 and calibration.model_error == 1e-6
+    assert calibration.class_names == ["O2: T1|T2"]

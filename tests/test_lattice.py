@@ -106,13 +106,14 @@ def validation_images(simulated, tmp_path_factory) -> list[TruthImage]:
 @pytest.fixture(scope="module")
 def calibrated(simulated, validation_images):
     """The analysis calibrated on ``validation_images``."""
-    calibration = calibrate(simulated[0], validation_images)
+    calibration = calibrate(simulated[0], validation_images, 4500, 1.0)
     keys = ("temperature", "occupancy_threshold", "occupancy_prior", "dose_constant")
-    return Analyzer(simulated[0], Calibration(*(calibration[k] for k in keys)))
+    return Analyzer(simulated[0], Calibration(*(calibration[k] for k in keys), classes=calibration["classes"]))
 
 
 def test_calibration_on_two_worker_processes_is_the_one_of_a_single_process(simulated, validation_images):
-    assert calibrate(simulated[0], validation_images, workers=2) == calibrate(simulated[0], validation_images)
+    two = calibrate(simulated[0], validation_images, 4500, 1.0, workers=2)
+    assert two == calibrate(simulated[0], validation_images, 4500, 1.0)
 
 
 def test_molecules_are_found_in_full_cells_and_none_in_a_molecule_free_field(simulated, calibrated):

@@ -119,8 +119,9 @@ def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path
     pd.concat([molecules, pipeline]).to_csv(tmp_path / "metrics" / "alsite_molecules.csv", index=False)
     (tmp_path / "analysis").mkdir()
     classes = {"classes": [{"name": t, "tsites": [t], "conformations": [t]} for t in TSITES]}
-    calibration = {"temperature": 1.0, "occupancy_threshold": 0.0, "occupancy_prior": 0.1, "dose_constant": 1.0,
-                   "model_error": 0.0, "model_error_source": "none", "classes": classes}  # fmt: skip
+    calibration = {"temperature": 1.0, "occupancy_threshold": 0.0, "occupancy_prior": 0.1,
+                   "dose_constant": 1.0, "model_error": 0.0, "model_error_source": "none",
+                   "classes": classes}  # fmt: skip
     (tmp_path / "analysis" / "calibration.json").write_text(json.dumps(calibration))
     rc = main(["plan", "--workflow-results", str(tmp_path), "--target-accuracy", "0.8", "--interval", "0.1"])
     assert rc == 0

@@ -175,7 +175,10 @@ def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
     pooled = np.array(
         [[m["class_log_likelihood"][n] for n in names] for r in reports for m in r["molecules"]]
     ).reshape(-1, len(names))
-    rows = [{"images": "all images", "molecules": len(pooled), **e} for e in al_distribution(pooled, names, tsites)]
+    rows = [
+        {"images": "all images", "molecules": len(pooled), **e}
+        for e in al_distribution(pooled, names, tsites)
+    ]
     for r in answered:
         rows += [{"images": r["image"], "molecules": len(r["molecules"]), **e} for e in r["al_distribution"]]
     table = pd.DataFrame(rows, columns=columns)
