@@ -17,6 +17,7 @@ include: "rules/clearstem.smk"
 include: "rules/detect.smk"
 include: "rules/analyze.smk"
 include: "rules/mismatch.smk"
+include: "rules/realistic.smk"
 include: "rules/robustness.smk"
 include: "rules/figures.smk"
 

@@ -83,8 +83,12 @@ rule empty_reference:
 rule calibrate_analysis:
     input:
         **REFERENCE_FILES,
-        images=[row["noisy"] for row in CALIBRATION_IMAGES],
-        truth=[row["labels"] for row in CALIBRATION_IMAGES],
+        images=[
+            row["noisy"] for row in CALIBRATION_IMAGES + REALISTIC_VALIDATION_IMAGES
+        ],
+        truth=[
+            row["labels"] for row in CALIBRATION_IMAGES + REALISTIC_VALIDATION_IMAGES
+        ],
         model_error=MODEL_ERROR_FILE if MEASURED_MODEL_ERROR else [],
     output:
         "results/analysis/calibration.json",
@@ -97,7 +101,7 @@ rule calibrate_analysis:
         mem_mb=4000,
         runtime=30,
     params:
-        images=CALIBRATION_IMAGES,
+        images=CALIBRATION_IMAGES + REALISTIC_VALIDATION_IMAGES,
         class_dose=max(SIMULATION["doses"]),
         class_dprime=ANALYSIS["identifiable_dprime"],
     script:
@@ -137,9 +141,15 @@ rule analyze_image:
 rule evaluate_alsite:
     input:
         **REFERENCE_FILES,
-        images=[row["noisy"] for row in TEST_IMAGES + MISMATCHED_TEST_IMAGES],
-        mismatched_clean=[row["clean"] for row in MISMATCHED_TEST_IMAGES],
-        truth=[row["labels"] for row in TEST_IMAGES],
+        images=[
+            row["noisy"]
+            for row in TEST_IMAGES + MISMATCHED_TEST_IMAGES + REALISTIC_TEST_IMAGES
+        ],
+        truth_clean=[
+            row["clean"]
+            for row in TEST_IMAGES + MISMATCHED_TEST_IMAGES + REALISTIC_TEST_IMAGES
+        ],
+        truth=[row["labels"] for row in TEST_IMAGES + REALISTIC_TEST_IMAGES],
         calibration=calibration_file("results"),
     output:
         molecules="results/metrics/alsite_molecules.csv",
@@ -160,7 +170,7 @@ rule evaluate_alsite:
         mem_mb=4000,
         runtime=60,
     params:
-        images=TEST_IMAGES + MISMATCHED_TEST_IMAGES,
+        images=TEST_IMAGES + MISMATCHED_TEST_IMAGES + REALISTIC_TEST_IMAGES,
     script:
         "../scripts/evaluate_alsite.py"
 

@@ -67,7 +67,7 @@ rule mismatched_images:
 rule measure_mismatch:
     input:
         **REFERENCE_FILES,
-        variants=[f"results/mismatch/{v}/{c}/clean.tif" for v, c in MISMATCH_FITS],
+        variants=[path for _, _, path in MISMATCH_FITS],
         noisy=[row["noisy"] for row in CALIBRATION_IMAGES if row["field"] == "full"],
     output:
         table="results/metrics/mismatch.csv",
@@ -86,7 +86,7 @@ rule measure_mismatch:
         mem_mb=4000,
         runtime=30,
     params:
-        fits=MISMATCH_FITS,
+        fits=[(v, c) for v, c, _ in MISMATCH_FITS],
         dose_images=[row for row in CALIBRATION_IMAGES if row["field"] == "full"],
     script:
         "../scripts/measure_mismatch.py"

@@ -108,7 +108,9 @@ def calibrated(simulated, validation_images):
     """The analysis calibrated on ``validation_images``."""
     calibration = calibrate(simulated[0], validation_images, 4500, 1.0)
     keys = ("temperature", "occupancy_threshold", "occupancy_prior", "dose_constant")
-    return Analyzer(simulated[0], Calibration(*(calibration[k] for k in keys), classes=calibration["classes"]))
+    return Analyzer(
+        simulated[0], Calibration(*(calibration[k] for k in keys), classes=calibration["classes"])
+    )
 
 
 def test_calibration_on_two_worker_processes_is_the_one_of_a_single_process(simulated, validation_images):

@@ -59,7 +59,7 @@ def test_mismatch_variants_are_checked_and_planned_for_the_validation_conformati
     assert variants["source_0.7A"]["simulation"]["source_fwhm_A"] == 0.7
     assert variants["evaluation"]["simulation"]["frozen_phonons"] == 4
     assert "doses" not in variants["slices_2A"]["simulation"]  # a dose change re-runs no multislice
-    assert {c for _, c in plan.mismatch_fits} == set(plan.split["validation"])
+    assert {c for _, c, _ in plan.mismatch_fits} == set(plan.split["validation"])
     assert {row["conformation"] for row in plan.mismatched_test_images} == set(plan.split["test"])
     assert {row["model"] for row in plan.mismatched_test_images} == {"mismatched"}
     bad = copy.deepcopy(demo)
@@ -87,3 +87,16 @@ def test_robustness_cases_cover_each_nuisance_strength_and_the_simulated_ones_ar
     bad["robustness"]["simulated"] = {"thick": {"cells_along_beam": 0}}
     with pytest.raises(InputError, match="robustness/simulated/thick/cells_along_beam"):
         assert WorkflowPlan.from_config(bad).robustness_variants is None  # raises first
+
+
+def test_realistic_images_are_never_analysed_with_their_own_structure_among_the_references(demo):
+    plan = WorkflowPlan.from_config(demo)
+    validation, test = plan.realistic_images("validation"), plan.realistic_images("test")
+    structures = plan.realistic_structures
+    assert not set(structures) & set(plan.conformations)  # the references are the candidates only
+    assert {structures[r["conformation"]]["parent"] for r in test} == set(plan.split["test"])
+    assert {structures[r["conformation"]]["parent"] for r in validation} == set(plan.split["validation"])
+    assert {r["model"] for r in validation + test} == {"realistic"}
+    assert all(r["noisy"].startswith("results/realistic/") for r in validation + test)
+    # their own simulation settings: the mismatch study's evaluation settings, not the references'
+    assert plan.mismatch_variants["evaluation"]["simulation"] != plan.multislice

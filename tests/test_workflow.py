@@ -98,6 +98,7 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             # the experiment-like image as a real micrograph: drifted, miscalibrated, unequal segments
             "experiment_nuisances": {"shear": 0.02, "calibration": 0.02, "gain_imbalance": 0.05},
         },
+        "realistic": {"validation_structures": 1, "test_structures": 1},
         "robustness": {
             "dose": 4500,
             "replicas": 1,
@@ -284,13 +285,15 @@ def test_tiny_end_to_end_run(tmp_path):
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal"} and set(alsite["level"]) == {"molecule", "image"}
     assert (alsite["n"] > 0).all()
-    assert set(alsite["model"]) == {"matched", "mismatched"}  # mismatched test images beside the matched
+    # mismatched and realistic (perturbed structures, never a reference) test images beside the matched
+    assert set(alsite["model"]) == {"matched", "mismatched", "realistic"}
     mismatch = pd.read_csv(tmp_path / "results" / "metrics" / "mismatch.csv")
-    assert len(set(mismatch["variant"])) == 7 and mismatch["ncc"].between(0.9, 1.0).all()
+    assert len(set(mismatch["variant"])) == 8 and mismatch["ncc"].between(0.9, 1.0).all()
+    assert "realistic_p0" in set(mismatch["variant"])  # the realistic validation structure's spread
     model_error = json.loads((tmp_path / "results" / "analysis" / "model_error.json").read_text())
     assert model_error["variance"] > 0
     assert report["calibration"]["model_error_variance"] == model_error["variance"]
-    assert report["calibration"]["model_error_source"].startswith("measured: 7 simulation variants")
+    assert report["calibration"]["model_error_source"].startswith("measured: 8 simulation variants")
     robustness = pd.read_csv(tmp_path / "results" / "metrics" / "robustness.csv").set_index(
         ["case", "observer"]
     )
@@ -332,9 +335,9 @@ def test_tiny_end_to_end_run(tmp_path):
     assert velox["lattice"]["pixel_size_x_A"] == pytest.approx(pixel, rel=0.005)
     again = json.loads((tmp_path / "batch" / "exp" / "report.json").read_text())
     # the same answer; the last bits may differ (the rule runs with 2 threads, the CLI with the default)
-    assert [r["tsite"] for r in again["tsite_ranking"]] == [r["tsite"] for r in report["tsite_ranking"]]
-    assert [r["probability"] for r in again["tsite_ranking"]] == pytest.approx(
-        [r["probability"] for r in report["tsite_ranking"]], rel=1e-6, abs=1e-12
+    assert [r["class"] for r in again["class_ranking"]] == [r["class"] for r in report["class_ranking"]]
+    assert [r["probability"] for r in again["class_ranking"]] == pytest.approx(
+        [r["probability"] for r in report["class_ranking"]], rel=1e-6, abs=1e-12
     )
     numbers = ("rotation_deg", "pixel_size_x_A", "pixel_size_y_A", "shear_deg", "peak_misfit_bins")
     assert [again["lattice"][k] for k in numbers] == pytest.approx([report["lattice"][k] for k in numbers])

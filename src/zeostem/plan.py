@@ -218,9 +218,19 @@ class WorkflowPlan:
         return {"simulation": multislice, "cells_along_beam": cells}
 
     @property
-    def mismatch_fits(self) -> list[tuple[str, str]]:
-        """(variant, conformation) of every variant of every validation conformation."""
-        return [(v, c) for v in self.config["mismatch"]["variants"] for c in self.split["validation"]]
+    def mismatch_fits(self) -> list[tuple[str, str, str]]:
+        """(variant, conformation, clean image) of every variant of every validation conformation: the
+        simulation variants and the realistic validation structures."""
+        fits = [
+            (v, c, f"results/mismatch/{v}/{c}/clean.tif")
+            for v in self.config["mismatch"]["variants"]
+            for c in self.split["validation"]
+        ]
+        return fits + [
+            (f"realistic_p{s['index']}", s["parent"], f"results/realistic/{name}/clean.tif")
+            for name, s in self.realistic_structures.items()
+            if s["split"] == "validation"
+        ]
 
     @property
     def mismatch_jobs(self) -> list[tuple[int, int]]:
@@ -239,6 +249,40 @@ class WorkflowPlan:
             for c in self.split["test"]
             for d, r in self.mismatch_jobs
         ]  # fmt: skip
+
+    # realistic sets: perturbed structures, other simulation settings, never a reference
+    @property
+    def realistic_structures(self) -> dict[str, dict]:
+        """Realistic structure name → its parent conformation, split and index."""
+        r = self.config["realistic"]
+        counts = {"validation": r["validation_structures"], "test": r["test_structures"]}
+        return {
+            f"{c}-p{k}": {"parent": c, "split": split, "index": k}
+            for split, n in counts.items()
+            for c in self.split[split]
+            for k in range(n)
+        }
+
+    @property
+    def realistic_jobs(self) -> list[tuple[int, int]]:
+        """(dose, replica) of every realistic field."""
+        replicas = range(self.config["realistic"]["replicas"])
+        return [(d, r) for d in self.config["simulation"]["doses"] for r in replicas]
+
+    def realistic_images(self, split: str) -> list[dict]:
+        """``TruthImage`` rows (model ``realistic``) of one split's realistic fields."""
+        rows = []
+        for name, s in self.realistic_structures.items():
+            if s["split"] != split:
+                continue
+            folder = f"results/realistic/{name}"
+            rows += [
+                {"conformation": name, "tsite": self.conformations[s["parent"]].tsite, "dose": d,
+                 "noisy": f"{folder}/dose{d}-{r}.tif", "clean": f"{folder}/clean.tif",
+                 "labels": f"{folder}/labels.json", "field": "full", "model": "realistic"}
+                for d, r in self.realistic_jobs
+            ]  # fmt: skip
+        return rows
 
     # robustness to real-micrograph nuisances
     @property

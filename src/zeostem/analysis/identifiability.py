@@ -298,14 +298,19 @@ def calibrate(
 ) -> dict:
     """Dose constant, identifiable classes (d′ < ``class_dprime`` per molecule at ``class_dose``),
     temperature and occupancy threshold from validation images (true molecules known), with the
-    likelihood's model-error variance ``model_error`` (reference units) in place."""
+    likelihood's model-error variance ``model_error`` (reference units) in place. The temperature is
+    fitted on the ``realistic`` images where there are any (structures no reference was made from)."""
     analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.5, 0.0, None, model_error, model_error_source))
     llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
-    for record in forked_map(lambda item: _validation_record(item, analyzer), images, workers, "calibration"):
+    # the temperature measures the references' error on structures they were not made from, where any
+    realistic = any(item.model == "realistic" for item in images)
+    records = forked_map(lambda item: _validation_record(item, analyzer), images, workers, "calibration")
+    for item, record in zip(images, records, strict=True):
         if record is None:
             continue
-        llr_rows += record["llr_rows"]
-        truth += record["truth"]
+        if item.model == "realistic" or not realistic:
+            llr_rows += record["llr_rows"]
+            truth += record["truth"]
         bayes.append(record["scores"])
         occupied.append(record["occupied"])
         constants.append(record["dose_constant"])
