@@ -17,6 +17,7 @@ from zeostem.analysis.registration import Placement, Registration, model_image  
 def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
     """Top-1 vs dose (95 % Wilson intervals), reliability of the pipeline's confidences, confusions."""
     mismatched = molecules[molecules["model"] == "mismatched"]
+    realistic = molecules[molecules["model"] == "realistic"]
     molecules = molecules[molecules["model"] == "matched"]
     doses = sorted(molecules["dose"].unique())
     fig, axes = plt.subplots(2, 1 + len(doses), figsize=(4.5 + 3 * len(doses), 6.4), squeeze=False)
@@ -27,13 +28,15 @@ def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> 
         ("matched", "pipeline", "image"): ("tab:blue", "x--"),
         ("matched", "ideal", "image"): ("tab:orange", "x--"),
         ("mismatched", "pipeline", "molecule"): ("tab:cyan", "o:"),
+        ("realistic", "pipeline", "molecule"): ("tab:red", "o-."),
+        ("realistic", "pipeline", "image"): ("tab:red", "x:"),
     }
     for (model, observer, level), (colour, style) in styles.items():
         chosen = (summary["model"] == model) & (summary["observer"] == observer) & (summary["level"] == level)
         group = summary[chosen].sort_values("dose")
         if len(group):
             err = np.clip([group["top1"] - group["top1_low"], group["top1_high"] - group["top1"]], 0, None)
-            label = f"{observer}, per {level}" + (", mismatched" if model == "mismatched" else "")
+            label = f"{observer}, per {level}" + ("" if model == "matched" else f", {model}")
             ax.errorbar(group["dose"], group["top1"], yerr=err, fmt=style, color=colour, capsize=3,
                         label=label)  # fmt: skip
     sites = sorted(set(molecules["true_class"]), key=class_order)
@@ -47,7 +50,9 @@ def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> 
     ax.legend(fontsize=6)
     reliability = axes[1, 0]
     reliability.plot([0, 1], [0, 1], ":", color="grey")
-    for rows, colour, label in ((molecules, "tab:blue", "matched"), (mismatched, "tab:cyan", "mismatched")):
+    sets = ((molecules, "tab:blue", "matched"), (mismatched, "tab:cyan", "mismatched"),
+            (realistic, "tab:red", "realistic"))  # fmt: skip
+    for rows, colour, label in sets:
         detected = rows[(rows["observer"] == "pipeline") & rows["detected"]]
         edges = np.linspace(0, 1, 11)
         which = np.clip(np.digitize(detected["confidence"], edges) - 1, 0, 9)
