@@ -53,6 +53,7 @@ def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
             "sites_analysed": 0,
             "noise": {"dose_estimate_e_per_A2": None},
             "calibration": {"warning": None},
+            "goodness_of_fit": {"flagged": False, "note": None},
         }
         return report | {
             "lattice": {"rotation_deg": 0, "pixel_size_x_A": pixel, "pixel_size_y_A": pixel, "shear_deg": 0}

@@ -237,3 +237,46 @@ def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with
     # the references' own spread stops counting as evidence: the cautious report is far less sure
     # (measured: 1.0 without the term, 0.56 with a variance of 1e-3)
     assert top[1] < top[0] - 0.2
+
+
+def molecule_free_field(simulated, dose: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The framework reference's field and shot noise at ``dose`` (from the T7 twin's segments)."""
+    refs, segments, _ = simulated
+    seg, fov = segments["T7-empty"]
+    clean = noisy_idpc(seg, fov.pixel_size, 1e12, -45, noise_seed(seed, "clean", 0, 0))  # noise-free
+    noise = noisy_idpc(seg, fov.pixel_size, dose, -45, noise_seed(seed, "gradient", dose, 0)) - clean
+    return refs.empty, noise
+
+
+def test_a_thickness_gradient_is_flagged_and_yields_no_molecules(simulated, calibrated):
+    """The framework's contrast rising by 60 % across a molecule-free field (a wedge-shaped crystal):
+    fitted cell by cell, it is reported and read as no molecule; the same field without it is not
+    flagged. (With one scale for the whole field the wedge goes unreported.)"""
+    clean, noise = molecule_free_field(simulated, 4500, 5)
+    ramp = np.linspace(0.7, 1.3, clean.shape[1])[None, :]
+    wedge = analyze_lattice(ramp * clean + noise, 0.25, calibrated)
+    flat = analyze_lattice(clean + noise, 0.25, calibrated)
+    assert wedge.goodness_of_fit["flagged"] and "contrast varies" in wedge.goodness_of_fit["note"]
+    assert wedge.goodness_of_fit["contrast_spread"] > 0.3
+    assert not flat.goodness_of_fit["flagged"] and flat.goodness_of_fit["contrast_spread"] < 0.05
+    assert len(wedge.detected) == 0 and len(flat.detected) == 0
+
+
+def test_a_cell_the_framework_does_not_explain_is_none_of_the_candidates(simulated, calibrated):
+    """A contamination spot (a bright blob 2 Å wide) in one cell of a field full of molecules: that cell
+    is flagged and its site answers nothing, while the other cells' molecules are still found."""
+    _, segments, _ = simulated
+    seg, fov = segments["T7"]
+    image = np.tile(noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(6, "spot", 4500, 0)), (2, 2))
+    rows, cols = np.indices(image.shape)
+    centre = np.array(image.shape) / 2
+    spot = 5 * np.ptp(image) * np.exp(-((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2) / (2 * 4.0**2))
+    clean = analyze_lattice(image, 0.25, calibrated)
+    spotted = analyze_lattice(image + spot, 0.25, calibrated)
+    fit = spotted.goodness_of_fit
+    assert fit["misfit_cells"] >= 1 and fit["flagged"] and "not explained" in fit["note"]
+    assert clean.goodness_of_fit["misfit_cells"] == 0
+    near = np.linalg.norm(spotted.frame.to_input(spotted.scores.centres_px) - centre, axis=1) < 20
+    assert not np.any(spotted.scores.explained[near])
+    assert not set(np.flatnonzero(near)) & set(spotted.detected.tolist())
+    assert len(spotted.detected) >= len(clean.detected) - 2  # the rest of the field is still read

@@ -138,3 +138,17 @@ def test_an_error_shared_by_every_molecule_bounds_the_image_posterior_however_ma
         assert independent >= shared
     assert shared > bound - 0.01  # the bound is what many molecules reach
     assert independent > 0.999
+
+
+def test_clustered_interval_widens_when_a_cluster_s_molecules_share_their_outcome():
+    from zeostem.analysis.identifiability import clustered_interval
+
+    independent = np.tile([1.0, 0.0], 100)  # 200 molecules, right half the time, within every cluster
+    shared = np.repeat([1.0, 0.0], 100)  # the same outcome for all of a cluster's molecules
+    clusters = np.repeat(np.arange(10), 20)
+    low, high = clustered_interval(independent, clusters)
+    assert (low, high) == pytest.approx(wilson(100, 200))  # no cluster effect: Wilson's
+    low_shared, high_shared = clustered_interval(shared, clusters)
+    # 10 clusters of 0 or 1: like 10 samples, not 200 (half-width ≈ 1.96 √(10/9 · 10 · 10²) / 200 = 0.33)
+    assert high_shared - low_shared > 0.6 > 3 * (high - low)
+    assert low_shared < 0.5 < high_shared

@@ -117,7 +117,9 @@ def evaluate_image(
         )
     else:
         site_centres = found.frame.to_input(found.scores.centres_px)
-        pipeline_llr, detected, bayes = found.scores.llr, found.detected.tolist(), found.log_bayes_factor
+        # sites the framework does not explain are none of the candidates: out of every answer
+        pipeline_llr = np.where(found.scores.explained[:, None], found.scores.llr, -np.inf)
+        detected, bayes = found.detected.tolist(), found.log_bayes_factor
     at = nearest_site(centres, site_centres, tolerance)
     observers = {"pipeline": (pipeline_llr, at, set(detected), calibration.temperature)}
     if ideal_observer:
@@ -236,6 +238,24 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
     return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
 
 
+def clustered_interval(values: np.ndarray, clusters: np.ndarray, z: float = 1.96) -> tuple[float, float]:
+    """95 % interval of a mean whose samples share clusters (molecules of one structure, fields of one
+    conformation): the wider of the Wilson interval and the cluster-robust (ratio-estimator) normal
+    interval, so outcomes that move together are not counted as independent evidence."""
+    values, clusters = np.asarray(values, float), np.asarray(clusters)
+    n = len(values)
+    if n == 0:
+        return (float("nan"), float("nan"))
+    low, high = wilson(values.sum(), n, z)
+    ids, index = np.unique(clusters, return_inverse=True)
+    if len(ids) > 1:
+        p = values.mean()
+        totals = np.bincount(index, weights=values - p)
+        half = z * np.sqrt(len(ids) / (len(ids) - 1) * np.sum(totals**2)) / n
+        low, high = min(low, max(p - half, 0.0)), max(high, min(p + half, 1.0))
+    return float(low), float(high)
+
+
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
@@ -246,7 +266,8 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 
 
 def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
-    """Top-1 / top-3 with Wilson intervals per observer, level and dose; ECE of the detected molecules.
+    """Top-1 / top-3 with 95 % intervals clustered by conformation (:func:`clustered_interval`) per
+    observer, level and dose; ECE of the detected molecules.
 
     ``top1`` counts an undetected molecule as a miss; ``top1_detected`` is the matcher's accuracy on
     the molecules that were detected.
@@ -258,14 +279,18 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
             top1, top3 = group["top1"].sum(), group["top3"].sum()
             detected = group[group["detected"]]
             hits, m = detected["top1"].sum(), len(detected)
+            top1_ci = clustered_interval(group["top1"], group["conformation"])
+            top3_ci = clustered_interval(group["top3"], group["conformation"])
+            detected_ci = clustered_interval(detected["top1"], detected["conformation"])
             ece = expected_calibration_error(detected["confidence"].to_numpy(), detected["top1"].to_numpy())
             out.append(
                 {"model": model, "observer": observer, "level": level, "dose": dose, "n": n,
                  "detected": int(len(detected)),
-                 "top1": top1 / n, "top1_low": wilson(top1, n)[0], "top1_high": wilson(top1, n)[1],
-                 "top3": top3 / n, "top3_low": wilson(top3, n)[0], "top3_high": wilson(top3, n)[1],
+                 "clusters": int(group["conformation"].nunique()),
+                 "top1": top1 / n, "top1_low": top1_ci[0], "top1_high": top1_ci[1],
+                 "top3": top3 / n, "top3_low": top3_ci[0], "top3_high": top3_ci[1],
                  "top1_detected": hits / m if m else float("nan"),
-                 "top1_detected_low": wilson(hits, m)[0], "top1_detected_high": wilson(hits, m)[1],
+                 "top1_detected_low": detected_ci[0], "top1_detected_high": detected_ci[1],
                  "mean_confidence": float(detected["confidence"].mean()) if len(detected) else float("nan"),
                  "ece": ece}
             )  # fmt: skip

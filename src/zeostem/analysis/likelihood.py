@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from zeostem.analysis.fit import FrameworkFit, framework_fit
 from zeostem.analysis.references import FLIPS, References, periodic_component, spectral_gradient
 from zeostem.analysis.registration import Placement, Registration, model_image
 
@@ -39,8 +40,9 @@ class Hypotheses:
     placement: np.ndarray  # (n,)
     llr: np.ndarray  # (n,)
     noise_variance: float  # of one gradient component per pixel
-    scale: float  # image intensity per reference intensity
+    scale: float  # image intensity per reference intensity (the median of the local scale)
     model_error: float  # model-error variance assumed, in reference units
+    fit: FrameworkFit  # the framework's local scale and every cell's misfit
 
 
 # the gradient's two components are one degree of freedom (see the module docstring)
@@ -62,6 +64,7 @@ class SiteScores:
     noise_variance: float
     scale: float
     model_error: float
+    explained: np.ndarray  # (n,) the framework explains the site's cell (else: none of the candidates)
 
     def boxes_xyxy(self, centres: np.ndarray | None = None) -> np.ndarray:
         """Per site, the best candidate's molecule box (x0, y0, x1, y1) around ``centres`` (or its own)."""
@@ -101,8 +104,9 @@ def hypotheses(
     """Log-likelihood ratio of every (candidate, placement, complete cell window) of the image.
 
     ``noise_variance`` and ``scale`` are estimated from the image unless given (the ideal observer
-    knows them). ``model_error`` (reference units) is scaled to the image's intensity and added to
-    the shot noise's variance.
+    knows them): the scale locally (``zeostem.analysis.fit``), the noise over the cells the framework
+    explains. ``model_error`` (reference units) is scaled to the image's intensity and added to the
+    shot noise's variance.
     """
     f0 = np.array(FLIPS[registration.operation])
     t = np.asarray(registration.origin_px, float)
@@ -110,13 +114,12 @@ def hypotheses(
     data = gradients(image)
     spectra = refs.spectra
     model_empty = model_image(spectra["empty"], registration, None, shape, gradient=True)
-    inside = valid[None]
-    if scale is None:
-        scale = float(np.sum(data * model_empty * inside) / np.sum(model_empty**2 * inside))
-    residual = data - scale * model_empty
-    if noise_variance is None:
-        noise_variance = float(np.mean(residual[:, valid] ** 2))
     z = (np.stack(np.indices(shape, dtype=float), -1) - t) * f0  # registered frame
+    fit = framework_fit(data, model_empty, valid, np.floor(z / cell).astype(int), cell, scale)
+    local = fit.scale_map
+    residual = data - local * model_empty
+    if noise_variance is None:
+        noise_variance = float(np.mean(residual[:, valid & ~fit.misfit_map] ** 2))
     rows = {"centres": [], "candidate": [], "placement": [], "gain": []}
     for k, candidate in enumerate(refs.candidates):
         for p, placement in enumerate(placements):
@@ -130,7 +133,7 @@ def hypotheses(
                 spectra[candidate.conformation], registration, placement, shape, gradient=True
             )
             diff = moved - model_empty
-            gain = np.sum(scale * diff * (2 * residual - scale * diff), axis=0) * valid
+            gain = np.sum(local * diff * (2 * residual - local * diff), axis=0) * valid
             low = ij.reshape(-1, 2).min(axis=0)
             span = ij.reshape(-1, 2).max(axis=0) - low + 1
             ids = (ij[..., 0] - low[0]) * span[1] + (ij[..., 1] - low[1])
@@ -140,6 +143,7 @@ def hypotheses(
                 rows["candidate"].append(k)
                 rows["placement"].append(p)
                 rows["gain"].append(sums[(i - low[0]) * span[1] + (j - low[1])])
+    scale = fit.scale
     return Hypotheses(
         np.array(rows["centres"]).reshape(-1, 2),
         np.array(rows["candidate"], int),
@@ -148,6 +152,7 @@ def hypotheses(
         noise_variance,
         scale,
         model_error,
+        fit,
     )
 
 
@@ -180,7 +185,8 @@ def sites_at(found: Hypotheses, centres: np.ndarray, refs: References) -> SiteSc
                 best[n, k] = found.placement[mine][int(np.argmax(values))]
     boxes = np.array([c.molecule_box_px for c in refs.candidates])
     centres = np.asarray(centres, float).reshape(-1, 2)
-    return SiteScores(centres, llr, best, boxes, found.noise_variance, found.scale, found.model_error)
+    return SiteScores(centres, llr, best, boxes, found.noise_variance, found.scale, found.model_error,
+                      found.fit.explained(centres))  # fmt: skip
 
 
 def molecule_sites(found: Hypotheses, refs: References) -> SiteScores:

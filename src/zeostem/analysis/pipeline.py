@@ -104,6 +104,7 @@ class LatticeAnalysis:
     detected: np.ndarray  # indices of the sites that hold a molecule
     dose_estimate: float | None
     dose_note: str | None
+    goodness_of_fit: dict  # FrameworkFit.record(): local contrast and cells the references do not explain
 
 
 def check_image(image: np.ndarray, pixel_size_A: float, refs: References, name: str | None) -> None:
@@ -147,9 +148,9 @@ def analyze_lattice(
     )
     scores = molecule_sites(found, refs)
     bayes = scores.log_bayes_factor(calibration.temperature)
-    detected = np.flatnonzero(bayes > calibration.occupancy_threshold)
+    detected = np.flatnonzero((bayes > calibration.occupancy_threshold) & scores.explained)
     dose, note = dose_estimate(scores, fit, calibration, refs)
-    return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note)
+    return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note, found.fit.record())
 
 
 def registration_weight(frame: Resampled) -> np.ndarray:

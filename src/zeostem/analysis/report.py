@@ -131,9 +131,14 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
             for c, t in zip(classes.names, classes.tsites, strict=True)
         ],
         "shared_error_correlation": lat.scores.correlation,
+        "goodness_of_fit": lat.goodness_of_fit,
         "class_ranking": ranking(
             shared_class_posterior(
-                lat.scores.llr, classes, temperature, calibration.occupancy_prior, lat.scores.correlation
+                lat.scores.llr[lat.scores.explained],
+                classes,
+                temperature,
+                calibration.occupancy_prior,
+                lat.scores.correlation,
             )
         ),
         "al_distribution": al_distribution(class_ll, classes.names, classes.tsites),
