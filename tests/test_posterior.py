@@ -1,6 +1,7 @@
 """Probabilities from likelihoods: temperature, ties, the shared-site posterior and the Al distribution."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from zeostem.analysis.classes import Classes
@@ -152,3 +153,34 @@ def test_clustered_interval_widens_when_a_cluster_s_molecules_share_their_outcom
     # 10 clusters of 0 or 1: like 10 samples, not 200 (half-width ≈ 1.96 √(10/9 · 10 · 10²) / 200 = 0.33)
     assert high_shared - low_shared > 0.6 > 3 * (high - low)
     assert low_shared < 0.5 < high_shared
+
+
+def test_summarise_counts_hits_misses_and_sure_calls_on_a_known_truth():
+    from zeostem.analysis.identifiability import summarise
+
+    rows = [  # 4 molecules of two conformations: a sure hit, a sure miss, an unsure hit, a miss (undetected)
+        {"confidence": 0.99, "top1": 1.0, "detected": True, "conformation": "a"},
+        {"confidence": 0.97, "top1": 0.0, "detected": True, "conformation": "a"},
+        {"confidence": 0.60, "top1": 1.0, "detected": True, "conformation": "b"},
+        {"confidence": 0.0, "top1": 0.0, "detected": False, "conformation": "b"},
+    ]
+    molecules = pd.DataFrame(rows).assign(model="realistic", observer="pipeline", dose=1500, top3=1.0)
+    images = molecules.iloc[:1].assign(top3=1.0)
+    summary = summarise(molecules, images).set_index("level")
+    row = summary.loc["molecule"]
+    assert row["n"] == 4 and row["detected"] == 3 and row["clusters"] == 2
+    assert row["top1"] == 0.5 and row["top1_detected"] == pytest.approx(2 / 3)
+    assert row["sure_calls"] == 2 and row["sure_right"] == 1
+    assert row["top1_low"] < 0.5 < row["top1_high"]
+
+
+def test_expected_calibration_error_on_known_answers():
+    from zeostem.analysis.identifiability import expected_calibration_error
+
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0, 1, 200_000)
+    calibrated = rng.random(200_000) < confidence  # right as often as it says
+    assert expected_calibration_error(confidence, calibrated) < 0.01
+    always_sure = np.ones(1000)
+    right_60 = np.arange(1000) < 600
+    assert expected_calibration_error(always_sure, right_60) == pytest.approx(0.4)

@@ -34,6 +34,7 @@ from zeostem.io.images import read_image
 from zeostem.metrics.detection import coco_metrics
 from zeostem.parallel import forked_map
 
+SURE = 0.95  # a call made with at least this probability is one a user would publish
 MATCH_A = MOLECULE_RADIUS_A  # a site within this distance of a true molecule's centre is that molecule's
 
 
@@ -267,7 +268,8 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 
 def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
     """Top-1 / top-3 with 95 % intervals clustered by conformation (:func:`clustered_interval`) per
-    observer, level and dose; ECE of the detected molecules.
+    observer, level and dose; ECE of the detected molecules; how many calls were made with
+    probability ≥ ``SURE`` and how many of them were right (a promise a paper would quote).
 
     ``top1`` counts an undetected molecule as a miss; ``top1_detected`` is the matcher's accuracy on
     the molecules that were detected.
@@ -282,6 +284,7 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
             top1_ci = clustered_interval(group["top1"], group["conformation"])
             top3_ci = clustered_interval(group["top3"], group["conformation"])
             detected_ci = clustered_interval(detected["top1"], detected["conformation"])
+            sure = detected[detected["confidence"] >= SURE]
             ece = expected_calibration_error(detected["confidence"].to_numpy(), detected["top1"].to_numpy())
             out.append(
                 {"model": model, "observer": observer, "level": level, "dose": dose, "n": n,
@@ -292,7 +295,7 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
                  "top1_detected": hits / m if m else float("nan"),
                  "top1_detected_low": detected_ci[0], "top1_detected_high": detected_ci[1],
                  "mean_confidence": float(detected["confidence"].mean()) if len(detected) else float("nan"),
-                 "ece": ece}
+                 "ece": ece, "sure_calls": len(sure), "sure_right": float(sure["top1"].sum())}
             )  # fmt: skip
     return pd.DataFrame(out)
 
