@@ -148,8 +148,9 @@ def evaluate_image(
             pipeline = observer == "pipeline" and found is not None
             occupancy = calibration.occupancy_prior if observer == "pipeline" else None
             correlation = found.scores.correlation if pipeline else 0.0
+            called = len(llr) and len(detected)  # no molecule found, no call
             shared = (
-                shared_class_posterior(llr, classes, temperature, occupancy, correlation) if len(llr) else {}
+                shared_class_posterior(llr, classes, temperature, occupancy, correlation) if called else {}
             )
             images.append(
                 {"observer": observer, **base, "molecules": len(detected), **_scored(shared, truth)}

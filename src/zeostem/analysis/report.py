@@ -132,7 +132,7 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
         ],
         "shared_error_correlation": lat.scores.correlation,
         "goodness_of_fit": lat.goodness_of_fit,
-        "class_ranking": ranking(
+        "class_ranking": ranking(  # no molecule found, no call
             shared_class_posterior(
                 lat.scores.llr[lat.scores.explained],
                 classes,
@@ -140,6 +140,8 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
                 calibration.occupancy_prior,
                 lat.scores.correlation,
             )
+            if len(lat.detected)
+            else {}
         ),
         "al_distribution": al_distribution(class_ll, classes.names, classes.tsites),
         "faster_rcnn": {
