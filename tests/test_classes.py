@@ -64,3 +64,12 @@ def test_tsites_sharing_their_acid_o_and_pose_answer_together_and_a_moved_molecu
     assert classes.of_tsite("T11") == classes.of_tsite("T12") == {"O25: T11|T12"}
     assert not classes.split_identified("O25: T11|T12")
     assert classes.of_tsite("T2") == {"O2: T1|T2", "O2: T2"}  # the moved T2 answers on its own
+
+
+def test_classes_from_another_run_are_a_clear_error(simulated):
+    from zeostem.errors import InputError
+
+    refs = simulated[0]
+    record = {"classes": [{"conformations": ["pyridine_T1_O2", "pyridine_T2_O2"]}]}
+    with pytest.raises(InputError, match="calibrate_analysis"):
+        Classes.from_record(record, refs)

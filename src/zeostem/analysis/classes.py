@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 from zeostem.analysis.mismatch import noise_free_llr
 from zeostem.analysis.references import References
 from zeostem.analysis.registration import Placement
+from zeostem.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,16 @@ class Classes:
 
     @classmethod
     def from_record(cls, record: dict, refs: References) -> Classes:
-        """The classes a calibration file names (by conformation)."""
+        """The classes a calibration file names (by conformation); they must cover the references."""
         index = {c: k for k, c in enumerate(refs.conformations)}
+        named = [c for entry in record["classes"] for c in entry["conformations"]]
+        if sorted(named) != sorted(index):
+            raise InputError(
+                f"the calibration's classes name the conformations {sorted(named)}, the references are "
+                f"{sorted(index)}",
+                path="calibration.json",
+                fix="re-run the workflow's calibrate_analysis rule with this config's conformations",
+            )
         return cls.of([[index[c] for c in entry["conformations"]] for entry in record["classes"]], refs)
 
 
