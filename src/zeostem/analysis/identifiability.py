@@ -328,11 +328,14 @@ def calibrate(
     """Dose constant, identifiable classes (d′ < ``class_dprime`` per molecule at ``class_dose``),
     temperature and occupancy threshold from validation images (true molecules known), with the
     likelihood's model-error variance ``model_error`` (reference units) in place. The temperature is
-    fitted on the ``realistic`` images where there are any (structures no reference was made from)."""
+    fitted on the ``realistic`` images where there are any (structures no reference was made from),
+    the dose constant on the ``matched`` ones (simulated as the references were: their scale is 1)."""
     analyzer = Analyzer(references, Calibration(1.0, 0.0, 0.5, 0.0, None, model_error, model_error_source))
     llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
-    # the temperature measures the references' error on structures they were not made from, where any
+    # the temperature measures the references' error on structures they were not made from (where
+    # there are any); the dose constant needs images simulated as the references were (scale 1)
     realistic = any(item.model == "realistic" for item in images)
+    matched = any(item.model == "matched" for item in images)
     records = forked_map(lambda item: _validation_record(item, analyzer), images, workers, "calibration")
     for item, record in zip(images, records, strict=True):
         if record is None:
@@ -342,7 +345,8 @@ def calibrate(
             truth += record["truth"]
         bayes.append(record["scores"])
         occupied.append(record["occupied"])
-        constants.append(record["dose_constant"])
+        if item.model == "matched" or not matched:
+            constants.append(record["dose_constant"])
     dose_constant = float(np.median(constants))
     record = derive_classes(references, analyzer.placements, dose_constant, class_dose, class_dprime)
     classes = Classes.from_record(record, references)
