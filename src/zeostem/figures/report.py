@@ -52,7 +52,7 @@ def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:
         err = np.array([[d["fraction"] - d["low"] for d in dist], [d["high"] - d["fraction"] for d in dist]])
         axes[3].bar([d["class"] for d in dist], f, yerr=np.clip(err, 0, None), capsize=2, color="tab:green")
     axes[3].set_ylim(0, 1)
-    axes[3].set_title("Al distribution over classes (90 % interval; A|B: split not identified)", fontsize=8)
+    axes[3].set_title("Al distribution (90 % interval)\nA|B: split not identified", fontsize=8)
     for ax in axes[2:]:
         ax.tick_params(axis="x", labelsize=6, rotation=90)
     for ax in axes[:2]:
