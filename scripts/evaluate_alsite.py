@@ -19,4 +19,4 @@ with logged(snakemake.log[0]):
     summary.to_csv(o.summary, index=False)
     print(summary.to_string())
     print(occupancy.to_string())
-    alsite_figure(molecules, summary, o.figure)
+    alsite_figure(molecules, summary, len(analyzer.classes.names), o.figure)

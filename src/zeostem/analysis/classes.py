@@ -147,7 +147,7 @@ def derive_classes(
                 "name": n,
                 "tsites": t,
                 "conformations": [refs.conformations[k] for k in m],
-                "split_identified": len(t) == 1,
+                "split_identified": classes.split_identified(n),
             }
             for n, t, m in zip(classes.names, classes.tsites, classes.members, strict=True)
         ],  # fmt: skip

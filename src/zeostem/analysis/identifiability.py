@@ -118,8 +118,7 @@ def evaluate_image(
         )
     else:
         site_centres = found.frame.to_input(found.scores.centres_px)
-        # sites the framework does not explain are none of the candidates: out of every answer
-        pipeline_llr = np.where(found.scores.explained[:, None], found.scores.llr, -np.inf)
+        pipeline_llr = found.scores.answering_llr
         detected, bayes = found.detected.tolist(), found.log_bayes_factor
     at = nearest_site(centres, site_centres, tolerance)
     observers = {"pipeline": (pipeline_llr, at, set(detected), calibration.temperature)}

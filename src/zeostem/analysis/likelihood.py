@@ -79,6 +79,11 @@ class SiteScores:
         shared = self.scale**2 * self.model_error
         return float(shared / (self.noise_variance + shared)) if shared > 0 else 0.0
 
+    @property
+    def answering_llr(self) -> np.ndarray:
+        """``llr`` with the sites the framework does not explain set to −inf: none of the candidates."""
+        return np.where(self.explained[:, None], self.llr, -np.inf)
+
     def log_bayes_factor(self, temperature: float = 1.0) -> np.ndarray:
         """Molecule (any candidate present there, uniform prior) vs no molecule, per site."""
         llr = self.llr / temperature

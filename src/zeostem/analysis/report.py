@@ -127,14 +127,14 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
         "sites_analysed": int(len(lat.log_bayes_factor)),
         "molecules": molecules,
         "classes": [
-            {"class": c, "tsites": t, "split_identified": len(t) == 1}
+            {"class": c, "tsites": t, "split_identified": classes.split_identified(c)}
             for c, t in zip(classes.names, classes.tsites, strict=True)
         ],
         "shared_error_correlation": lat.scores.correlation,
         "goodness_of_fit": lat.goodness_of_fit,
         "class_ranking": ranking(  # no molecule found, no call
             shared_class_posterior(
-                lat.scores.llr[lat.scores.explained],
+                lat.scores.answering_llr,
                 classes,
                 temperature,
                 calibration.occupancy_prior,

@@ -14,7 +14,7 @@ from zeostem.analysis.references import References  # noqa: E402
 from zeostem.analysis.registration import Placement, Registration, model_image  # noqa: E402
 
 
-def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> None:
+def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, classes: int, path: str) -> None:
     """Top-1 vs dose (95 % Wilson intervals), reliability of the pipeline's confidences, confusions."""
     mismatched = molecules[molecules["model"] == "mismatched"]
     realistic = molecules[molecules["model"] == "realistic"]
@@ -40,7 +40,7 @@ def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, path: str) -> 
             ax.errorbar(group["dose"], group["top1"], yerr=err, fmt=style, color=colour, capsize=3,
                         label=label)  # fmt: skip
     sites = sorted(set(molecules["true_class"]), key=class_order)
-    ax.axhline(1 / 12, color="grey", ls=":", lw=1, label="chance (1/12 per T-site)")
+    ax.axhline(1 / classes, color="grey", ls=":", lw=1, label=f"chance (1/{classes} classes)")
     ax.set_xscale("log")
     ax.set_xticks(doses, [str(d) for d in doses])
     ax.minorticks_off()
