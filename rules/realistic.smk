@@ -1,4 +1,5 @@
-# Realistic sets: structures the references were not made from (perturbed pose and Al–O), simulated
+# Realistic sets: structures the references were not made from (perturbed pose, Al–O and cell; some
+# several cells thick), simulated
 # with the mismatch study's evaluation settings, analysed with the nominal references.
 
 
@@ -26,9 +27,8 @@ rule perturb_structure:
         parent=lambda wildcards: REALISTIC_STRUCTURES[wildcards.name]["parent"],
         index=lambda wildcards: REALISTIC_STRUCTURES[wildcards.name]["index"],
         seed=STRUCTURES["seed"],
-        rotation_deg=config["realistic"]["rotation_deg"],
-        shift_A=config["realistic"]["shift_A"],
-        al_o_stretch_A=config["realistic"]["al_o_stretch_A"],
+        realistic=config["realistic"],
+        framework=config["framework"],
     script:
         "../scripts/perturb_structure.py"
 

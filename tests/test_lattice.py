@@ -284,6 +284,25 @@ def test_a_cell_the_framework_does_not_explain_is_none_of_the_candidates(simulat
     assert len(spotted.detected) >= len(clean.detected) - 2  # the rest of the field is still read
 
 
+def test_a_filtered_export_is_flagged_and_weighs_its_noise_where_the_molecules_are(simulated, calibrated):
+    """A smoothed 8-bit export (Gaussian 0.8 px, then 0–255) of a field full of molecules: its noise is
+    not white, so it is flagged as not raw counts, and because the evidence uses the noise in the
+    molecules' band its dose estimate and its molecules stay those of the raw image. (With the mean
+    noise variance over all frequencies the dose came out ≈ 7× and the molecules ≈ 2×.)"""
+    _, segments, _ = simulated
+    seg, fov = segments["T7"]
+    raw = np.tile(noisy_idpc(seg, fov.pixel_size, 1500, -45, noise_seed(8, "export", 1500, 0)), (2, 2))
+    smooth = ndimage.gaussian_filter(raw, 0.8)
+    export = np.round(255 * (smooth - smooth.min()) / np.ptp(smooth))
+    plain, filtered = (analyze_lattice(x, 0.25, calibrated) for x in (raw, export))
+    fit, filtered_fit = plain.goodness_of_fit, filtered.goodness_of_fit
+    assert 0.7 <= fit["noise_whiteness"] <= 1.3 and not fit["flagged"]
+    assert filtered_fit["noise_whiteness"] > 2 and "not raw counts" in filtered_fit["note"]
+    assert abs(filtered.dose_estimate / plain.dose_estimate - 1) < 0.2
+    assert "not raw counts" in filtered.dose_note
+    assert len(plain.detected) >= 2 and len(filtered.detected) <= len(plain.detected) + 1
+
+
 def test_a_molecule_free_field_gets_no_molecule_and_no_call(simulated, calibrated, tmp_path):
     """At 4500 e/Å². (At 2000 this fixture's F1-chosen occupancy threshold, 1.84, lets one noise site
     through at 2.28: a threshold from the null distribution of the maximum is the detection issue's.)"""

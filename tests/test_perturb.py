@@ -5,7 +5,7 @@ import pytest
 
 from zeostem.structures import build_candidate
 from zeostem.structures.geometry import minimum_image
-from zeostem.structures.perturb import perturbed
+from zeostem.structures.perturb import perturbed, thickened
 
 
 def al_o_lengths(atoms) -> np.ndarray:
@@ -32,3 +32,32 @@ def test_perturbed_structure_moves_the_molecule_rigidly_and_lengthens_al_o(mfi, 
     framework = (atoms.arrays["site"] != "molecule") & np.isin(symbols, ["Si", "Al"])
     assert np.allclose(moved.positions[framework], atoms.positions[framework])  # T atoms stay
     assert moved.info["source"] == "perturbed:pyridine_T7_O16"
+
+
+def test_strained_cell_stretches_each_axis_by_its_own_fraction(mfi, pyridine):
+    atoms = build_candidate(mfi, pyridine, "T7", "O16")
+    moved = perturbed(atoms, np.random.default_rng(4), 0, 0, 0, cell_strain=0.03)
+    stretch = moved.cell.lengths() / atoms.cell.lengths() - 1
+    assert np.all((stretch >= 0) & (stretch <= 0.03)) and np.ptp(stretch) > 0.002  # not one factor
+    given = np.array(moved.info["perturbed_cell_strain"].split(","), float)
+    assert stretch == pytest.approx(given, abs=1e-4)
+    fractional = np.linalg.solve(moved.cell.array.T, moved.positions.T).T % 1  # the atoms move with it
+    assert np.allclose(fractional, atoms.get_scaled_positions() % 1, atol=1e-6)
+
+
+def test_thickened_crystal_holds_one_molecule_at_one_depth(mfi, pyridine):
+    atoms = build_candidate(mfi, pyridine, "T7", "O16")
+    beam = mfi.beam_axis
+    thick = thickened(atoms, 3, beam, np.random.default_rng(1))
+    site = thick.arrays["site"]
+    assert thick.cell.lengths()[beam] == pytest.approx(3 * atoms.cell.lengths()[beam])
+    assert np.sum(site == "molecule") == np.sum(atoms.arrays["site"] == "molecule")
+    assert np.sum(thick.symbols == "Al") == 1 and np.sum(site == "acid_H") == 1
+    framework = ~np.isin(site, ["molecule", "acid_H"])
+    assert np.sum(framework) == 3 * np.sum(~np.isin(atoms.arrays["site"], ["molecule", "acid_H"]))
+    depth = thick.info["molecule_depth_cell"]
+    length = atoms.cell.lengths()[beam]
+    al = thick.positions[thick.symbols == "Al"][0, beam]
+    assert depth * length <= al < (depth + 1) * length  # the Al sits in the molecule's cell
+    molecule = thick.positions[site == "molecule"]
+    assert np.ptp(molecule[:, beam]) < 8.0  # in one piece (pyridine is ≈ 5 Å across), not split by the cell

@@ -5,7 +5,11 @@ image, with its molecule in every cell. For each such hypothesis and each cell w
 window (centred on the hypothesis's molecule) lies inside the image, the log-likelihood ratio
 "framework + candidate" vs "framework alone" is computed with the iDPC noise model: shot noise in
 iDPC has a 1/k² power spectrum, i.e. it is white in the image gradient, so the likelihood is
-Gaussian in the gradient with one variance per image, estimated from the image itself. The gradient
+Gaussian in the gradient with one variance per image, estimated from the image itself where the
+molecules' evidence lies: a filtered or smoothed export (or an interpolated one) is not white, and its
+noise in the molecules' band can be several times its mean, so the variance is the residual's power
+spectrum weighted by one molecule's (``References.molecule_power``), the lattice's reflections left
+out; its ratio to the plain mean is the image's ``noise_whiteness`` (1 for raw counts). The gradient
 of an image is curl-free: its two components carry one degree of freedom per spatial frequency, not
 two, so the whitened residual's variance per pixel is that of both components together (twice one
 component's); counting them as independent would double every log-likelihood ratio. The
@@ -25,7 +29,13 @@ import numpy as np
 from scipy.special import logsumexp
 
 from zeostem.analysis.fit import FrameworkFit, framework_fit
-from zeostem.analysis.references import FLIPS, References, periodic_component, spectral_gradient
+from zeostem.analysis.references import (
+    FLIPS,
+    References,
+    frequency_grid,
+    periodic_component,
+    spectral_gradient,
+)
 from zeostem.analysis.registration import Placement, Registration, model_image
 
 MOLECULE_RADIUS_A = 3.0
@@ -43,6 +53,7 @@ class Hypotheses:
     scale: float  # image intensity per reference intensity (the median of the local scale)
     model_error: float  # model-error variance assumed, in reference units
     fit: FrameworkFit  # the framework's local scale and every cell's misfit
+    noise_whiteness: float  # noise variance in the molecules' band / its mean over all frequencies
 
 
 # the gradient's two components are one degree of freedom (see the module docstring)
@@ -65,6 +76,7 @@ class SiteScores:
     scale: float
     model_error: float
     explained: np.ndarray  # (n,) the framework explains the site's cell (else: none of the candidates)
+    noise_whiteness: float
 
     def boxes_xyxy(self, centres: np.ndarray | None = None) -> np.ndarray:
         """Per site, the best candidate's molecule box (x0, y0, x1, y1) around ``centres`` (or its own)."""
@@ -109,9 +121,9 @@ def hypotheses(
     """Log-likelihood ratio of every (candidate, placement, complete cell window) of the image.
 
     ``noise_variance`` and ``scale`` are estimated from the image unless given (the ideal observer
-    knows them): the scale locally (``zeostem.analysis.fit``), the noise over the cells the framework
-    explains. ``model_error`` (reference units) is scaled to the image's intensity and added to the
-    shot noise's variance.
+    knows them): the scale locally (``zeostem.analysis.fit``), the noise in the molecules' band over
+    the cells the framework explains. ``model_error`` (reference units) is scaled to the image's
+    intensity and added to the shot noise's variance.
     """
     f0 = np.array(FLIPS[registration.operation])
     t = np.asarray(registration.origin_px, float)
@@ -123,8 +135,9 @@ def hypotheses(
     fit = framework_fit(data, model_empty, valid, np.floor(z / cell).astype(int), cell, scale)
     local = fit.scale_map
     residual = data - local * model_empty
+    band, whiteness = band_noise_variance(residual, valid & ~fit.misfit_map, refs)
     if noise_variance is None:
-        noise_variance = float(np.mean(residual[:, valid & ~fit.misfit_map] ** 2))
+        noise_variance = band
     rows = {"centres": [], "candidate": [], "placement": [], "gain": []}
     for k, candidate in enumerate(refs.candidates):
         for p, placement in enumerate(placements):
@@ -158,7 +171,35 @@ def hypotheses(
         scale,
         model_error,
         fit,
+        whiteness,
     )
+
+
+def band_noise_variance(residual: np.ndarray, weight: np.ndarray, refs: References) -> tuple[float, float]:
+    """Per gradient component and pixel: the noise variance of the residual (2, H, W) where one
+    molecule's evidence lies, and its ratio to the mean variance over all frequencies.
+
+    The residual's power spectrum (both components summed, per component: the curl-free gradient
+    of white noise has a flat one) is averaged with one molecule's power spectrum as the weight; the
+    bins within one of the lattice's reflections, where the framework's and the average molecule's
+    periodic residuals sit, are left out.
+    """
+    mask = weight.astype(float)
+    count = max(mask.sum(), 1.0)
+    power = sum(np.abs(np.fft.fft2(component * mask)) ** 2 for component in residual) / (2 * count)
+    white = float(np.sum((residual * mask) ** 2) / (2 * count))
+    ky, kx = frequency_grid(mask.shape)
+    grid = refs.molecule_power.shape
+    weights = refs.molecule_power[
+        np.round(ky * grid[0]).astype(int) % grid[0], np.round(kx * grid[1]).astype(int) % grid[1]
+    ]
+    near = [
+        np.abs(k * c - np.round(k * c)) / c * n <= 1
+        for k, c, n in zip((ky, kx), refs.cell_px, mask.shape, strict=True)
+    ]
+    weights = weights * ~(near[0] & near[1])
+    band = float(np.sum(weights * power) / np.sum(weights))
+    return band, band / white if white > 0 else float("nan")
 
 
 def complete_windows(ij, centre, f0, t, cell, valid) -> list[tuple[tuple[int, int], np.ndarray]]:
@@ -191,7 +232,7 @@ def sites_at(found: Hypotheses, centres: np.ndarray, refs: References) -> SiteSc
     boxes = np.array([c.molecule_box_px for c in refs.candidates])
     centres = np.asarray(centres, float).reshape(-1, 2)
     return SiteScores(centres, llr, best, boxes, found.noise_variance, found.scale, found.model_error,
-                      found.fit.explained(centres))  # fmt: skip
+                      found.fit.explained(centres), found.noise_whiteness)  # fmt: skip
 
 
 def molecule_sites(found: Hypotheses, refs: References) -> SiteScores:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from zeostem.analysis.classes import Classes
+from zeostem.analysis.fit import WHITENESS_FLAG
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
 from zeostem.analysis.likelihood import SiteScores, hypotheses, molecule_sites
 from zeostem.analysis.references import References
@@ -104,7 +105,7 @@ class LatticeAnalysis:
     detected: np.ndarray  # indices of the sites that hold a molecule
     dose_estimate: float | None
     dose_note: str | None
-    goodness_of_fit: dict  # FrameworkFit.record(): local contrast and cells the references do not explain
+    goodness_of_fit: dict  # FrameworkFit.record(): local contrast, cells not explained, noise whiteness
 
 
 def check_image(image: np.ndarray, pixel_size_A: float, refs: References, name: str | None) -> None:
@@ -150,7 +151,8 @@ def analyze_lattice(
     bayes = scores.log_bayes_factor(calibration.temperature)
     detected = np.flatnonzero((bayes > calibration.occupancy_threshold) & scores.explained)
     dose, note = dose_estimate(scores, fit, calibration, refs)
-    return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note, found.fit.record())
+    goodness = found.fit.record(found.noise_whiteness)
+    return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note, goodness)
 
 
 def registration_weight(frame: Resampled) -> np.ndarray:
@@ -170,7 +172,8 @@ def resampled_and_registered(
 def dose_estimate(
     scores: SiteScores, fit: LatticeFit, calibration: Calibration, refs: References
 ) -> tuple[float | None, str | None]:
-    """Dose from the noise relative to the lattice's own contrast (independent of intensity units).
+    """Dose from the noise (in the molecules' band) relative to the lattice's own contrast
+    (independent of intensity units).
 
     The gradient of iDPC shot noise has a variance ∝ 1 / dose per pixel; divided by the square of the
     image's intensity scale against the reference it is in the reference's units, where the
@@ -184,7 +187,13 @@ def dose_estimate(
     physical = fit.physical()
     ratio = np.sqrt(np.prod(refs.pixel_size_A) / (physical["pixel_size_x_A"] * physical["pixel_size_y_A"]))
     dose = calibration.dose_constant * scores.scale**2 / scores.noise_variance * ratio**2
-    note = None
+    notes = []
     if abs(ratio - 1) > 0.05:
-        note = "the input's pixel size differs from the reference's by > 5 %: the estimate is approximate"
-    return float(dose), note
+        notes.append("the input's pixel size differs from the reference's by > 5 %: it is approximate")
+    low, high = WHITENESS_FLAG
+    if not low <= scores.noise_whiteness <= high:
+        notes.append(
+            "the input is not raw counts (its noise is not white in the gradient): this is the dose its "
+            "noise in the molecules' band corresponds to"
+        )
+    return float(dose), "; ".join(notes) or None

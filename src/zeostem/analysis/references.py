@@ -56,6 +56,25 @@ class References:
             **{c.conformation: np.fft.fft2(c.image) for c in self.candidates},
         }
 
+    @cached_property
+    def molecule_power(self) -> np.ndarray:
+        """Where in frequency one molecule's evidence lies: the gradient power spectrum of one molecule
+        (candidate minus framework in one cell centred on it), summed over the candidates and
+        normalised, on a grid of twice the references' size (cycles per pixel as ``frequency_grid``)."""
+        shape = tuple(2 * n for n in self.shape)
+        h, w = np.round(self.cell_px).astype(int)
+        ky, kx = frequency_grid(shape)
+        total = np.zeros(shape)
+        for c in self.candidates:
+            diff = c.image - self.empty
+            to_middle = np.round(np.array(diff.shape) / 2 - c.molecule_centre_px).astype(int)
+            centred = np.roll(diff, to_middle, (0, 1))
+            top, left = diff.shape[0] // 2 - h // 2, diff.shape[1] // 2 - w // 2
+            one = np.zeros(shape)
+            one[:h, :w] = centred[top : top + h, left : left + w]
+            total += (ky**2 + kx**2) * np.abs(np.fft.fft2(one)) ** 2
+        return total / total.sum()
+
     @property
     def shape(self) -> tuple[int, int]:
         return self.empty.shape

@@ -1,8 +1,12 @@
 """Structures the references were not made from: a candidate as a relaxation or a sample would change it.
 
-The molecule is turned rigidly about its anchor atom by up to ``rotation_deg`` (random axis) and moved
-by up to ``shift_A`` (random direction); the four O around the Al move out along Al–O by
-``al_o_stretch_A`` (DFT puts Al–O near 1.70 Å against Si–O's 1.61 Å), carrying the acid H with its O.
+``perturbed``: the molecule is turned rigidly about its anchor atom by up to ``rotation_deg`` (random
+axis) and moved by up to ``shift_A`` (random direction); the four O around the Al move out along Al–O
+by ``al_o_stretch_A`` (DFT puts Al–O near 1.70 Å against Si–O's 1.61 Å), carrying the acid H with its
+O; the cell (atoms with it) is stretched along each axis by its own random fraction up to
+``cell_strain`` (a relaxed cell is a few per cent larger than the IZA one, not equally along a and c).
+``thickened``: a crystal several cells thick along the beam, the molecule (with its Al and acid H) at
+one random depth, the other cells bare silica.
 Such structures make the realistic test and validation sets; none of them is ever a reference.
 """
 
@@ -17,7 +21,12 @@ AL_O_BOND_A = 2.0  # O within this of the Al are its tetrahedron
 
 
 def perturbed(
-    atoms: Atoms, rng: np.random.Generator, rotation_deg: float, shift_A: float, al_o_stretch_A: float
+    atoms: Atoms,
+    rng: np.random.Generator,
+    rotation_deg: float,
+    shift_A: float,
+    al_o_stretch_A: float,
+    cell_strain: float = 0.0,
 ) -> Atoms:
     """A copy of ``atoms`` with its molecule's pose and its Al's O tetrahedron perturbed (see the module)."""
     out = atoms.copy()
@@ -45,11 +54,33 @@ def perturbed(
             near = np.linalg.norm(minimum_image(positions - positions[o], cell), axis=1) < 1.2
             positions[(site == "acid_H") & near] += step
     out.positions = positions
+    strain = rng.uniform(0, cell_strain, size=3)
+    out.set_cell(cell * (1 + strain)[:, None], scale_atoms=True)
     out.info.update(
         perturbed_rotation_deg=round(float(np.degrees(angle)), 3),
         perturbed_shift_A=round(float(np.linalg.norm(shift)), 4),
         perturbed_al_o_stretch_A=float(al_o_stretch_A),
+        perturbed_cell_strain=",".join(f"{s:.4f}" for s in strain),
         source=f"perturbed:{atoms.info.get('conformation', '')}",
     )
     out.wrap()
+    return out
+
+
+def thickened(atoms: Atoms, cells: int, beam_axis: int, rng: np.random.Generator) -> Atoms:
+    """``cells`` copies of ``atoms`` along the beam with the molecule, its acid H and the Al in one of
+    them (chosen at random); in the others the Al is Si and there is no molecule."""
+    repeats = [1, 1, 1]
+    repeats[beam_axis] = cells
+    out = atoms.repeat(repeats)  # copy m holds atoms m·n … (m+1)·n − 1
+    depth = int(rng.integers(cells))
+    elsewhere = np.repeat(np.arange(cells), len(atoms)) != depth
+    site = out.arrays["site"]
+    out.symbols[elsewhere & (out.symbols == "Al")] = "Si"
+    out = out[~(elsewhere & np.isin(site, ["molecule", "acid_H"]))]
+    molecule = out.arrays["site"] == "molecule"  # in one piece (it may straddle the thin cell's face)
+    first = out.positions[molecule][0]
+    out.positions[molecule] = first + minimum_image(out.positions[molecule] - first, atoms.cell.array)
+    out.wrap()
+    out.info.update(thickness_cells=cells, molecule_depth_cell=depth)
     return out
