@@ -4,7 +4,7 @@ VENV ?= .venv
 CORES ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint docs clean
+.PHONY: install run test test-fast lint docs clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,9 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+test-fast: install  # the tier to run before every commit: no end-to-end runs
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -145,7 +145,7 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
                     "mirrored": False, "peak_misfit_bins": 0.1, "reflections_found": 20,
                     "matrix": [[1, 0], [0, 1]]},
         "registration": {"operation": "identity", "origin_px": [1.0, 2.0], "correlation": 0.9,
-                         "flip": [1, 1]},
+                         "contrast_inverted": False, "flip": [1, 1]},
         "noise": {"gradient_variance": 1e-4, "intensity_scale": 1.0, "dose_estimate_e_per_A2": 1500.0,
                   "dose_note": None},
         "calibration": {"temperature": 1.0, "occupancy_threshold": 2.0, "occupancy_prior": 0.1,

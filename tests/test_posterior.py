@@ -5,15 +5,18 @@ import pandas as pd
 import pytest
 
 from zeostem.analysis.classes import Classes
-from zeostem.analysis.identifiability import wilson
+from zeostem.analysis.identifiability import f1_threshold, wilson
 from zeostem.analysis.posterior import (
     al_distribution,
     al_distribution_table,
+    at_grid_edge,
     calibrate_temperature,
     class_posteriors,
+    mixture_proportions,
     shared_class_posterior,
     topk_credit,
 )
+from zeostem.analysis.robustness import robustness_table
 
 
 def one_per_tsite(tsites: list[str]) -> Classes:
@@ -184,3 +187,59 @@ def test_expected_calibration_error_on_known_answers():
     always_sure = np.ones(1000)
     right_60 = np.arange(1000) < 600
     assert expected_calibration_error(always_sure, right_60) == pytest.approx(0.4)
+
+
+def test_scores_that_carry_no_confidence_put_the_temperature_at_its_grid_edge():
+    """Likelihoods that point away from the truth (the references describe something else): the fitted
+    temperature is the grid's top, which the calibration reports as a warning; scores with modest real
+    evidence are not at the edge."""
+    rng = np.random.default_rng(1)
+    classes = one_per_tsite(["T1", "T2", "T3"])
+    truth = np.eye(3, dtype=bool)[rng.integers(0, 3, 400)]
+    noise = rng.normal(0, 5, (400, 3))
+    assert at_grid_edge(calibrate_temperature(noise - 3 * truth, truth, classes))
+    assert not at_grid_edge(calibrate_temperature(noise + 3 * truth, truth, classes))
+
+
+def test_f1_threshold_separates_molecules_from_empty_sites_between_their_scores():
+    scores = np.array([9.0, 8.0, 7.0, 3.0, 2.0, 1.0, 0.5])
+    occupied = np.array([True, True, True, False, False, True, False])
+    # cutting below 7 gives F1 6/7; below 1 (catching the fourth molecule) 8/11: the cut is between 7 and 3
+    assert f1_threshold(scores, occupied) == pytest.approx(5.0)
+    assert f1_threshold(np.array([2.0, 1.0]), np.array([True, True])) == pytest.approx(0.5)  # all taken
+
+
+def test_batched_bootstrap_fits_equal_one_fit_per_draw():
+    """The Al distribution's bootstrap fits every draw side by side; each must be the fit of the molecules
+    that draw holds (with their multiplicities), stopping at its own tolerance."""
+    rng = np.random.default_rng(2)
+    log_lik = rng.normal(0, 2, (40, 4)) + 3 * np.eye(4)[rng.integers(0, 4, 40)]
+    draws = rng.multinomial(40, np.full(40, 1 / 40), size=5)
+    batched = mixture_proportions(log_lik, draws, tol=1e-12, iterations=5000)
+    for draw, pi in zip(draws, batched, strict=True):
+        alone = mixture_proportions(np.repeat(log_lik, draw, axis=0), tol=1e-12, iterations=5000)
+        assert pi == pytest.approx(alone, abs=1e-8)
+
+
+def test_robustness_table_on_hand_made_rows():
+    """Per case and observer: top-1 and recall with Wilson intervals, false alarms per empty site; the
+    ideal observer of a geometric nuisance is the nuisance-free one (knowing the geometry undoes it)."""
+    scanned = {"none": {}, "rot": {"rotation_deg": 30.0}, "bg": {"background": 4.0}}
+    molecules, images = [], []
+    for case, hits, found in (("none", 8, 9), ("rot", 5, 7), ("bg", 2, 4)):
+        for observer in ("pipeline", "ideal"):
+            h = hits if observer == "pipeline" else 10
+            molecules += [{"case": case, "observer": observer, "top1": float(k < h), "detected": k < found}
+                          for k in range(10)]  # fmt: skip
+            images.append({"case": case, "observer": observer, "top1": 1.0, "molecules": 10,
+                           "empty_sites": 40, "empty_alarms": 4 if case == "bg" else 0})  # fmt: skip
+    table = robustness_table(pd.DataFrame(molecules), pd.DataFrame(images), scanned, chance=1 / 12)
+    rows = table.set_index(["case", "observer"])
+    rot = rows.loc[("rot", "pipeline")]
+    assert rot["top1"] == 0.5 and rot["recall"] == 0.7
+    assert (rot["top1_low"], rot["top1_high"]) == wilson(5, 10)
+    assert rows.loc[("rot", "ideal"), "ideal_from"] == "none"  # knowing the geometry undoes it
+    assert rows.loc[("bg", "ideal"), "ideal_from"] == "bg"
+    assert rows.loc[("bg", "pipeline"), "false_alarms_per_empty_site"] == pytest.approx(0.1)
+    assert rows.loc[("bg", "pipeline"), "nuisance"] == "background"
+    assert rows.loc[("rot", "pipeline"), "top1_detected"] == pytest.approx(5 / 7)

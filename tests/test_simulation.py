@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage.registration import phase_cross_correlation
 
-from zeostem.simulation.idpc import integrate_dpc, source_blur, tile
+from zeostem.simulation.idpc import frequencies, integrate_dpc, source_blur, tile
 from zeostem.simulation.images import clean_field_of_view, noise_seed, noisy_idpc
 from zeostem.simulation.labels import field_of_view_labels
 from zeostem.simulation.multislice import resolve_device, simulate_cell
@@ -103,6 +103,30 @@ def test_noise_variance_scales_as_one_over_dose(simulated):
         ]
         variance[dose] = np.mean([n.var() for n in noise])
     assert variance[1000] / variance[4000] == pytest.approx(4.0, rel=0.10)
+
+
+def test_noise_at_a_stated_dose_has_the_variance_the_counts_predict(simulated):
+    """The absolute dose scale: at 2000 e/Å², each segment of a pixel of area A counts Poisson
+    electrons with mean 2000 · A · f_i, so the DPC components carry white noise of variance
+    Σ cos²(θ_i) f_i / (2000 A) (and sin² for y), and their Fourier integral's variance follows from
+    the integration filter. Noise drawn at twice (or half) the stated dose misses this by 2×."""
+    _, fov, segments, clean = simulated
+    dose = 2000
+    noise = [
+        noisy_idpc(segments, fov.pixel_size, dose, -45, noise_seed(1, "abs", dose, r)) - clean
+        for r in range(6)
+    ]
+    measured = np.mean([n.var() for n in noise])
+    electrons = dose * fov.pixel_size[0] * fov.pixel_size[1]
+    angles = np.radians(-45) + (np.arange(4) + 0.5) * np.pi / 2
+    fractions = segments.reshape(4, -1).mean(axis=1)
+    var_x, var_y = (np.sum(w(angles) ** 2 * fractions) / electrons for w in (np.cos, np.sin))
+    ky, kx = frequencies(clean.shape, fov.pixel_size)
+    k2 = kx**2 + ky**2
+    k2[0, 0] = np.inf
+    gain = (kx**2 * var_x + ky**2 * var_y) / (4 * np.pi**2 * k2**2)
+    predicted = gain.sum() / clean.size
+    assert measured == pytest.approx(predicted, rel=0.05)
 
 
 def test_same_seed_same_image_other_replica_other_noise(simulated):

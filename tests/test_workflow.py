@@ -29,8 +29,12 @@ from zeostem.structures import build_candidate
 BIN = Path(sys.executable).parent
 
 
-def snakemake(*args, cwd=REPO, check=True):
-    result = subprocess.run([BIN / "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+def snakemake(*args, cwd=REPO, check=True, timeout=900):
+    command = [BIN / "snakemake", *args]
+    try:
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"`snakemake {' '.join(map(str, args))}` took over {timeout} s") from exc
     if check and result.returncode != 0:
         raise AssertionError(result.stdout + result.stderr)
     return result
@@ -227,6 +231,8 @@ def test_tiny_end_to_end_run(tmp_path):
     test = split["test"][0]
     rows = [f"exp\tresults/experiments/{test}-dose4500.tif\t\tpyridine\n"]
     args = tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows)
+    for stage in ("simulations", "clearstem", "detector"):  # a call each: a timeout names the stage that hung
+        snakemake(*args[:-1], stage, timeout=600)
     snakemake(*args, "clearstem_ablation", "clearstem_lambda_sweep", "robustness")
     folder = tmp_path / "results" / "simulation" / "pyridine_T1_O2"
     clean, meta = read_image(folder / "clean.tif")
@@ -260,8 +266,8 @@ def test_tiny_end_to_end_run(tmp_path):
     figures += ("alsite_identifiability", "plan")
     for name in figures:
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
-    for name in ("alsite_matching", "al_distribution"):  # may hold no molecule: the tiny image is faint
-        assert (tmp_path / "results" / "figures" / f"{name}.png").is_file()
+    for name in ("alsite_matching", "al_distribution"):
+        assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
     detection = pd.read_csv(tmp_path / "results" / "metrics" / "detection.csv")
     assert set(detection["input"]) == {"denoised", "raw"} and set(detection["dose"]) == {4500}
     assert set(zip(detection["method"], detection["input"], strict=True)) == {
@@ -281,7 +287,10 @@ def test_tiny_end_to_end_run(tmp_path):
         assert (report_dir / name).is_file()
     true_x = experiment["true_pixel_size_xy_A"][0]  # the file's 0.25 Å was off by the drawn calibration
     assert report["lattice"]["pixel_size_x_A"] == pytest.approx(true_x, rel=0.005)
-    assert report["sites_analysed"] > 0 and report["noise"]["dose_estimate_e_per_A2"] > 0
+    assert report["sites_analysed"] > 0 and len(report["molecules"]) >= 1
+    assert report["noise"]["dose_estimate_e_per_A2"] == pytest.approx(4500, rel=0.25)
+    true_class = next(c["class"] for c in report["classes"] if test.split("_")[1] in c["tsites"])
+    assert len(report["classes"]) == 3 and report["class_ranking"][0]["class"] == true_class
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal"} and set(alsite["level"]) == {"molecule", "image"}
     assert (alsite["n"] > 0).all()
@@ -306,9 +315,8 @@ def test_tiny_end_to_end_run(tmp_path):
     assert (tmp_path / "results" / "figures" / "robustness.png").stat().st_size > 10_000
     pooled = pd.read_csv(tmp_path / "results" / "metrics" / "al_distribution.csv")
     molecules = len(report["molecules"])  # the sheet's one image: its molecules are all the pool holds
-    assert set(pooled["molecules"]) <= {molecules}
-    if molecules:
-        assert pooled[pooled["images"] == "all images"]["fraction"].sum() == pytest.approx(1.0)
+    assert set(pooled["molecules"]) == {molecules}
+    assert pooled[pooled["images"] == "all images"]["fraction"].sum() == pytest.approx(1.0)
 
     # the CLI on a folder: models loaded once, the bad file reported and skipped, the good one's report
     # equal to the workflow's; exit code 2 because one input failed
@@ -333,6 +341,7 @@ def test_tiny_end_to_end_run(tmp_path):
     assert velox["input"]["calibration_source"] == "Velox metadata (DF4-A)"
     assert abs((velox["input"]["segments"]["rotation_deg"] + 45 + 180) % 360 - 180) < 3  # simulated: −45°
     assert velox["lattice"]["pixel_size_x_A"] == pytest.approx(pixel, rel=0.005)
+    assert velox["noise"]["dose_estimate_e_per_A2"] == pytest.approx(4500, rel=0.25)  # raw counts at 4500
     again = json.loads((tmp_path / "batch" / "exp" / "report.json").read_text())
     # the same answer; the last bits may differ (the rule runs with 2 threads, the CLI with the default)
     assert [r["class"] for r in again["class_ranking"]] == [r["class"] for r in report["class_ranking"]]

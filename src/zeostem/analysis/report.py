@@ -108,6 +108,7 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
             "operation": lat.registration.operation,
             "origin_px": [float(v) for v in lat.registration.origin_px],
             "correlation": lat.registration.correlation,
+            "contrast_inverted": lat.contrast_inverted,
             "flip": list(FLIPS[lat.registration.operation]),
         },
         "noise": {
