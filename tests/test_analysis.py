@@ -126,12 +126,33 @@ def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(simulated
         assert int(np.argmax(pooled)) == k
 
 
-def test_columns_are_classified_by_intensity(simulated):
-    clean = simulated[0].candidates[0].image
-    columns = find_columns(clean, 0.25)
-    assert set(columns["class"]) == {"T", "O", "light"}
-    means = columns.groupby("class")["intensity"].mean()
-    assert means["T"] > means["O"] > means["light"]
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: the mixture's classes are not elements here (measured on the T1 field: the "
+    "atom nearest a 'T' column is a T for 0.62 of them, nearest an 'O' column an O for 0.03; 'O' columns "
+    "are mostly fainter T maxima). Scored by position, so it passes once the classes mean what they say.",
+)
+def test_column_classes_sit_on_the_labelled_atoms(simulated):
+    """Scored against the simulation's atom positions, not against the mixture's own means (sorting the
+    means by intensity makes "T brighter than O" true whatever the classifier does): the atom nearest
+    each T column is a Si/Al and nearest each O column an O, within 0.5 Å; ``light`` columns sit on no
+    framework atom."""
+    refs, _, labels = simulated
+    pixel = float(np.mean(refs.pixel_size_A))
+    columns = find_columns(refs.candidates[0].image, pixel)
+    atoms = labels["T1"]["atoms"]
+    positions = np.array([[a["x"], a["y"]] for a in atoms])
+    element = np.array(["T" if a["element"] in ("Si", "Al") else a["element"] for a in atoms])
+
+    def on(kind: str, elements: list[str]) -> float:
+        found = columns.loc[columns["class"] == kind, ["x_px", "y_px"]].to_numpy()
+        distance = np.linalg.norm(found[:, None] - positions[None], axis=2)
+        right = np.isin(element[distance.argmin(axis=1)], elements)
+        return float(np.mean(right & (distance.min(axis=1) * pixel <= 0.5)))
+
+    assert on("T", ["T"]) >= 0.9
+    assert on("O", ["O"]) >= 0.7
+    assert on("light", ["T", "O"]) <= 0.1
 
 
 def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
