@@ -2,14 +2,16 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from zeostem.analysis.identifiability import molecules_inside
 from zeostem.analysis.likelihood import hypotheses, sites_at
-from zeostem.analysis.mismatch import KNOWN, model_error_variance, variant_mismatch
+from zeostem.analysis.mismatch import KNOWN, model_error_variance, on_grid, variant_mismatch
 from zeostem.analysis.pipeline import Analyzer, Calibration
 from zeostem.analysis.posterior import molecule_posteriors
 from zeostem.analysis.references import spectral_gradient
 from zeostem.analysis.registration import model_image
+from zeostem.simulation.idpc import tile
 from zeostem.simulation.images import noise_seed, noisy_idpc
 
 
@@ -76,3 +78,15 @@ def test_the_model_error_term_stops_trusting_a_win_smaller_than_the_variant_spre
             assert np.median(without[:, j]) > 0.99  # the wrong T-site, with near certainty
             assert np.median(with_term[:, j]) < 0.8  # the term: a win this small is not proof
             assert np.median(with_term[:, k]) > 0.15  # and the truth keeps a real share
+
+
+def test_a_strained_field_is_moved_onto_the_reference_grid_exactly():
+    """A realistic structure's cell is strained, so its field of view has other pixel counts; holding
+    the same cells, its Fourier coefficients move to the reference grid unchanged (the lattice fit's
+    job in an image), which is what the model-error measurement compares."""
+    rng = np.random.default_rng(0)
+    cell = ndimage.gaussian_filter(rng.normal(size=(20, 30)), 3, mode="wrap")  # smooth: band-limited
+    on_reference = tile(cell, (3, 2), (61, 59))
+    strained = tile(cell, (3, 2), (64, 62))  # the same 3 × 2 cells, 5 % larger in pixels
+    assert on_grid(strained, (61, 59)) == pytest.approx(on_reference, abs=1e-4 * np.ptp(on_reference))
+    assert on_grid(on_reference, (61, 59)) is on_reference

@@ -99,6 +99,7 @@ def variant_mismatch(
     """Compare a variant's clean field of ``conformation`` with its nominal reference, at its molecules."""
     k = refs.conformations.index(conformation)
     nominal = refs.candidates[k].image
+    image = on_grid(image, nominal.shape)
     g_nominal, g_variant = spectral_gradient(nominal), spectral_gradient(image)
     scaled = image * np.sum(g_nominal * g_variant) / np.sum(g_variant**2)  # the analysis fits a scale
     nominal_llr, variant_llr = (noise_free_llr(x, centres, refs, placements) for x in (nominal, scaled))
@@ -108,6 +109,22 @@ def variant_mismatch(
     a, b = nominal - nominal.mean(), scaled - scaled.mean()
     ncc = float(np.sum(a * b) / np.sqrt(np.sum(a**2) * np.sum(b**2)))
     return VariantMismatch(variant, conformation, refs.candidates[k].tsite, ncc, rivals, margin, shift)
+
+
+def on_grid(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A periodic field of view on a grid of ``shape`` holding the same cells (a strained cell's field
+    on the reference's grid: what the lattice fit does to an image). Its spectrum sits on the cells'
+    reflections, whose indices both grids share, so moving the coefficients is exact up to the smaller
+    grid's band limit."""
+    if field.shape == tuple(shape):
+        return field
+    spectrum = np.fft.fft2(field)
+    out = np.zeros(shape, complex)
+    keep = [np.fft.fftfreq(m, 1 / m).astype(int) for m in np.minimum(field.shape, shape)]
+    out[np.ix_(keep[0] % shape[0], keep[1] % shape[1])] = spectrum[
+        np.ix_(keep[0] % field.shape[0], keep[1] % field.shape[1])
+    ]
+    return np.fft.ifft2(out).real * (np.prod(shape) / np.prod(field.shape))
 
 
 def model_error_variance(results: list[VariantMismatch]) -> float:
