@@ -41,6 +41,8 @@ def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
         write_tif(p)
     bad = tmp_path / "flat.tif"
     write_tif(bad, np.full((16, 16), np.nan, np.float32))
+    corrupt = tmp_path / "cut.tif"  # a TIFF whose transfer broke off after its header
+    corrupt.write_bytes(b"II*\x00\x08\x00\x00\x00\x05\x00garbage")
     calls, loads = [], []
 
     def analyze_one(micrograph, path):
@@ -59,10 +61,14 @@ def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
             "lattice": {"rotation_deg": 0, "pixel_size_x_A": pixel, "pixel_size_y_A": pixel, "shear_deg": 0}
         }
 
-    result = analyze_many([good[0], bad, good[1]], None, analyze_one, lambda: loads.append(1))
-    assert loads == [1] and calls == ["g1.tif", "g2.tif"]  # the unreadable file never reaches the models
-    assert [r["status"] for r in result.rows] == ["ok", "failed", "failed"]
+    result = analyze_many([good[0], bad, corrupt, good[1]], None, analyze_one, lambda: loads.append(1))
+    assert loads == [1] and calls == ["g1.tif", "g2.tif"]  # unreadable files never reach the models
+    assert [r["status"] for r in result.rows] == ["ok", "failed", "failed", "failed"]
     assert "NaN" in result.failures[str(bad)] and "no lattice" in result.failures[str(good[1])]
+    assert (
+        "cannot read the image" in result.failures[str(corrupt)]
+        and "export it again" in result.failures[str(corrupt)]
+    )
     assert result.rows[0]["pixel_size_x_A"] == pytest.approx(0.25)
     nothing = analyze_many([bad], None, analyze_one, lambda: loads.append(2))
     assert loads == [1] and not nothing.reports  # nothing readable: the models are not even loaded

@@ -86,7 +86,11 @@ def read_micrograph(
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"cannot read the image ({type(exc).__name__}: {exc})", path=path) from exc
+        raise InputError(
+            f"cannot read the image ({type(exc).__name__}: {exc})",
+            path=path,
+            fix="the file is damaged or not an image: copy or export it again (TIFF, EMD, MRC, DM)",
+        ) from exc
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[0] == 4 and image.shape[-1] not in (3, 4):
         signal = "segments"
