@@ -193,3 +193,21 @@ def test_the_molecule_boxes_sit_on_the_molecule_in_the_image(simulated, tmp_path
     fig.savefig(out, dpi=100)
     plt.close(fig)
     assert out.stat().st_size > 10_000
+
+
+def test_an_interrupted_detector_training_resumes_to_the_same_model(simulated, tmp_path):
+    """Killed after its first epoch (Snakemake then deletes the incomplete best weights), the detector
+    resumes from its checkpoint and ends where an uninterrupted run ends, bit for bit."""
+    crops = molecule_crops(simulated, count=4)
+    config = DetectorConfig(backbone="mobilenet_v3_fpn")
+    train = DetectorTrainConfig(epochs=3, batch_size=2, learning_rate=1e-3)
+    straight = train_detector(config, train, crops, crops, tmp_path / "straight", "cpu", tile=128)
+    first = train_detector(config, train, crops, crops, tmp_path / "resumed", "cpu", tile=128, stop_after=1)
+    assert list(first["epoch"]) == [1]
+    (tmp_path / "resumed.pt").unlink()
+    resumed = train_detector(config, train, crops, crops, tmp_path / "resumed", "cpu", tile=128)
+    assert list(resumed["epoch"]) == [1, 2, 3]
+    assert np.allclose(resumed["loss"], straight["loss"])
+    a = torch.load(tmp_path / "straight.ckpt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "resumed.ckpt", weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
