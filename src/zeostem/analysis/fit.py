@@ -14,9 +14,10 @@ are measured in the gradient domain against the image's own noise:
   cell more than ``MISFIT_SIGMAS`` standard deviations above is one the references do not explain:
   its sites are "none of the candidates" and stay out of every answer;
 * the **noise whiteness** (measured by ``zeostem.analysis.likelihood``): the noise variance in the
-  molecules' band over its mean; raw counts give 1 (1.0–1.1 measured on simulated fields after the
-  lattice resampling), a Gaussian filter of 0.6 px about 3.5. Outside ``WHITENESS_FLAG`` the image is
-  flagged as not raw counts; the likelihood already uses the band's variance, which tempers it.
+  molecules' band over its mean; raw counts give 1 (0.99–1.10 measured on simulated fields, 1.34–1.40
+  on the demo's rotated experiment-like fields, whose resampling interpolates), a Gaussian filter of
+  0.6 px 3.4–3.6. Outside ``WHITENESS_FLAG`` the image is flagged as not raw counts; the likelihood
+  already uses the band's variance, which tempers it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from scipy.ndimage import gaussian_filter
 
 CONTRAST_FLAG = 0.1
 MISFIT_SIGMAS = 6.0
-WHITENESS_FLAG = (0.7, 1.5)
+WHITENESS_FLAG = (0.7, 2.0)
 MIN_CELL_FRACTION = 0.5  # a cell is judged when at least this much of it lies in the valid region
 
 
