@@ -264,6 +264,18 @@ def test_a_thickness_gradient_is_flagged_and_yields_no_molecules(simulated, cali
     assert len(wedge.detected) == 0 and len(flat.detected) == 0
 
 
+def test_shot_noise_alone_is_not_read_as_a_contrast_gradient(simulated, calibrated):
+    """At low dose the local scale's own shot noise spreads it by about as much as the flag allows
+    (here 1000 e/Å², 6 × 6 cells); the reported spread is what exceeds that noise, so a flat field
+    is not flagged while a 60 % wedge still is."""
+    clean, noise = (np.tile(x, (2, 2)) for x in molecule_free_field(simulated, 1000, 11))
+    ramp = np.linspace(0.7, 1.3, clean.shape[1])[None, :]
+    flat, wedge = (analyze_lattice(x * clean + noise, 0.25, calibrated) for x in (1.0, ramp))
+    # measured: 0.00 (noise allowed for) against 0.05 when the noise's spread was counted as contrast
+    assert flat.goodness_of_fit["contrast_spread"] < 0.02 and not flat.goodness_of_fit["flagged"]
+    assert wedge.goodness_of_fit["contrast_spread"] > 0.3
+
+
 def test_a_cell_the_framework_does_not_explain_is_none_of_the_candidates(simulated, calibrated):
     """A contamination spot (a bright blob 2 Å wide) in one cell of a field full of molecules: that cell
     is flagged and its site answers nothing, while the other cells' molecules are still found."""
