@@ -32,6 +32,14 @@ from scipy.ndimage import gaussian_filter
 CONTRAST_FLAG = 0.1
 MISFIT_SIGMAS = 6.0
 WHITENESS_FLAG = (0.7, 2.0)
+
+
+def raw_counts(noise_whiteness: float) -> bool:
+    """Is the noise white enough in the gradient to be raw counts (see the module docstring)?"""
+    low, high = WHITENESS_FLAG
+    return low <= noise_whiteness <= high
+
+
 MIN_CELL_FRACTION = 0.5  # a cell is judged when at least this much of it lies in the valid region
 
 
@@ -61,8 +69,7 @@ class FrameworkFit:
     def record(self, noise_whiteness: float) -> dict:
         """What report.json says about the fit and the noise, with a note where the image is flagged."""
         notes = []
-        low, high = WHITENESS_FLAG
-        if not low <= noise_whiteness <= high:
+        if not raw_counts(noise_whiteness):
             notes.append(
                 f"the noise is not white in the image's gradient (its variance in the molecules' band is "
                 f"{noise_whiteness:.2g} × its mean): not raw counts (a filtered, smoothed or resampled "

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from zeostem.analysis.classes import Classes
-from zeostem.analysis.fit import WHITENESS_FLAG
+from zeostem.analysis.fit import raw_counts
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
 from zeostem.analysis.likelihood import SiteScores, hypotheses, molecule_sites
 from zeostem.analysis.references import References
@@ -211,8 +211,7 @@ def dose_estimate(
     notes = []
     if abs(ratio - 1) > 0.05:
         notes.append("the input's pixel size differs from the reference's by > 5 %: it is approximate")
-    low, high = WHITENESS_FLAG
-    if not low <= scores.noise_whiteness <= high:
+    if not raw_counts(scores.noise_whiteness):
         notes.append(
             "the input is not raw counts (its noise is not white in the gradient): this is the dose its "
             "noise in the molecules' band corresponds to"
