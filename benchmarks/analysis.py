@@ -14,16 +14,17 @@ import time
 
 import numpy as np
 from scipy import ndimage
+from zeostem.layout import reference_files
 
+from zeostem.analysis.analyzer import Analyzer, registration_weight, resampled_and_registered
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.lattice import fit_lattice
 from zeostem.analysis.likelihood import hypotheses, molecule_sites
-from zeostem.analysis.pipeline import Analyzer, Calibration, registration_weight, resampled_and_registered
 from zeostem.analysis.references import References
 from zeostem.analysis.registration import refine_map
 from zeostem.io.config import load_config
-from zeostem.layout import reference_files
 from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
-from zeostem.structures.plan import plan_conformations
+from zeostem.structures.library import conformation_specs
 
 
 def main() -> None:
@@ -33,11 +34,11 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--dose", type=int, default=1500)
     args = parser.parse_args()
-    conformations = [p.conformation for p in plan_conformations(load_config(args.config))]
+    conformations = [p.conformation for p in conformation_specs(load_config(args.config))]
     files = reference_files(args.results, conformations)
     start = time.perf_counter()
     analyzer = Analyzer(
-        References.load(files["clean"], files["labels"], files["empty"]), Calibration(1.0, 0.0, 0.5, 0.0)
+        References.load(files["clean"], files["labels"], files["empty"]), Calibration.uncalibrated()
     )
     print(f"references and derived tables: {time.perf_counter() - start:.2f} s (once per run)")
     sim = SimulatedSegments.read(files["clean"][0].replace("clean.tif", "segments.tif"))

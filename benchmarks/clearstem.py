@@ -15,9 +15,10 @@ import numpy as np
 import torch
 
 from zeostem.io.config import load_config
-from zeostem.models.divaesr import DIVAESR, DivaesrConfig
+from zeostem.models.divaesr import DIVAESR
 from zeostem.models.inference import denoise_image
-from zeostem.models.training import TrainConfig, train_denoiser
+from zeostem.models.settings import DivaesrConfig, TrainConfig
+from zeostem.models.training import train_denoiser
 
 SHAPE = (263, 402)
 
@@ -37,7 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         history = train_denoiser(
             model_config,
-            TrainConfig(epochs=1, batch_size=c["batch_size"]),
+            TrainConfig.defaults(epochs=1, batch_size=c["batch_size"]),
             (data[0], data[1]),
             (data[0][:16], data[1][:16]),
             f"{tmp}/bench",

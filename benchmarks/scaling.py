@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from zeostem.io.config import load_config
-from zeostem.plan import WorkflowPlan
+from zeostem.jobs import Jobs
 from zeostem.simulation.multislice import simulate_cell
 from zeostem.simulation.settings import SimulationSettings
 from zeostem.structures import build_candidate, load_framework, load_molecule
@@ -66,7 +66,7 @@ def main() -> None:
         return float(base * ratio ** np.log2(cells))
 
     paper = load_config(REPO / "config.paper.yaml")
-    plan = WorkflowPlan.from_config(paper)
+    plan = Jobs.from_config(paper)
     cells = paper["structures"]["cells_along_beam"]
     configs = paper["simulation"]["frozen_phonons"]
     per_job = cost(cells, configs)

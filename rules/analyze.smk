@@ -1,27 +1,28 @@
-# Analysis stage: molecule-free references, calibration, per-image Al-site reports, identifiability.
+# Analysis stage: molecule-free references, calibration, the run manifest, per-image Al-site reports,
+# identifiability and the dose planner.
 
 
 rule reports:
     input:
-        expand("results/reports/{image}/report.json", image=IMAGES),
+        expand(paths.report_file("report"), image=JOBS.images),
 
 
 rule metrics:
     input:
-        "results/metrics/clearstem.csv",
-        "results/metrics/detection.csv",
-        "results/metrics/alsite.csv",
-        "results/metrics/al_distribution.csv",
-        "results/metrics/mismatch.csv",
-        plan_files("results")["table"],
+        fill(paths.CLEARSTEM_TABLE, table="clearstem"),
+        paths.DETECTION,
+        paths.ALSITE,
+        paths.AL_DISTRIBUTION,
+        paths.MISMATCH,
+        paths.DOSE_PLAN,
 
 
 rule experiment_image:
     input:
-        segments="results/simulation/{conformation}/segments.tif",
-        labels="results/simulation/{conformation}/labels.json",
+        segments=field(paths.SIMULATION, "segments"),
+        labels=field(paths.SIMULATION, "labels"),
     output:
-        "results/experiments/{conformation}-dose{dose}.tif",
+        paths.EXPERIMENT,
     log:
         "logs/experiments/{conformation}-dose{dose}.log",
     wildcard_constraints:
@@ -33,20 +34,20 @@ rule experiment_image:
         mem_mb=1000,
         runtime=5,
     params:
-        replica=ANALYSIS["experiment_replica"],
-        nuisances=ANALYSIS["experiment_nuisances"],
-        seed=SIMULATION["seed"],
+        replica=config["analysis"]["experiment_replica"],
+        nuisances=config["analysis"]["experiment_nuisances"],
+        seed=config["simulation"]["seed"],
     script:
         "../scripts/experiment_image.py"
 
 
 rule evaluation_images:
     input:
-        "results/simulation/{conformation}/segments.tif",
+        field(paths.SIMULATION, "segments"),
     output:
         [
-            f"results/evaluation/{{conformation}}/dose{d}-{r}.tif"
-            for d, r in EVALUATION_JOBS
+            field(paths.EVALUATION, "noisy", prefix="", dose=d, replica=r)
+            for d, r in JOBS.evaluation_jobs
         ],
     log:
         "logs/evaluation/{conformation}.log",
@@ -57,17 +58,17 @@ rule evaluation_images:
         mem_mb=2000,
         runtime=10,
     params:
-        jobs=EVALUATION_JOBS,
-        seed=SIMULATION["seed"],
+        jobs=JOBS.evaluation_jobs,
+        seed=config["simulation"]["seed"],
     script:
         "../scripts/evaluation_image.py"
 
 
 rule empty_reference:
     input:
-        "results/simulation/{conformation}/empty-segments.tif",
+        field(paths.SIMULATION, "empty_segments"),
     output:
-        "results/simulation/{conformation}/empty-clean.tif",
+        field(paths.SIMULATION, "empty_clean"),
     log:
         "logs/simulation/empty_reference_{conformation}.log",
     conda:
@@ -82,16 +83,15 @@ rule empty_reference:
 
 rule calibrate_analysis:
     input:
-        **REFERENCE_FILES,
-        images=[
-            row["noisy"] for row in CALIBRATION_IMAGES + REALISTIC_VALIDATION_IMAGES
-        ],
-        truth=[
-            row["labels"] for row in CALIBRATION_IMAGES + REALISTIC_VALIDATION_IMAGES
-        ],
-        model_error=MODEL_ERROR_FILE if MEASURED_MODEL_ERROR else [],
+        **JOBS.reference_files,
+        **truth_inputs(JOBS.calibration_images + JOBS.realistic_images("validation")),
+        model_error=(
+            paths.MODEL_ERROR
+            if config["analysis"]["model_error"] == "measured"
+            else []
+        ),
     output:
-        "results/analysis/calibration.json",
+        paths.CALIBRATION,
     log:
         "logs/analysis/calibrate_analysis.log",
     conda:
@@ -101,28 +101,48 @@ rule calibrate_analysis:
         mem_mb=4000,
         runtime=30,
     params:
-        images=CALIBRATION_IMAGES + REALISTIC_VALIDATION_IMAGES,
-        class_dose=max(SIMULATION["doses"]),
-        class_dprime=ANALYSIS["identifiable_dprime"],
+        images=JOBS.calibration_images + JOBS.realistic_images("validation"),
+        class_dose=max(config["simulation"]["doses"]),
+        class_dprime=config["analysis"]["identifiable_dprime"],
     script:
         "../scripts/calibrate_analysis.py"
 
 
+rule manifest:
+    input:
+        **JOBS.reference_files,
+        models=[
+            f for m in JOBS.analysis_models.values() for f in (m["weights"], m["card"])
+        ],
+        calibration=paths.CALIBRATION,
+    output:
+        paths.MANIFEST,
+    log:
+        "logs/analysis/manifest.log",
+    conda:
+        "../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        models=JOBS.analysis_models,
+        settings=JOBS.analysis_settings,
+        dose_plan={**config["analysis"]["plan"], "seed": config["structures"]["seed"]},
+    script:
+        "../scripts/write_manifest.py"
+
+
 rule analyze_image:
     input:
-        **REFERENCE_FILES,
-        models=[f for m in ANALYSIS_MODELS.values() for f in (m["weights"], m["card"])],
-        image=lambda wildcards: IMAGES[wildcards.image]["file"],
-        calibration=calibration_file("results"),
+        manifest=paths.MANIFEST,
+        image=lambda wildcards: JOBS.images[wildcards.image]["file"],
     output:
-        "results/reports/{image}/report.json",
-        "results/reports/{image}/panel.png",
-        "results/reports/{image}/denoised.tif",
-        "results/reports/{image}/columns.csv",
+        **{file: paths.report_file(file) for file in paths.REPORT_FILES},
     log:
         "logs/reports/{image}.log",
     wildcard_constraints:
-        image=one_of(IMAGES),
+        image=one_of(JOBS.images),
     conda:
         "../envs/models.yaml"
     threads: 2
@@ -130,34 +150,27 @@ rule analyze_image:
         mem_mb=4000,
         runtime=20,
     params:
-        models=ANALYSIS_MODELS,
-        settings=analysis_settings(config),
-        row=lambda wildcards: IMAGES[wildcards.image],
-        out_dir=lambda wildcards, output: os.path.dirname(output[0]),
+        row=lambda wildcards: JOBS.images[wildcards.image],
     script:
         "../scripts/analyze_image.py"
 
 
 rule evaluate_alsite:
     input:
-        **REFERENCE_FILES,
-        images=[
-            row["noisy"]
-            for row in TEST_IMAGES + MISMATCHED_TEST_IMAGES + REALISTIC_TEST_IMAGES
-        ],
-        truth_clean=[
-            row["clean"]
-            for row in TEST_IMAGES + MISMATCHED_TEST_IMAGES + REALISTIC_TEST_IMAGES
-        ],
-        truth=[row["labels"] for row in TEST_IMAGES + REALISTIC_TEST_IMAGES],
-        calibration=calibration_file("results"),
+        **JOBS.reference_files,
+        **truth_inputs(
+            JOBS.test_images
+            + JOBS.mismatched_test_images
+            + JOBS.realistic_images("test")
+        ),
+        calibration=paths.CALIBRATION,
     output:
-        molecules="results/metrics/alsite_molecules.csv",
-        images="results/metrics/alsite_images.csv",
-        summary="results/metrics/alsite.csv",
-        occupancy="results/metrics/occupancy.csv",
+        molecules=paths.ALSITE_MOLECULES,
+        images=paths.ALSITE_IMAGES,
+        summary=paths.ALSITE,
+        occupancy=paths.OCCUPANCY,
         figure=report(
-            "results/figures/alsite_identifiability.png",
+            paths.figure("alsite_identifiability"),
             caption="../resources/report/alsite_identifiability.rst",
             category="Al site",
         ),
@@ -170,18 +183,20 @@ rule evaluate_alsite:
         mem_mb=4000,
         runtime=60,
     params:
-        images=TEST_IMAGES + MISMATCHED_TEST_IMAGES + REALISTIC_TEST_IMAGES,
+        images=JOBS.test_images
+        + JOBS.mismatched_test_images
+        + JOBS.realistic_images("test"),
     script:
         "../scripts/evaluate_alsite.py"
 
 
 rule al_distribution:
     input:
-        expand("results/reports/{image}/report.json", image=IMAGES),
+        expand(paths.report_file("report"), image=JOBS.images),
     output:
-        table="results/metrics/al_distribution.csv",
+        table=paths.AL_DISTRIBUTION,
         figure=report(
-            "results/figures/al_distribution.png",
+            paths.figure("al_distribution"),
             caption="../resources/report/al_distribution.rst",
             category="Al site",
         ),
@@ -199,13 +214,13 @@ rule al_distribution:
 
 rule plan:
     input:
-        molecules=plan_files("results")["molecules"],
-        calibration=calibration_file("results"),
+        molecules=paths.ALSITE_MOLECULES,
+        calibration=paths.CALIBRATION,
     output:
-        table=plan_files("results")["table"],
-        text=plan_files("results")["text"],
+        table=paths.DOSE_PLAN,
+        text=paths.DOSE_PLAN_TEXT,
         figure=report(
-            plan_files("results")["figure"],
+            paths.figure("plan"),
             caption="../resources/report/plan.rst",
             category="Al site",
         ),
@@ -218,6 +233,6 @@ rule plan:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=vars(plan_settings(config)),
+        settings=vars(dose_plan_settings(config)),
     script:
         "../scripts/plan_experiment.py"

@@ -3,69 +3,68 @@
 
 rule clearstem:
     input:
-        "results/metrics/clearstem.csv",
-        "results/figures/clearstem_metrics.png",
+        fill(paths.CLEARSTEM_TABLE, table="clearstem"),
+        paths.figure("clearstem_metrics"),
 
 
 rule clearstem_ablation:
     input:
-        "results/metrics/clearstem_ablation.csv",
+        fill(paths.CLEARSTEM_TABLE, table="clearstem_ablation"),
 
 
 rule clearstem_lambda_sweep:
     input:
-        "results/metrics/clearstem_lambda.csv",
+        fill(paths.CLEARSTEM_TABLE, table="clearstem_lambda"),
 
 
 rule train_denoiser:
     input:
-        train_noisy="results/datasets/denoise/train/noisy.tif",
-        train_clean="results/datasets/denoise/train/clean.tif",
-        val_noisy="results/datasets/denoise/validation/noisy.tif",
-        val_clean="results/datasets/denoise/validation/clean.tif",
+        train_noisy=fill(paths.DENOISE_SPLIT_FILE, split="train", name="noisy.tif"),
+        train_clean=fill(paths.DENOISE_SPLIT_FILE, split="train", name="clean.tif"),
+        val_noisy=fill(paths.DENOISE_SPLIT_FILE, split="validation", name="noisy.tif"),
+        val_clean=fill(paths.DENOISE_SPLIT_FILE, split="validation", name="clean.tif"),
     output:
-        weights="results/models/{model}.pt",
-        card="results/models/{model}.json",
-        history="results/models/{model}.history.csv",
+        **paths.model_files("{model}"),
+        history=paths.MODEL_HISTORY,
     log:
         "logs/models/train_{model}.log",
     benchmark:
-        "results/benchmarks/models/train_{model}.tsv"
+        paths.benchmark("models", "train_{model}")
     wildcard_constraints:
-        model=one_of(MODEL_SPECS),
+        model=one_of(JOBS.model_specs),
     conda:
         "../envs/models.yaml"
     threads: 2
     resources:
         mem_mb=6000,
         runtime=240,
-        gpu=1 if CLEARSTEM["device"] == "cuda" else 0,
+        gpu=1 if config["clearstem"]["device"] == "cuda" else 0,
     params:
-        clearstem=DENOISER_TRAINING,
-        variant=lambda wildcards: MODEL_SPECS[wildcards.model][0],
-        sr_weight=lambda wildcards: MODEL_SPECS[wildcards.model][1],
+        clearstem=JOBS.denoiser_training,
+        variant=lambda wildcards: JOBS.model_specs[wildcards.model][0],
+        sr_weight=lambda wildcards: JOBS.model_specs[wildcards.model][1],
     script:
         "../scripts/train_denoiser.py"
 
 
 rule evaluate_clearstem:
     input:
-        validation="results/datasets/denoise/validation/images.csv",
-        test="results/datasets/denoise/test/images.csv",
+        validation=fill(paths.DENOISE_SPLIT_FILE, split="validation", name="images.csv"),
+        test=fill(paths.DENOISE_SPLIT_FILE, split="test", name="images.csv"),
         weights=lambda wildcards: expand(
-            "results/models/{model}.pt", model=CLEARSTEM_TABLES[wildcards.table]
+            paths.MODEL_WEIGHTS, model=JOBS.clearstem_tables[wildcards.table]
         ),
         cards=lambda wildcards: expand(
-            "results/models/{model}.json", model=CLEARSTEM_TABLES[wildcards.table]
+            paths.MODEL_CARD, model=JOBS.clearstem_tables[wildcards.table]
         ),
     output:
-        table="results/metrics/{table}.csv",
-        summary="results/metrics/{table}_summary.csv",
-        markdown="results/metrics/{table}_table.md",
+        table=paths.CLEARSTEM_TABLE,
+        summary=paths.CLEARSTEM_SUMMARY,
+        markdown=paths.CLEARSTEM_MARKDOWN,
     log:
         "logs/metrics/evaluate_{table}.log",
     wildcard_constraints:
-        table=one_of(CLEARSTEM_TABLES),
+        table=one_of(JOBS.clearstem_tables),
     conda:
         "../envs/models.yaml"
     threads: 2
@@ -73,7 +72,7 @@ rule evaluate_clearstem:
         mem_mb=4000,
         runtime=60,
     params:
-        clearstem=DENOISER_INFERENCE,
-        models=lambda wildcards: CLEARSTEM_TABLES[wildcards.table],
+        clearstem=JOBS.denoiser_inference,
+        models=lambda wildcards: JOBS.clearstem_tables[wildcards.table],
     script:
         "../scripts/evaluate_clearstem.py"

@@ -3,16 +3,24 @@
 
 rule datasets:
     input:
-        "results/datasets/denoise/split.json",
+        paths.DENOISE_SPLIT,
 
 
 rule denoise_dataset:
     input:
-        noisy=[f"results/simulation/{c}/dose{d}-{r}.tif" for c, d, r in PAIRS],
-        clean=[f"results/simulation/{c}/clean.tif" for c, d, r in PAIRS],
+        noisy=[
+            field(
+                paths.SIMULATION, "noisy", conformation=c, prefix="", dose=d, replica=r
+            )
+            for c, d, r in JOBS.denoise_pairs
+        ],
+        clean=[
+            field(paths.SIMULATION, "clean", conformation=c)
+            for c, d, r in JOBS.denoise_pairs
+        ],
     output:
-        SPLIT_FILES,
-        split="results/datasets/denoise/split.json",
+        JOBS.split_files,
+        split=paths.DENOISE_SPLIT,
     log:
         "logs/datasets/denoise_dataset.log",
     conda:
@@ -22,9 +30,9 @@ rule denoise_dataset:
         mem_mb=4000,
         runtime=20,
     params:
-        pairs=PAIRS,
-        split=SPLIT,
-        datasets=DATASETS,
+        pairs=JOBS.denoise_pairs,
+        split=JOBS.split,
+        datasets=config["datasets"],
         scale=config["clearstem"]["scale"],
     script:
         "../scripts/build_denoise_dataset.py"

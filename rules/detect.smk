@@ -3,16 +3,16 @@
 
 rule detector:
     input:
-        "results/metrics/detection.csv",
-        "results/figures/detection_vs_dose.png",
+        paths.DETECTION,
+        paths.figure("detection_vs_dose"),
 
 
 rule denoise_images:
     input:
-        **model_files("results", DENOISER_MODEL),
-        images=[f"results/simulation/{{conformation}}/{name}" for name in NOISY_IMAGES],
+        **paths.model_files(JOBS.denoiser_model),
+        images=JOBS.noisy_images(paths.SIMULATION),
     output:
-        [f"results/denoised/{{conformation}}/{name}" for name in NOISY_IMAGES],
+        JOBS.noisy_images(paths.DENOISED),
     log:
         "logs/denoised/{conformation}.log",
     conda:
@@ -22,22 +22,26 @@ rule denoise_images:
         mem_mb=3000,
         runtime=20,
     params:
-        clearstem=DENOISER_INFERENCE,
+        clearstem=JOBS.denoiser_inference,
     script:
         "../scripts/denoise_images.py"
 
 
 rule detection_dataset:
     input:
-        split="results/datasets/denoise/split.json",
+        split=paths.DENOISE_SPLIT,
         images=lambda wildcards: [
-            detector_image(wildcards.input, *job) for job in IMAGE_JOBS
+            detector_image(wildcards.input, *job) for job in JOBS.image_jobs
         ],
-        labels=[f"results/simulation/{c}/{p}labels.json" for c, p, d, r in IMAGE_JOBS],
+        labels=[
+            field(paths.SIMULATION, "prefix_labels", conformation=c, prefix=p)
+            for c, p, d, r in JOBS.image_jobs
+        ],
     output:
-        train="results/datasets/detection_{input}/coco_train.json",
-        validation="results/datasets/detection_{input}/coco_validation.json",
-        test="results/datasets/detection_{input}/coco_test.json",
+        **{
+            s: fill(paths.DETECTION_COCO, split=s)
+            for s in ("train", "validation", "test")
+        },
     log:
         "logs/datasets/detection_{input}.log",
     wildcard_constraints:
@@ -49,23 +53,21 @@ rule detection_dataset:
         mem_mb=2000,
         runtime=10,
     params:
-        images=[(c, d, r) for c, p, d, r in IMAGE_JOBS],
+        images=[(c, d, r) for c, p, d, r in JOBS.image_jobs],
     script:
         "../scripts/detection_dataset.py"
 
 
 rule train_detector:
     input:
-        train="results/datasets/detection_{input}/coco_train.json",
-        validation="results/datasets/detection_{input}/coco_validation.json",
+        **{s: fill(paths.DETECTION_COCO, split=s) for s in ("train", "validation")},
     output:
-        weights="results/models/detector_{input}.pt",
-        card="results/models/detector_{input}.json",
-        history="results/models/detector_{input}.history.csv",
+        **paths.model_files(paths.DETECTOR_MODEL),
+        history=fill(paths.MODEL_HISTORY, model=paths.DETECTOR_MODEL),
     log:
         "logs/models/train_detector_{input}.log",
     benchmark:
-        "results/benchmarks/models/train_detector_{input}.tsv"
+        paths.benchmark("models", "train_detector_{input}")
     wildcard_constraints:
         input="denoised|raw",
     conda:
@@ -74,9 +76,9 @@ rule train_detector:
     resources:
         mem_mb=8000,
         runtime=240,
-        gpu=1 if DETECTOR["device"] == "cuda" else 0,
+        gpu=1 if config["detector"]["device"] == "cuda" else 0,
     params:
-        detector=DETECTOR_TRAINING,
+        detector=JOBS.detector_training,
     script:
         "../scripts/train_detector.py"
 
@@ -84,14 +86,20 @@ rule train_detector:
 rule evaluate_detection:
     input:
         coco=expand(
-            "results/datasets/detection_{input}/coco_test.json",
-            input=DETECTOR["inputs"],
+            fill(paths.DETECTION_COCO, split="test"),
+            input=config["detector"]["inputs"],
         ),
-        weights=expand("results/models/detector_{input}.pt", input=DETECTOR["inputs"]),
-        cards=expand("results/models/detector_{input}.json", input=DETECTOR["inputs"]),
-        occupancy="results/metrics/occupancy.csv",
+        weights=expand(
+            fill(paths.MODEL_WEIGHTS, model=paths.DETECTOR_MODEL),
+            input=config["detector"]["inputs"],
+        ),
+        cards=expand(
+            fill(paths.MODEL_CARD, model=paths.DETECTOR_MODEL),
+            input=config["detector"]["inputs"],
+        ),
+        occupancy=paths.OCCUPANCY,
     output:
-        "results/metrics/detection.csv",
+        paths.DETECTION,
     log:
         "logs/metrics/evaluate_detection.log",
     conda:
@@ -101,7 +109,7 @@ rule evaluate_detection:
         mem_mb=4000,
         runtime=30,
     params:
-        detector=DETECTOR_INFERENCE,
-        inputs=DETECTOR["inputs"],
+        detector=JOBS.detector_inference,
+        inputs=config["detector"]["inputs"],
     script:
         "../scripts/evaluate_detection.py"

@@ -3,35 +3,40 @@
 
 rule figures:
     input:
-        "results/figures/clearstem_metrics.png",
-        "results/figures/clearstem_panels.png",
-        "results/figures/clearstem_histograms.png",
-        "results/figures/detection_vs_dose.png",
-        "results/figures/alsite_identifiability.png",
-        "results/figures/alsite_matching.png",
-        "results/figures/al_distribution.png",
-        "results/figures/mismatch.png",
-        plan_files("results")["figure"],
+        [
+            paths.figure(name)
+            for name in (
+                "clearstem_metrics",
+                "clearstem_panels",
+                "clearstem_histograms",
+                "detection_vs_dose",
+                "alsite_identifiability",
+                "alsite_matching",
+                "al_distribution",
+                "mismatch",
+                "plan",
+            )
+        ],
 
 
 rule clearstem_figures:
     input:
-        **model_files("results", DENOISER_MODEL),
-        table="results/metrics/clearstem.csv",
-        test="results/datasets/denoise/test/images.csv",
+        **paths.model_files(JOBS.denoiser_model),
+        table=fill(paths.CLEARSTEM_TABLE, table="clearstem"),
+        test=fill(paths.DENOISE_SPLIT_FILE, split="test", name="images.csv"),
     output:
         metrics=report(
-            "results/figures/clearstem_metrics.png",
+            paths.figure("clearstem_metrics"),
             caption="../resources/report/clearstem_metrics.rst",
             category="ClearSTEM",
         ),
         panels=report(
-            "results/figures/clearstem_panels.png",
+            paths.figure("clearstem_panels"),
             caption="../resources/report/clearstem_panels.rst",
             category="ClearSTEM",
         ),
         histograms=report(
-            "results/figures/clearstem_histograms.png",
+            paths.figure("clearstem_histograms"),
             caption="../resources/report/clearstem_histograms.rst",
             category="ClearSTEM",
         ),
@@ -44,20 +49,21 @@ rule clearstem_figures:
         mem_mb=4000,
         runtime=20,
     params:
-        clearstem=DENOISER_INFERENCE,
+        clearstem=JOBS.denoiser_inference,
     script:
         "../scripts/clearstem_figures.py"
 
 
 rule detection_figure:
     input:
-        table="results/metrics/detection.csv",
+        table=paths.DETECTION,
         histories=expand(
-            "results/models/detector_{input}.history.csv", input=DETECTOR["inputs"]
+            fill(paths.MODEL_HISTORY, model=paths.DETECTOR_MODEL),
+            input=config["detector"]["inputs"],
         ),
     output:
         report(
-            "results/figures/detection_vs_dose.png",
+            paths.figure("detection_vs_dose"),
             caption="../resources/report/detection_vs_dose.rst",
             category="Detection",
         ),
@@ -70,19 +76,19 @@ rule detection_figure:
         mem_mb=1000,
         runtime=5,
     params:
-        inputs=DETECTOR["inputs"],
+        inputs=config["detector"]["inputs"],
     script:
         "../scripts/detection_figure.py"
 
 
 rule alsite_matching_figure:
     input:
-        **REFERENCE_FILES,
-        reports=expand("results/reports/{image}/report.json", image=IMAGES),
-        denoised=expand("results/reports/{image}/denoised.tif", image=IMAGES),
+        **JOBS.reference_files,
+        reports=expand(paths.report_file("report"), image=JOBS.images),
+        denoised=expand(paths.report_file("denoised"), image=JOBS.images),
     output:
         report(
-            "results/figures/alsite_matching.png",
+            paths.figure("alsite_matching"),
             caption="../resources/report/alsite_matching.rst",
             category="Al site",
         ),

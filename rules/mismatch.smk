@@ -4,24 +4,26 @@
 
 rule mismatch:
     input:
-        "results/metrics/mismatch.csv",
-        MODEL_ERROR_FILE,
-        "results/figures/mismatch.png",
+        paths.MISMATCH,
+        paths.MODEL_ERROR,
+        paths.figure("mismatch"),
 
 
 rule simulate_variant:
     input:
-        "results/structures/{conformation}.extxyz",
+        paths.STRUCTURE,
     output:
-        segments="results/{study}/{variant}/{conformation}/segments.tif",
-        clean="results/{study}/{variant}/{conformation}/clean.tif",
+        segments=field(paths.VARIANT, "segments"),
+        clean=field(paths.VARIANT, "clean"),
     log:
         "logs/{study}/simulate_{variant}_{conformation}.log",
     benchmark:
-        "results/benchmarks/{study}/simulate_{variant}_{conformation}.tsv"
+        paths.benchmark("{study}", "simulate_{variant}_{conformation}")
     wildcard_constraints:
-        study=one_of(SIMULATION_VARIANTS),
-        variant=one_of([v for study in SIMULATION_VARIANTS.values() for v in study]),
+        study=one_of(JOBS.simulation_variants),
+        variant=one_of(
+            [v for study in JOBS.simulation_variants.values() for v in study]
+        ),
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -29,10 +31,10 @@ rule simulate_variant:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=lambda wildcards: SIMULATION_VARIANTS[wildcards.study][
+        simulation=lambda wildcards: JOBS.simulation_variants[wildcards.study][
             wildcards.variant
         ]["simulation"],
-        cells_along_beam=lambda wildcards: SIMULATION_VARIANTS[wildcards.study][
+        cells_along_beam=lambda wildcards: JOBS.simulation_variants[wildcards.study][
             wildcards.variant
         ]["cells_along_beam"],
         framework=config["framework"],
@@ -43,11 +45,19 @@ rule simulate_variant:
 
 rule mismatched_images:
     input:
-        "results/mismatch/evaluation/{conformation}/segments.tif",
+        field(paths.VARIANT, "segments", study="mismatch", variant="evaluation"),
     output:
         [
-            f"results/mismatch/evaluation/{{conformation}}/dose{d}-{r}.tif"
-            for d, r in MISMATCH_JOBS
+            field(
+                paths.VARIANT,
+                "noisy",
+                study="mismatch",
+                variant="evaluation",
+                prefix="",
+                dose=d,
+                replica=r,
+            )
+            for d, r in JOBS.mismatch_jobs
         ],
     log:
         "logs/mismatch/images_{conformation}.log",
@@ -58,22 +68,24 @@ rule mismatched_images:
         mem_mb=2000,
         runtime=10,
     params:
-        jobs=MISMATCH_JOBS,
-        seed=SIMULATION["seed"],
+        jobs=JOBS.mismatch_jobs,
+        seed=config["simulation"]["seed"],
     script:
         "../scripts/evaluation_image.py"
 
 
 rule measure_mismatch:
     input:
-        **REFERENCE_FILES,
-        variants=[path for _, _, path in MISMATCH_FITS],
-        noisy=[row["noisy"] for row in CALIBRATION_IMAGES if row["field"] == "full"],
+        **JOBS.reference_files,
+        **truth_inputs(
+            [row for row in JOBS.calibration_images if row["field"] == "full"]
+        ),
+        variants=[path for _, _, path in JOBS.mismatch_fits],
     output:
-        table="results/metrics/mismatch.csv",
-        model_error=MODEL_ERROR_FILE,
+        table=paths.MISMATCH,
+        model_error=paths.MODEL_ERROR,
         figure=report(
-            "results/figures/mismatch.png",
+            paths.figure("mismatch"),
             caption="../resources/report/mismatch.rst",
             category="Al site",
         ),
@@ -86,7 +98,7 @@ rule measure_mismatch:
         mem_mb=4000,
         runtime=30,
     params:
-        fits=[(v, c) for v, c, _ in MISMATCH_FITS],
-        dose_images=[row for row in CALIBRATION_IMAGES if row["field"] == "full"],
+        fits=[(v, c) for v, c, _ in JOBS.mismatch_fits],
+        dose_images=[row for row in JOBS.calibration_images if row["field"] == "full"],
     script:
         "../scripts/measure_mismatch.py"

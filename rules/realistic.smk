@@ -5,18 +5,25 @@
 
 rule realistic:
     input:
-        [row["noisy"] for row in REALISTIC_VALIDATION_IMAGES + REALISTIC_TEST_IMAGES],
+        [
+            row["noisy"]
+            for row in JOBS.realistic_images("validation")
+            + JOBS.realistic_images("test")
+        ],
 
 
 rule perturb_structure:
     input:
-        lambda wildcards: f"results/structures/{REALISTIC_STRUCTURES[wildcards.name]['parent']}.extxyz",
+        lambda wildcards: fill(
+            paths.STRUCTURE,
+            conformation=JOBS.realistic_structures[wildcards.conformation]["parent"],
+        ),
     output:
-        "results/realistic/structures/{name}.extxyz",
+        paths.REALISTIC_STRUCTURE,
     log:
-        "logs/realistic/perturb_{name}.log",
+        "logs/realistic/perturb_{conformation}.log",
     wildcard_constraints:
-        name=one_of(REALISTIC_STRUCTURES),
+        conformation=one_of(JOBS.realistic_structures),
     conda:
         "../envs/structures.yaml"
     threads: 1
@@ -24,9 +31,13 @@ rule perturb_structure:
         mem_mb=1000,
         runtime=5,
     params:
-        parent=lambda wildcards: REALISTIC_STRUCTURES[wildcards.name]["parent"],
-        index=lambda wildcards: REALISTIC_STRUCTURES[wildcards.name]["index"],
-        seed=STRUCTURES["seed"],
+        parent=lambda wildcards: JOBS.realistic_structures[wildcards.conformation][
+            "parent"
+        ],
+        index=lambda wildcards: JOBS.realistic_structures[wildcards.conformation][
+            "index"
+        ],
+        seed=config["structures"]["seed"],
         realistic=config["realistic"],
         framework=config["framework"],
     script:
@@ -35,17 +46,17 @@ rule perturb_structure:
 
 rule simulate_realistic:
     input:
-        "results/realistic/structures/{conformation}.extxyz",
+        paths.REALISTIC_STRUCTURE,
     output:
-        segments="results/realistic/{conformation}/segments.tif",
-        clean="results/realistic/{conformation}/clean.tif",
-        labels="results/realistic/{conformation}/labels.json",
+        segments=field(paths.REALISTIC, "segments"),
+        clean=field(paths.REALISTIC, "clean"),
+        labels=field(paths.REALISTIC, "labels"),
     log:
         "logs/realistic/simulate_{conformation}.log",
     benchmark:
-        "results/benchmarks/realistic/simulate_{conformation}.tsv"
+        paths.benchmark("realistic", "simulate_{conformation}")
     wildcard_constraints:
-        conformation=one_of(REALISTIC_STRUCTURES),
+        conformation=one_of(JOBS.realistic_structures),
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -53,8 +64,8 @@ rule simulate_realistic:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=MISMATCH_VARIANTS["evaluation"]["simulation"],
-        cells_along_beam=MISMATCH_VARIANTS["evaluation"]["cells_along_beam"],
+        simulation=JOBS.mismatch_variants["evaluation"]["simulation"],
+        cells_along_beam=JOBS.mismatch_variants["evaluation"]["cells_along_beam"],
         framework=config["framework"],
         remove_molecule=False,
     script:
@@ -63,16 +74,16 @@ rule simulate_realistic:
 
 rule realistic_images:
     input:
-        "results/realistic/{conformation}/segments.tif",
+        field(paths.REALISTIC, "segments"),
     output:
         [
-            f"results/realistic/{{conformation}}/dose{d}-{r}.tif"
-            for d, r in REALISTIC_JOBS
+            field(paths.REALISTIC, "noisy", prefix="", dose=d, replica=r)
+            for d, r in JOBS.realistic_jobs
         ],
     log:
         "logs/realistic/images_{conformation}.log",
     wildcard_constraints:
-        conformation=one_of(REALISTIC_STRUCTURES),
+        conformation=one_of(JOBS.realistic_structures),
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -80,7 +91,7 @@ rule realistic_images:
         mem_mb=2000,
         runtime=10,
     params:
-        jobs=REALISTIC_JOBS,
-        seed=SIMULATION["seed"],
+        jobs=JOBS.realistic_jobs,
+        seed=config["simulation"]["seed"],
     script:
         "../scripts/evaluation_image.py"

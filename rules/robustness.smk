@@ -4,20 +4,20 @@
 
 rule robustness:
     input:
-        "results/metrics/robustness.csv",
-        "results/figures/robustness.png",
+        paths.ROBUSTNESS,
+        paths.figure("robustness"),
 
 
 rule robustness_scans:
     input:
-        segments="results/simulation/{conformation}/segments.tif",
-        labels="results/simulation/{conformation}/labels.json",
+        segments=field(paths.SIMULATION, "segments"),
+        labels=field(paths.SIMULATION, "labels"),
     output:
         [
-            f"results/robustness/scanned/{case}/{{conformation}}-{r}{suffix}"
-            for case in ROBUSTNESS_CASES
-            for _, r in ROBUSTNESS_JOBS
-            for suffix in (".tif", "-clean.tif", "-labels.json")
+            fill(paths.SCANNED, case=case, replica=r) + suffix
+            for case in JOBS.robustness_cases
+            for _, r in JOBS.robustness_jobs
+            for suffix in paths.SCANNED_SUFFIXES.values()
         ],
     log:
         "logs/robustness/scans_{conformation}.log",
@@ -28,20 +28,27 @@ rule robustness_scans:
         mem_mb=3000,
         runtime=20,
     params:
-        cases=ROBUSTNESS_CASES,
-        jobs=ROBUSTNESS_JOBS,
-        seed=SIMULATION["seed"],
+        cases=JOBS.robustness_cases,
+        jobs=JOBS.robustness_jobs,
+        seed=config["simulation"]["seed"],
     script:
         "../scripts/robustness_scans.py"
 
 
 rule robustness_simulated_images:
     input:
-        "results/robustness/simulated/{variant}/{conformation}/segments.tif",
+        field(paths.VARIANT, "segments", study="robustness/simulated"),
     output:
         [
-            f"results/robustness/simulated/{{variant}}/{{conformation}}/dose{d}-{r}.tif"
-            for d, r in ROBUSTNESS_JOBS
+            field(
+                paths.VARIANT,
+                "noisy",
+                study="robustness/simulated",
+                prefix="",
+                dose=d,
+                replica=r,
+            )
+            for d, r in JOBS.robustness_jobs
         ],
     log:
         "logs/robustness/images_{variant}_{conformation}.log",
@@ -52,25 +59,21 @@ rule robustness_simulated_images:
         mem_mb=2000,
         runtime=10,
     params:
-        jobs=ROBUSTNESS_JOBS,
-        seed=SIMULATION["seed"],
+        jobs=JOBS.robustness_jobs,
+        seed=config["simulation"]["seed"],
     script:
         "../scripts/evaluation_image.py"
 
 
 rule measure_robustness:
     input:
-        **REFERENCE_FILES,
-        calibration=calibration_file("results"),
-        images=[
-            path
-            for row in ROBUSTNESS_IMAGES
-            for path in (row["noisy"], row["clean"], row["labels"])
-        ],
+        **JOBS.reference_files,
+        **truth_inputs(JOBS.robustness_images),
+        calibration=paths.CALIBRATION,
     output:
-        table="results/metrics/robustness.csv",
+        table=paths.ROBUSTNESS,
         figure=report(
-            "results/figures/robustness.png",
+            paths.figure("robustness"),
             caption="../resources/report/robustness.rst",
             category="Al site",
         ),
@@ -83,8 +86,8 @@ rule measure_robustness:
         mem_mb=4000,
         runtime=60,
     params:
-        images=ROBUSTNESS_IMAGES,
-        cases=ROBUSTNESS_CASES,
+        images=JOBS.robustness_images,
+        cases=JOBS.robustness_cases,
         simulated=list(config["robustness"]["simulated"]),
     script:
         "../scripts/measure_robustness.py"

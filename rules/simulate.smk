@@ -5,26 +5,29 @@
 
 rule simulations:
     input:
-        expand(
-            "results/simulation/{conformation}/{name}",
-            conformation=CONFORMATIONS,
-            name=["clean.tif", "labels.json"]
-            + [f"dose{d}-{r}.tif" for d, r in DOSE_JOBS]
-            + list(MOSAIC_FILES.values()),
-        ),
+        [
+            field(paths.SIMULATION, file, conformation=c)
+            for c in JOBS.conformations
+            for file in ("clean", "labels")
+        ],
+        [
+            fill(path, conformation=c)
+            for c in JOBS.conformations
+            for path in [*JOBS.dose_series, *JOBS.mosaic_files.values()]
+        ],
 
 
 rule simulate_conformation:
     input:
-        "results/structures/{conformation}.extxyz",
+        paths.STRUCTURE,
     output:
-        segments="results/simulation/{conformation}/segments.tif",
-        clean="results/simulation/{conformation}/clean.tif",
-        labels="results/simulation/{conformation}/labels.json",
+        segments=field(paths.SIMULATION, "segments"),
+        clean=field(paths.SIMULATION, "clean"),
+        labels=field(paths.SIMULATION, "labels"),
     log:
         "logs/simulation/simulate_{conformation}.log",
     benchmark:
-        "results/benchmarks/simulation/simulate_{conformation}.tsv"
+        paths.benchmark("simulation", "simulate_{conformation}")
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -32,7 +35,7 @@ rule simulate_conformation:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=PLAN.multislice,
+        simulation=JOBS.multislice,
         cells_along_beam=1,
         framework=config["framework"],
         remove_molecule=False,
@@ -42,13 +45,13 @@ rule simulate_conformation:
 
 rule simulate_empty:
     input:
-        "results/structures/{conformation}.extxyz",
+        paths.STRUCTURE,
     output:
-        segments="results/simulation/{conformation}/empty-segments.tif",
+        segments=field(paths.SIMULATION, "empty_segments"),
     log:
         "logs/simulation/simulate_empty_{conformation}.log",
     benchmark:
-        "results/benchmarks/simulation/simulate_empty_{conformation}.tsv"
+        paths.benchmark("simulation", "simulate_empty_{conformation}")
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -56,7 +59,7 @@ rule simulate_empty:
         mem_mb=4000,
         runtime=60,
     params:
-        simulation=PLAN.multislice,
+        simulation=JOBS.multislice,
         cells_along_beam=1,
         framework=config["framework"],
         remove_molecule=True,
@@ -66,14 +69,11 @@ rule simulate_empty:
 
 rule mosaics:
     input:
-        segments="results/simulation/{conformation}/segments.tif",
-        empty="results/simulation/{conformation}/empty-segments.tif",
-        labels="results/simulation/{conformation}/labels.json",
+        segments=field(paths.SIMULATION, "segments"),
+        empty=field(paths.SIMULATION, "empty_segments"),
+        labels=field(paths.SIMULATION, "labels"),
     output:
-        **{
-            key: f"results/simulation/{{conformation}}/{name}"
-            for key, name in MOSAIC_FILES.items()
-        },
+        **JOBS.mosaic_files,
     log:
         "logs/simulation/mosaics_{conformation}.log",
     conda:
@@ -83,23 +83,23 @@ rule mosaics:
         mem_mb=2000,
         runtime=10,
     params:
-        mosaics=SIMULATION["mosaics"],
-        occupancy=SIMULATION["mosaic_occupancy"],
-        doses=DOSE_JOBS,
-        seed=SIMULATION["seed"],
+        mosaics=config["simulation"]["mosaics"],
+        occupancy=config["simulation"]["mosaic_occupancy"],
+        doses=JOBS.dose_jobs,
+        seed=config["simulation"]["seed"],
     script:
         "../scripts/mosaics.py"
 
 
 rule dose_series:
     input:
-        segments="results/simulation/{conformation}/segments.tif",
+        segments=field(paths.SIMULATION, "segments"),
     output:
-        [f"results/simulation/{{conformation}}/dose{d}-{r}.tif" for d, r in DOSE_JOBS],
+        JOBS.dose_series,
     log:
         "logs/simulation/dose_series_{conformation}.log",
     benchmark:
-        "results/benchmarks/simulation/dose_series_{conformation}.tsv"
+        paths.benchmark("simulation", "dose_series_{conformation}")
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -107,7 +107,7 @@ rule dose_series:
         mem_mb=2000,
         runtime=10,
     params:
-        jobs=DOSE_JOBS,
-        seed=SIMULATION["seed"],
+        jobs=JOBS.dose_jobs,
+        seed=config["simulation"]["seed"],
     script:
         "../scripts/dose_series.py"

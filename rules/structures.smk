@@ -3,16 +3,16 @@
 
 rule structures:
     input:
-        expand("results/structures/{conformation}.extxyz", conformation=CONFORMATIONS),
+        expand(paths.STRUCTURE, conformation=JOBS.conformations),
 
 
 rule generate_candidate:
     output:
-        f"{CANDIDATE_DIR}/{{conformation}}.extxyz",
+        JOBS.generated_structure,
     log:
         "logs/structures/generate_{conformation}.log",
     wildcard_constraints:
-        conformation=one_of(GENERATED),
+        conformation=one_of(JOBS.generated),
     conda:
         "../envs/structures.yaml"
     threads: 1
@@ -20,28 +20,28 @@ rule generate_candidate:
         mem_mb=1000,
         runtime=5,
     params:
-        plan=conformation,
+        spec=conformation,
         framework=config["framework"],
         molecules=config["molecules"],
-        cells_along_beam=STRUCTURES["cells_along_beam"],
-        seed=STRUCTURES["seed"],
+        cells_along_beam=config["structures"]["cells_along_beam"],
+        seed=config["structures"]["seed"],
     script:
         "../scripts/generate_candidate.py"
 
 
-if RELAXED:
+if JOBS.relaxed:
 
     rule relax_conformation:
         input:
-            "results/structures/candidates/{conformation}.extxyz",
+            paths.CANDIDATE,
         output:
-            "results/structures/{conformation}.extxyz",
+            paths.STRUCTURE,
         log:
             "logs/structures/relax_{conformation}.log",
         benchmark:
-            "results/benchmarks/structures/relax_{conformation}.tsv"
+            paths.benchmark("structures", "relax_{conformation}")
         wildcard_constraints:
-            conformation=one_of(GENERATED),
+            conformation=one_of(JOBS.generated),
         conda:
             "../envs/structures.yaml"
         threads: 2
@@ -49,7 +49,7 @@ if RELAXED:
             mem_mb=6000,
             runtime=120,
         params:
-            settings=STRUCTURES,
+            settings=config["structures"],
         script:
             "../scripts/relax_conformation.py"
 
@@ -58,11 +58,11 @@ rule import_conformation:
     input:
         lambda wildcards: conformation(wildcards).file,
     output:
-        "results/structures/{conformation}.extxyz",
+        paths.STRUCTURE,
     log:
         "logs/structures/import_{conformation}.log",
     wildcard_constraints:
-        conformation=one_of(IMPORTED),
+        conformation=one_of(JOBS.imported),
     conda:
         "../envs/structures.yaml"
     threads: 1
@@ -70,7 +70,7 @@ rule import_conformation:
         mem_mb=2000,
         runtime=5,
     params:
-        plan=conformation,
+        spec=conformation,
         framework=config["framework"],
         molecules=config["molecules"],
     script:

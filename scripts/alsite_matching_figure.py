@@ -2,10 +2,8 @@
 
 import json
 
-from zeostem.analysis.lattice import Reflections
-from zeostem.analysis.pipeline import REGISTER_FLOOR
+from zeostem.analysis.analyzer import framework_placements
 from zeostem.analysis.references import References
-from zeostem.analysis.registration import symmetry_placements
 from zeostem.figures.alsite import matching_figure
 from zeostem.io.images import read_image
 from zeostem.runlog import logged
@@ -13,9 +11,7 @@ from zeostem.runlog import logged
 with logged(snakemake.log[0]):
     i = snakemake.input
     references = References.load(i.clean, i.labels, i.empty)
-    placements = symmetry_placements(
-        references, Reflections.of(references.empty, references.cells, floor=REGISTER_FLOOR)
-    )
+    placements = framework_placements(references)
     items = []
     for report, denoised in zip(i.reports, i.denoised, strict=True):
         with open(report) as f:

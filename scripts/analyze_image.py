@@ -1,10 +1,13 @@
-"""Rule analyze_image: the Al-site report of one image of the images sheet."""
+"""Rule analyze_image: the Al-site report of one image of the images sheet, with the run's manifest."""
+
+from pathlib import Path
 
 import torch
 
-from zeostem.analysis.reader import read_micrograph
-from zeostem.analysis.report import write_report
-from zeostem.analysis.workflow import Workflow, analyze
+from zeostem import paths
+from zeostem.app.report import write_report
+from zeostem.app.trained import TrainedRun, analyze
+from zeostem.io.micrographs import read_micrograph
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
@@ -13,9 +16,9 @@ with logged(snakemake.log[0]):
     row = p.row
     pixel = float(row["pixel_size_A"]) if row["pixel_size_A"] else None
     micrograph = read_micrograph(i.image, pixel)
-    workflow = Workflow.load(
-        {"clean": i.clean, "labels": i.labels, "empty": i.empty}, p.models, i.calibration, p.settings
+    trained = TrainedRun.from_results(paths.ROOT)
+    result = analyze(micrograph.image, micrograph.pixel_size_A, trained, i.image)
+    report = write_report(
+        Path(snakemake.output.report).parent, row["image"], i.image, result, trained, micrograph
     )
-    result = analyze(micrograph.image, micrograph.pixel_size_A, workflow, i.image)
-    report = write_report(p.out_dir, row["image"], i.image, result, workflow, micrograph)
     print({k: report[k] for k in ("image", "lattice", "noise", "class_ranking")})

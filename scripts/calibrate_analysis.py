@@ -3,8 +3,9 @@ validation images, with the measured model-error variance (``analysis.model_erro
 
 import json
 
-from zeostem.analysis.identifiability import TruthImage, calibrate
 from zeostem.analysis.references import References
+from zeostem.evaluation.calibration import calibrate
+from zeostem.evaluation.truth import TruthImage
 from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):

@@ -5,7 +5,7 @@ import torch
 
 from zeostem.datasets.denoise import ImagePair, load_pair
 from zeostem.figures.clearstem import example_panels, intensity_histograms, metrics_vs_dose
-from zeostem.models.inference import block_mean, denoise_image
+from zeostem.models.inference import denoise_at_input_sampling
 from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
 
@@ -19,9 +19,7 @@ with logged(snakemake.log[0]):
     examples = []
     for pair in sorted((p for p in test if p.conformation == first and p.replica == 0), key=lambda p: p.dose):
         noisy, clean = load_pair(pair)
-        denoised = block_mean(
-            denoise_image(model, noisy, c["inference_tile"], c["inference_overlap"]), model.config.scale
-        )
+        denoised = denoise_at_input_sampling(model, noisy, c["inference_tile"], c["inference_overlap"])
         examples.append({"dose": pair.dose, "noisy": noisy, "denoised": denoised, "clean": clean})
     example_panels(examples, snakemake.output.panels)
     intensity_histograms(examples, snakemake.output.histograms)

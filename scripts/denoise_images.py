@@ -3,7 +3,7 @@
 import torch
 
 from zeostem.io.images import read_image, write_image
-from zeostem.models.inference import block_mean, denoise_image
+from zeostem.models.inference import denoise_at_input_sampling
 from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
 
@@ -13,9 +13,7 @@ with logged(snakemake.log[0]):
     model = load_trained(snakemake.input.weights, snakemake.input.card, "denoiser", c["device"])
     for source, target in zip(snakemake.input.images, snakemake.output, strict=True):
         image, meta = read_image(source)
-        denoised = block_mean(
-            denoise_image(model, image, c["inference_tile"], c["inference_overlap"]), model.config.scale
-        )
+        denoised = denoise_at_input_sampling(model, image, c["inference_tile"], c["inference_overlap"])
         write_image(
             target,
             denoised,

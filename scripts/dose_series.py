@@ -4,7 +4,7 @@ from tqdm import tqdm
 
 from zeostem.io.images import write_image
 from zeostem.runlog import logged
-from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
+from zeostem.simulation.images import SimulatedSegments, noise_record, noise_seed, noisy_idpc
 
 with logged(snakemake.log[0]):
     sim = SimulatedSegments.read(snakemake.input.segments)
@@ -19,5 +19,5 @@ with logged(snakemake.log[0]):
             sim.rotation_deg,
             noise_seed(seed, conformation, dose, replica),
         )
-        noise = {"dose_e_per_A2": dose, "replica": replica, "noise_seed": [seed, conformation, dose, replica]}
+        noise = noise_record(seed, conformation, dose, replica)
         write_image(path, image, {**sim.meta, **noise, "signal": "iDPC (Poisson noise on the segments)"})

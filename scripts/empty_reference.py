@@ -3,8 +3,8 @@
 import numpy as np
 
 from zeostem.io.images import write_image
+from zeostem.io.segments import idpc
 from zeostem.runlog import logged
-from zeostem.simulation.idpc import idpc
 from zeostem.simulation.images import SimulatedSegments
 
 with logged(snakemake.log[0]):

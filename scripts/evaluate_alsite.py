@@ -1,8 +1,10 @@
 """Rule evaluate_alsite: per-molecule and per-image T-site identifiability, occupancy, reliability figure."""
 
-from zeostem.analysis.identifiability import TruthImage, evaluate, summarise
-from zeostem.analysis.pipeline import Analyzer, Calibration
+from zeostem.analysis.analyzer import Analyzer
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.references import References
+from zeostem.evaluation.identifiability import evaluate, summarise
+from zeostem.evaluation.truth import TruthImage
 from zeostem.figures.alsite import alsite_figure
 from zeostem.runlog import logged
 

@@ -13,7 +13,7 @@ from zeostem.metrics.clearstem import (
     summarise,
     tune_gaussian,
 )
-from zeostem.models.inference import block_mean, denoise_image
+from zeostem.models.inference import denoise_at_input_sampling
 from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
 
@@ -39,8 +39,8 @@ with logged(snakemake.log[0]):
         snakemake.params.models, snakemake.input.weights, snakemake.input.cards, strict=True
     ):
         model = load_trained(weights, card, "denoiser", c["device"])
-        methods[name] = lambda image, dose, model=model: block_mean(
-            denoise_image(model, image, c["inference_tile"], c["inference_overlap"]), model.config.scale
+        methods[name] = lambda image, dose, model=model: denoise_at_input_sampling(
+            model, image, c["inference_tile"], c["inference_overlap"]
         )
     table = evaluate(test, methods)
     table.to_csv(snakemake.output.table, index=False)

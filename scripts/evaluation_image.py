@@ -2,7 +2,7 @@
 
 from zeostem.io.images import write_image
 from zeostem.runlog import logged
-from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
+from zeostem.simulation.images import SimulatedSegments, noise_record, noise_seed, noisy_idpc
 
 with logged(snakemake.log[0]):
     sim = SimulatedSegments.read(snakemake.input[0])
@@ -10,5 +10,5 @@ with logged(snakemake.log[0]):
     for (dose, replica), path in zip(snakemake.params.jobs, snakemake.output, strict=True):
         seed = [snakemake.params.seed, name, dose, replica]
         image = noisy_idpc(sim.segments, sim.fov.pixel_size, dose, sim.rotation_deg, noise_seed(*seed))
-        noise = {"dose_e_per_A2": dose, "replica": replica, "noise_seed": seed}
+        noise = noise_record(*seed)
         write_image(path, image, {**sim.meta, **noise, "signal": "iDPC, evaluation replica"})

@@ -7,7 +7,7 @@ import numpy as np
 
 from zeostem.io.images import write_image
 from zeostem.runlog import logged
-from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
+from zeostem.simulation.images import SimulatedSegments, noise_record, noise_seed, noisy_idpc
 from zeostem.simulation.nuisances import Nuisances, nuisance_image
 
 with logged(snakemake.log[0]):
@@ -15,7 +15,7 @@ with logged(snakemake.log[0]):
     dose, replica, seed = int(snakemake.wildcards.dose), snakemake.params.replica, snakemake.params.seed
     conformation = snakemake.wildcards.conformation
     seeds = noise_seed(seed, conformation, dose, replica)
-    noise = {"dose_e_per_A2": dose, "replica": replica, "noise_seed": [seed, conformation, dose, replica]}
+    noise = noise_record(seed, conformation, dose, replica)
     if snakemake.params.nuisances:
         with open(snakemake.input.labels) as f:
             labels = json.load(f)

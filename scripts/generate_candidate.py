@@ -5,16 +5,16 @@ from zeostem.runlog import logged
 from zeostem.structures import build_candidate, load_framework, load_molecule
 
 with logged(snakemake.log[0]):
-    plan = snakemake.params.plan
+    spec = snakemake.params.spec
     framework = load_framework(snakemake.params.framework)
-    molecule = load_molecule(plan.molecule, snakemake.params.molecules[plan.molecule])
+    molecule = load_molecule(spec.molecule, snakemake.params.molecules[spec.molecule])
     atoms = build_candidate(
         framework,
         molecule,
-        plan.tsite,
-        plan.proton_o,
+        spec.tsite,
+        spec.proton_o,
         cells_along_beam=snakemake.params.cells_along_beam,
         seed=snakemake.params.seed,
     )
-    print(f"{plan.conformation}: {len(atoms)} atoms, shortest contact {atoms.info['min_contact_A']} Å")
+    print(f"{spec.conformation}: {len(atoms)} atoms, shortest contact {atoms.info['min_contact_A']} Å")
     write_structure(atoms, snakemake.output[0])

@@ -3,15 +3,15 @@ mismatch.csv, the model-error variance the likelihood uses (model_error.json) an
 
 import json
 
-from zeostem.analysis.identifiability import true_molecules
-from zeostem.analysis.mismatch import (
+from zeostem.analysis.analyzer import framework_placements
+from zeostem.analysis.references import References
+from zeostem.evaluation.mismatch import (
     mismatch_table,
     model_error_record,
     noise_dose_constant,
     variant_mismatch,
 )
-from zeostem.analysis.pipeline import Analyzer, Calibration
-from zeostem.analysis.references import References
+from zeostem.evaluation.truth import true_molecules
 from zeostem.figures.mismatch import mismatch_figure
 from zeostem.io.images import read_image
 from zeostem.runlog import logged
@@ -19,7 +19,7 @@ from zeostem.runlog import logged
 with logged(snakemake.log[0]):
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     refs = References.load(i.clean, i.labels, i.empty)
-    placements = Analyzer(refs, Calibration(1.0, 0.0, 0.5, 0.0)).placements
+    placements = framework_placements(refs)
     labels = dict(zip(refs.conformations, i.labels, strict=True))
     results = []
     for (variant, conformation), path in zip(p.fits, i.variants, strict=True):

@@ -1,8 +1,9 @@
 """Rule measure_robustness: the robustness table and figure."""
 
-from zeostem.analysis.pipeline import Analyzer, Calibration
+from zeostem.analysis.analyzer import Analyzer
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.references import References
-from zeostem.analysis.robustness import evaluate_cases, robustness_table
+from zeostem.evaluation.robustness import evaluate_cases, robustness_table
 from zeostem.figures.robustness import robustness_figure
 from zeostem.runlog import logged
 

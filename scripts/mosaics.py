@@ -5,9 +5,9 @@ import json
 import numpy as np
 
 from zeostem.io.images import write_image
+from zeostem.io.segments import idpc
 from zeostem.runlog import logged
-from zeostem.simulation.idpc import idpc
-from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
+from zeostem.simulation.images import SimulatedSegments, noise_record, noise_seed, noisy_idpc
 from zeostem.simulation.mosaic import mosaic, occupancy
 
 with logged(snakemake.log[0]):
@@ -30,6 +30,6 @@ with logged(snakemake.log[0]):
         for dose, replica in snakemake.params.doses:
             rng_seed = noise_seed(seed, name, dose, replica)
             image = noisy_idpc(segments, fov.pixel_size, dose, sim.rotation_deg, rng_seed)
-            noise = {"dose_e_per_A2": dose, "replica": replica, "noise_seed": [seed, name, dose, replica]}
+            noise = noise_record(seed, name, dose, replica)
             write_image(snakemake.output[f"dose{k}-{dose}-{replica}"], image, {**mosaic_meta, **noise})
         print(f"mosaic {k}: {int(occupied.sum())} of {occupied.size} cells hold the molecule")

@@ -18,6 +18,6 @@ with logged(snakemake.log[0]):
     )  # fmt: skip
     cells = r["thickness_cells"][p.index % len(r["thickness_cells"])]
     atoms = thickened(atoms, cells, load_framework(p.framework).beam_axis, rng)
-    atoms.info["conformation"] = snakemake.wildcards.name
+    atoms.info["conformation"] = snakemake.wildcards.conformation
     print({k: v for k, v in atoms.info.items() if k.startswith(("perturbed", "thickness", "molecule_depth"))})
     write_structure(atoms, snakemake.output[0])

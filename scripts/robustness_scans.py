@@ -6,7 +6,7 @@ import numpy as np
 
 from zeostem.io.images import write_image
 from zeostem.runlog import logged
-from zeostem.simulation.images import SimulatedSegments, noise_seed
+from zeostem.simulation.images import SimulatedSegments, noise_record, noise_seed
 from zeostem.simulation.nuisances import Nuisances, nuisance_image
 
 with logged(snakemake.log[0]):
@@ -22,13 +22,7 @@ with logged(snakemake.log[0]):
             scan = nuisance_image(
                 sim.segments, sim.fov.pixel_size, labels, Nuisances(**nuisances), dose, sim.rotation_deg, rng
             )
-            record = {
-                **sim.meta,
-                **scan.metadata,
-                "dose_e_per_A2": dose,
-                "replica": replica,
-                "noise_seed": name,
-            }
+            record = {**sim.meta, **scan.metadata, **noise_record(*name)}
             write_image(next(outputs), scan.noisy, {**record, "signal": f"iDPC, robustness case {case}"})
             write_image(
                 next(outputs), scan.clean, {**record, "signal": f"clean iDPC, robustness case {case}"}

@@ -7,8 +7,8 @@ import torch
 from zeostem.datasets.coco import load_coco_images
 from zeostem.models.card import write_model_card
 from zeostem.models.checkpoint import beside
-from zeostem.models.detector import DetectorConfig
-from zeostem.models.detector_training import DetectorTrainConfig, train_detector
+from zeostem.models.detector_training import train_detector
+from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
 from zeostem.runlog import logged
 
 

@@ -68,6 +68,7 @@ def simulated(mfi, pyridine):
 @pytest.fixture(scope="session")
 def analyzer(simulated):
     """The lattice analysis of ``simulated``'s references, uncalibrated (temperature 1, threshold 0)."""
-    from zeostem.analysis.pipeline import Analyzer, Calibration
+    from zeostem.analysis.analyzer import Analyzer
+    from zeostem.analysis.calibration import Calibration
 
-    return Analyzer(simulated[0], Calibration(1.0, 0.0, 0.5, 0.0))
+    return Analyzer(simulated[0], Calibration.uncalibrated())

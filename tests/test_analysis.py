@@ -12,14 +12,16 @@ import tifffile
 from jsonschema.exceptions import ValidationError
 from skimage.io import imsave
 
+from zeostem.analysis.analyzer import Analyzer
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.columns import find_columns
-from zeostem.analysis.identifiability import ideal_scores, molecules_inside
-from zeostem.analysis.pipeline import Analyzer, Calibration
-from zeostem.analysis.reader import read_micrograph
-from zeostem.analysis.references import spectral_gradient
-from zeostem.analysis.report import validate_report
+from zeostem.analysis.fourier import spectral_gradient
+from zeostem.app.report import validate_report
 from zeostem.errors import InputError
+from zeostem.evaluation.identifiability import ideal_scores
+from zeostem.evaluation.truth import molecules_inside
 from zeostem.io.images import write_image
+from zeostem.io.micrographs import read_micrograph
 from zeostem.simulation.images import noise_seed, noisy_idpc
 
 IMAGE = np.random.default_rng(0).random((40, 60)).astype(np.float32)
@@ -59,7 +61,7 @@ def test_reads_mrc_with_voxel_size(tmp_path):
 def test_dm_and_emd_are_read_through_rosettasciio():
     # rosettasciio reads .dm3/.dm4/.emd/.ser but writes none of them, so no file can be made here to test
     # the round trip; the reader's dispatch is checked instead.
-    from zeostem.analysis.reader import RSCIIO_FORMATS
+    from zeostem.io.micrographs import RSCIIO_FORMATS
 
     pytest.importorskip("rsciio")
     assert RSCIIO_FORMATS[".dm4"] == "digitalmicrograph" and RSCIIO_FORMATS[".emd"] == "emd"
@@ -116,7 +118,7 @@ def test_idpc_shot_noise_goes_as_one_over_k_squared_and_its_gradient_is_white(si
 
 def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(simulated):
     refs, segments, labels = simulated
-    analyzer = Analyzer(refs, Calibration(1.0, 0.0, 0.5, 0.0))
+    analyzer = Analyzer(refs, Calibration.uncalibrated())
     for k, tsite in enumerate(("T1", "T7", "T12")):
         seg, fov = segments[tsite]
         noisy = noisy_idpc(seg, fov.pixel_size, 500, -45, noise_seed(0, "ideal", 500, 0))

@@ -4,12 +4,10 @@ The analysis itself runs for real in the end-to-end test (`zeostem analyze` on a
 function that records its calls, so the bookkeeping is checked on its own.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from zeostem.analysis.batch import analyze_many, expand_inputs
+from zeostem.app.batch import analyze_many, expand_inputs
 from zeostem.errors import InputError
 from zeostem.io.images import write_image
 
@@ -79,11 +77,10 @@ def test_analyze_without_a_finished_run_is_a_clear_error_and_writes_nothing(tmp_
 
     write_tif(tmp_path / "good.tif")
     out = tmp_path / "reports"
-    config = str(Path(__file__).parents[1] / "config.yaml")
     rc = main(["analyze", str(tmp_path / "good.tif"), "--workflow-results", str(tmp_path / "none"),
-               "--config", config, "--out", str(out)])  # fmt: skip
+               "--out", str(out)])  # fmt: skip
     err = capsys.readouterr().err
-    assert rc == 2 and "reference file(s) of the config's conformations are missing" in err and "Fix:" in err
+    assert rc == 2 and "holds no finished run" in err and "manifest.json" in err and "Fix:" in err
     assert not out.exists()
 
 

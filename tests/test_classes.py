@@ -2,10 +2,11 @@
 
 import pytest
 
+from zeostem.analysis.analyzer import Analyzer
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes, derive_classes, pairwise_dprime
-from zeostem.analysis.mismatch import noise_dose_constant
-from zeostem.analysis.pipeline import Analyzer, Calibration
 from zeostem.analysis.references import Candidate, References
+from zeostem.evaluation.mismatch import noise_dose_constant
 from zeostem.simulation.images import clean_field_of_view, noise_seed, noisy_idpc
 from zeostem.simulation.labels import field_of_view_labels
 from zeostem.simulation.multislice import simulate_cell

@@ -1,6 +1,8 @@
 """ClearSTEM: split by conformation, deterministic batch-independent inference, training that learns,
 tiled inference equal to whole-image inference away from seams."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -9,9 +11,10 @@ from scipy.ndimage import gaussian_filter
 from zeostem.datasets.augment import Augmentation, augment_pair
 from zeostem.datasets.split import split_by_conformation
 from zeostem.metrics.image_quality import image_quality, psnr
-from zeostem.models.divaesr import DIVAESR, VARIANTS, DivaesrConfig, image_stats
+from zeostem.models.divaesr import DIVAESR, VARIANTS, image_stats
 from zeostem.models.inference import denoise_image
-from zeostem.models.training import TrainConfig, train_denoiser
+from zeostem.models.settings import DivaesrConfig, TrainConfig
+from zeostem.models.training import train_denoiser
 from zeostem.simulation.images import clean_field_of_view, noise_seed, noisy_idpc
 from zeostem.simulation.multislice import simulate_cell
 from zeostem.simulation.settings import SimulationSettings
@@ -20,7 +23,7 @@ from zeostem.structures import build_candidate
 # the CUDA path runs where torch sees a GPU (skipped elsewhere: CI has none)
 NO_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device visible to torch")
 DEVICES = ["cpu", pytest.param("cuda", marks=NO_CUDA)]
-TINY = DivaesrConfig(vae_features=8, latent_channels=4, vae_levels=2, edsr_blocks=1, edsr_features=8)
+TINY = DivaesrConfig.defaults(vae_features=8, latent_channels=4, vae_levels=2, edsr_blocks=1, edsr_features=8)
 
 
 def test_split_never_puts_a_conformation_in_two_splits():
@@ -38,7 +41,7 @@ def test_split_never_puts_a_conformation_in_two_splits():
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_inference_is_deterministic_and_independent_of_the_batch(variant):
     torch.manual_seed(0)
-    model = DIVAESR(DivaesrConfig(**{**TINY.to_dict(), "variant": variant}))
+    model = DIVAESR(replace(TINY, variant=variant))
     images = torch.randn(3, 1, 32, 48) * torch.tensor([1.0, 5.0, 0.1])[:, None, None, None] + 2.0
     batch = model.denoise(images)
     alone = torch.cat([model.denoise(images[i : i + 1]) for i in range(3)])
@@ -93,7 +96,7 @@ def test_a_tiny_model_trained_for_a_few_steps_gets_better_on_held_out_noise(tmp_
     )
     history = train_denoiser(
         TINY,
-        TrainConfig(epochs=8, batch_size=8, learning_rate=3e-3),
+        TrainConfig.defaults(epochs=8, batch_size=8, learning_rate=3e-3),
         train,
         validation,
         tmp_path / "tiny0.7",
@@ -116,7 +119,7 @@ def test_a_tiny_model_trained_for_a_few_steps_gets_better_on_held_out_noise(tmp_
 def test_an_interrupted_training_resumes_to_the_same_model(tmp_path, dose_series):
     clean, noisy = dose_series
     data = (np.stack([n[:32, :32] for n in noisy]), np.stack([clean[:32, :32]] * len(noisy)))
-    config = TrainConfig(epochs=3, batch_size=4)
+    config = TrainConfig.defaults(epochs=3, batch_size=4)
     straight = train_denoiser(TINY, config, data, data, tmp_path / "straight")
     first = train_denoiser(TINY, config, data, data, tmp_path / "resumed", stop_after=1)
     assert list(first["epoch"]) == [1]
@@ -139,7 +142,7 @@ def test_an_interrupted_training_resumes_to_the_same_model(tmp_path, dose_series
 def test_a_checkpoint_of_other_training_data_is_discarded_not_resumed(tmp_path, dose_series, capsys):
     clean, noisy = dose_series
     data = (np.stack([n[:32, :32] for n in noisy]), np.stack([clean[:32, :32]] * len(noisy)))
-    config = TrainConfig(epochs=2, batch_size=4)
+    config = TrainConfig.defaults(epochs=2, batch_size=4)
     train_denoiser(TINY, config, data, data, tmp_path / "model", stop_after=1)
     changed = (data[0][::-1].copy(), data[1])  # the dataset was rebuilt: same shapes, other tiles
     history = train_denoiser(TINY, config, changed, changed, tmp_path / "model")
@@ -152,7 +155,9 @@ def test_a_checkpoint_of_other_training_data_is_discarded_not_resumed(tmp_path, 
 def test_tiled_inference_matches_the_whole_image_away_from_seams(dose_series):
     _, noisy = dose_series
     torch.manual_seed(1)
-    model = DIVAESR(DivaesrConfig(variant="sr_only", edsr_blocks=2, edsr_features=8))  # small receptive field
+    model = DIVAESR(
+        DivaesrConfig.defaults(variant="sr_only", edsr_blocks=2, edsr_features=8)
+    )  # small receptive field
     image = noisy[0][:112, :152]
     whole = model.denoise(torch.from_numpy(image)[None, None])[0, 0].numpy()
     tiled = denoise_image(model, image, tile=64, overlap=16)
@@ -169,7 +174,7 @@ def test_whole_images_of_any_size_go_through(dose_series):
     model = DIVAESR(TINY)
     image = noisy[0][:101, :157]  # not a multiple of anything
     assert denoise_image(model, image, tile=64, overlap=16).shape == (101, 157)
-    sr = DIVAESR(DivaesrConfig(**{**TINY.to_dict(), "scale": 2}))
+    sr = DIVAESR(replace(TINY, scale=2))
     assert denoise_image(sr, image, tile=64, overlap=16).shape == (202, 314)
 
 

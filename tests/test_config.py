@@ -6,7 +6,7 @@ import yaml
 from tests.conftest import REPO
 from zeostem.errors import InputError
 from zeostem.io.config import load_config, load_schema, read_sheet, validate_config
-from zeostem.structures import plan_conformations
+from zeostem.structures import conformation_specs
 
 
 def test_default_config_is_valid_and_asks_for_pyridine_at_every_tsite():
@@ -18,7 +18,7 @@ def test_default_config_is_valid_and_asks_for_pyridine_at_every_tsite():
     config = {**config, "framework": str(REPO / config["framework"])}
     config["molecules"] = {k: str(REPO / v) for k, v in config["molecules"].items()}
     config["conformations"] = str(REPO / config["conformations"])
-    plans = plan_conformations(config)
+    plans = conformation_specs(config)
     assert [p.tsite for p in plans] == [f"T{i}" for i in range(1, 13)]
     assert {p.molecule for p in plans} == {"pyridine"}
 
@@ -89,12 +89,12 @@ def test_sheet_rows_are_checked_against_the_config(tmp_path):
     )
     sheet.write_text(HEADER + "x\tbenzene\tT1\tO2\t\n")
     with pytest.raises(InputError, match="molecule 'benzene' is not in the config"):
-        plan_conformations(config)
+        conformation_specs(config)
     sheet.write_text(HEADER + "x\tpyridine\tT13\tO2\t\n")
     with pytest.raises(InputError, match="unknown T-site 'T13'"):
-        plan_conformations(config)
+        conformation_specs(config)
     sheet.write_text(HEADER + "pyridine_T7_O16\tpyridine\tT7\tO16\t\ndft\tpyridine\tT3\tO1\tdft.cif\n")
-    plans = {p.conformation: p for p in plan_conformations(config)}
+    plans = {p.conformation: p for p in conformation_specs(config)}
     assert set(plans) == {"pyridine_T1_O2", "pyridine_T7_O16", "dft"}
     assert plans["dft"].imported and not plans["pyridine_T7_O16"].imported
 
@@ -104,7 +104,7 @@ def test_paper_configuration_is_valid_and_plans_both_molecules():
     config["framework"] = str(REPO / config["framework"])
     config["molecules"] = {k: str(REPO / v) for k, v in config["molecules"].items()}
     config["conformations"] = str(REPO / config["conformations"])
-    plans = plan_conformations(config)
+    plans = conformation_specs(config)
     assert {p.molecule for p in plans} == {"pyridine", "thiophene"}
     assert len(plans) > 2 * 12  # acid_o: all gives several acid O per T-site
     assert config["simulation"]["doses"] == [500, 1000, 1500, 3000, 4500, 6000, 1000000]

@@ -9,8 +9,9 @@ from pycocotools.coco import COCO
 
 from zeostem.datasets.coco import coco_from_labels
 from zeostem.metrics.detection import coco_metrics
-from zeostem.models.detector import DetectorConfig, build_detector, detect
-from zeostem.models.detector_training import DetectorTrainConfig, flip, random_crop, train_detector
+from zeostem.models.detector import build_detector, detect
+from zeostem.models.detector_training import flip, random_crop, train_detector
+from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
 
 LABELS = {
     "molecules": [
@@ -55,7 +56,7 @@ def synthetic_scene(rng, height=160, width=224, n=6):
 
 def test_tiled_detection_puts_each_tile_s_boxes_in_the_whole_image_s_pixels():
     torch.manual_seed(0)
-    config = DetectorConfig(backbone="resnet18_fpn", score_threshold=0.0)
+    config = DetectorConfig.defaults(backbone="resnet18_fpn", score_threshold=0.0)
     model = build_detector(config).eval()
     image, _ = synthetic_scene(np.random.default_rng(0), 256, 256)
     alone_boxes, alone_scores = detect(model, image, tile=256, overlap=0)
@@ -122,8 +123,8 @@ def test_the_demo_detector_overfits_a_few_molecule_crops(simulated, tmp_path, de
     steps (above 0.75 from step ~200 on); on the demo's denoised 4500 e/Å² crops 0.95-1.0 after 300
     steps. A near-zero AP in a run is the schedule, not a broken pipeline."""
     crops = molecule_crops(simulated)
-    config = DetectorConfig(backbone="mobilenet_v3_fpn")
-    train = DetectorTrainConfig(epochs=120, batch_size=4, learning_rate=1e-3)
+    config = DetectorConfig.defaults(backbone="mobilenet_v3_fpn")
+    train = DetectorTrainConfig.defaults(epochs=120, batch_size=4, learning_rate=1e-3)
     history = train_detector(config, train, crops, crops, tmp_path / "det", device, tile=128)
     assert history["val_ap50"].max() >= 0.75
     assert history["loss"].iloc[-1] < 0.3 * history["loss"].iloc[0]
@@ -164,8 +165,8 @@ def test_the_molecule_boxes_sit_on_the_molecule_in_the_image(simulated, tmp_path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from zeostem.analysis.references import spectral_gradient
-    from zeostem.simulation.idpc import idpc
+    from zeostem.analysis.fourier import spectral_gradient
+    from zeostem.io.segments import idpc
     from zeostem.simulation.images import noise_seed, noisy_idpc
 
     refs, segments, labels = simulated
@@ -199,8 +200,8 @@ def test_an_interrupted_detector_training_resumes_to_the_same_model(simulated, t
     """Killed after its first epoch (Snakemake then deletes the incomplete best weights), the detector
     resumes from its checkpoint and ends where an uninterrupted run ends, bit for bit."""
     crops = molecule_crops(simulated, count=4)
-    config = DetectorConfig(backbone="mobilenet_v3_fpn")
-    train = DetectorTrainConfig(epochs=3, batch_size=2, learning_rate=1e-3)
+    config = DetectorConfig.defaults(backbone="mobilenet_v3_fpn")
+    train = DetectorTrainConfig.defaults(epochs=3, batch_size=2, learning_rate=1e-3)
     straight = train_detector(config, train, crops, crops, tmp_path / "straight", "cpu", tile=128)
     first = train_detector(config, train, crops, crops, tmp_path / "resumed", "cpu", tile=128, stop_after=1)
     assert list(first["epoch"]) == [1]

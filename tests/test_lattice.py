@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from zeostem.analysis.identifiability import TruthImage, calibrate, molecules_inside
+from zeostem.analysis.analyzer import FIT_REFLECTIONS, Analyzer, analyze_lattice
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.lattice import LatticeFit, Reflections, fit_lattice
-from zeostem.analysis.pipeline import FIT_REFLECTIONS, Analyzer, Calibration, analyze_lattice
 from zeostem.analysis.posterior import shared_class_posterior
-from zeostem.analysis.reader import Micrograph
 from zeostem.errors import InputError
+from zeostem.evaluation.calibration import calibrate
+from zeostem.evaluation.truth import TruthImage, molecules_inside
 from zeostem.io.images import write_image
+from zeostem.io.micrographs import Micrograph
 from zeostem.simulation.images import noise_seed, noisy_idpc
 from zeostem.simulation.nuisances import Nuisances
 
@@ -176,8 +178,8 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     Faster R-CNN boxes (given here on the reference grid, as the detector sees it) land on the input's
     pixels where the molecules are."""
     from zeostem.analysis.columns import find_columns
-    from zeostem.analysis.report import write_report
-    from zeostem.analysis.workflow import ImageAnalysis, Workflow
+    from zeostem.app.report import write_report
+    from zeostem.app.trained import ImageAnalysis, TrainedRun
 
     refs, segments, labels = simulated
     seg, fov = segments["T7"]
@@ -196,7 +198,7 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     analysis = ImageAnalysis(lattice, lattice.frame.image, on_grid, np.array([0.9]),
                              find_columns(lattice.frame.image, 0.25))  # fmt: skip
     report = write_report(tmp_path / "scaled", "scaled", "scaled.tif", analysis,
-                          Workflow(calibrated, None, None, {}, {}),
+                          TrainedRun(calibrated, None, None, {}, {}),
                           Micrograph(image, 0.2, "image", "given"))  # fmt: skip
     assert report["lattice"]["pixel_size_x_A"] == pytest.approx(0.2, rel=0.003)
     centres = np.array([m["centre_px"][::-1] for m in report["molecules"]])  # (x, y) → (row, col)
@@ -214,8 +216,8 @@ def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with
     from dataclasses import replace
 
     from zeostem.analysis.columns import find_columns
-    from zeostem.analysis.report import write_report
-    from zeostem.analysis.workflow import ImageAnalysis, Workflow
+    from zeostem.app.report import write_report
+    from zeostem.app.trained import ImageAnalysis, TrainedRun
 
     refs, segments, _ = simulated
     seg, fov = segments["T12"]
@@ -227,7 +229,7 @@ def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with
         analysis = ImageAnalysis(lattice, lattice.frame.image, np.zeros((0, 4)), np.zeros(0),
                                  find_columns(lattice.frame.image, 0.25))  # fmt: skip
         reports.append(write_report(tmp_path / name, name, "x.tif", analysis,
-                                    Workflow(analyzer, None, None, {}, {}),
+                                    TrainedRun(analyzer, None, None, {}, {}),
                                     Micrograph(image, 0.25, "image", "given")))  # fmt: skip
     exact, cautious_report = reports
     assert exact["calibration"]["model_error_variance"] == 0.0
@@ -360,14 +362,14 @@ def test_a_molecule_free_field_gets_no_molecule_and_no_call(simulated, calibrate
     through at 2.28: a threshold from the null distribution of the maximum is the detection issue's.)"""
     dose = 4500
     from zeostem.analysis.columns import find_columns
-    from zeostem.analysis.report import write_report
-    from zeostem.analysis.workflow import ImageAnalysis, Workflow
+    from zeostem.app.report import write_report
+    from zeostem.app.trained import ImageAnalysis, TrainedRun
 
     clean, noise = molecule_free_field(simulated, dose, 7)
     lattice = analyze_lattice(clean + noise, 0.25, calibrated)
     analysis = ImageAnalysis(lattice, lattice.frame.image, np.zeros((0, 4)), np.zeros(0),
                              find_columns(lattice.frame.image, 0.25))  # fmt: skip
-    workflow = Workflow(calibrated, None, None, {}, {})
+    workflow = TrainedRun(calibrated, None, None, {}, {})
     micrograph = Micrograph(clean + noise, 0.25, "image", "given")
     report = write_report(tmp_path / "empty", "empty", "x.tif", analysis, workflow, micrograph)
     assert report["molecules"] == [] and report["class_ranking"] == [] and report["al_distribution"] == []

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from zeostem.analysis.likelihood import hypotheses
-from zeostem.analysis.mismatch import KNOWN
-from zeostem.analysis.references import spectral_gradient
+from zeostem.analysis.fourier import spectral_gradient
+from zeostem.analysis.likelihood import KNOWN, hypotheses
 from zeostem.simulation.images import noise_seed, noisy_idpc
 
 DRAWS = 24

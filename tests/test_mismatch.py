@@ -4,20 +4,21 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from zeostem.analysis.identifiability import molecules_inside
-from zeostem.analysis.likelihood import hypotheses, sites_at
-from zeostem.analysis.mismatch import KNOWN, model_error_variance, on_grid, variant_mismatch
-from zeostem.analysis.pipeline import Analyzer, Calibration
+from zeostem.analysis.analyzer import Analyzer
+from zeostem.analysis.calibration import Calibration
+from zeostem.analysis.fourier import spectral_gradient
+from zeostem.analysis.likelihood import KNOWN, hypotheses, sites_at
 from zeostem.analysis.posterior import molecule_posteriors
-from zeostem.analysis.references import spectral_gradient
 from zeostem.analysis.registration import model_image
+from zeostem.evaluation.mismatch import model_error_variance, on_grid, variant_mismatch
+from zeostem.evaluation.truth import molecules_inside
 from zeostem.simulation.idpc import tile
 from zeostem.simulation.images import noise_seed, noisy_idpc
 
 
 @pytest.fixture(scope="module")
 def analyzer(simulated):
-    return Analyzer(simulated[0], Calibration(1.0, 0.0, 0.5, 0.0))
+    return Analyzer(simulated[0], Calibration.uncalibrated())
 
 
 def rival_at_the_site(refs, analyzer, truth: int, rival: int, centres) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from ase.geometry import find_mic
 
-from zeostem.simulation.idpc import idpc
+from zeostem.io.segments import idpc
 from zeostem.simulation.images import clean_field_of_view
 from zeostem.simulation.labels import field_of_view_labels
 from zeostem.simulation.mosaic import mosaic, occupancy, without_molecule

@@ -4,8 +4,8 @@ follow the scan, and the Al site that survives a rotated, sheared, miscalibrated
 import numpy as np
 import pytest
 
+from zeostem.analysis.analyzer import analyze_lattice
 from zeostem.analysis.lattice import LatticeFit
-from zeostem.analysis.pipeline import analyze_lattice
 from zeostem.analysis.posterior import shared_class_posterior
 from zeostem.simulation.nuisances import Nuisances, nuisance_image
 
@@ -65,7 +65,7 @@ def test_a_rotated_sheared_miscalibrated_imbalanced_scan_gives_the_clean_scans_t
 def test_the_scanned_labels_boxes_hold_the_molecules_signal(simulated):
     """The scanned molecule-free twin (same nuisances, same gains) differs from the scanned field only
     inside the labels' boxes, so the robustness table scores the analysis against the right truth."""
-    from zeostem.analysis.references import spectral_gradient
+    from zeostem.analysis.fourier import spectral_gradient
 
     seg, fov = simulated[1]["T7"]
     empty_seg, _ = simulated[1]["T7-empty"]

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from zeostem.analysis.classes import Classes
-from zeostem.analysis.identifiability import f1_threshold, wilson
 from zeostem.analysis.posterior import (
     al_distribution,
     al_distribution_table,
@@ -16,7 +15,9 @@ from zeostem.analysis.posterior import (
     shared_class_posterior,
     topk_credit,
 )
-from zeostem.analysis.robustness import robustness_table
+from zeostem.evaluation.calibration import f1_threshold
+from zeostem.evaluation.robustness import robustness_table
+from zeostem.evaluation.stats import wilson
 
 
 def one_per_tsite(tsites: list[str]) -> Classes:
@@ -145,7 +146,7 @@ def test_an_error_shared_by_every_molecule_bounds_the_image_posterior_however_ma
 
 
 def test_clustered_interval_widens_when_a_cluster_s_molecules_share_their_outcome():
-    from zeostem.analysis.identifiability import clustered_interval
+    from zeostem.evaluation.stats import clustered_interval
 
     independent = np.tile([1.0, 0.0], 100)  # 200 molecules, right half the time, within every cluster
     shared = np.repeat([1.0, 0.0], 100)  # the same outcome for all of a cluster's molecules
@@ -159,7 +160,7 @@ def test_clustered_interval_widens_when_a_cluster_s_molecules_share_their_outcom
 
 
 def test_summarise_counts_hits_misses_and_sure_calls_on_a_known_truth():
-    from zeostem.analysis.identifiability import summarise
+    from zeostem.evaluation.identifiability import summarise
 
     rows = [  # 4 molecules of two conformations: a sure hit, a sure miss, an unsure hit, a miss (undetected)
         {"confidence": 0.99, "top1": 1.0, "detected": True, "conformation": "a"},
@@ -178,7 +179,7 @@ def test_summarise_counts_hits_misses_and_sure_calls_on_a_known_truth():
 
 
 def test_expected_calibration_error_on_known_answers():
-    from zeostem.analysis.identifiability import expected_calibration_error
+    from zeostem.evaluation.stats import expected_calibration_error
 
     rng = np.random.default_rng(0)
     confidence = rng.uniform(0, 1, 200_000)

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from zeostem.analysis.reader import read_micrograph
-from zeostem.analysis.segments import idpc_of_segments
 from zeostem.errors import InputError
-from zeostem.simulation.idpc import idpc
+from zeostem.io.micrographs import read_micrograph
+from zeostem.io.segments import idpc, idpc_of_segments
 
 
 def correlation(a, b) -> float:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from skimage.registration import phase_cross_correlation
 
-from zeostem.simulation.idpc import frequencies, integrate_dpc, source_blur, tile
+from zeostem.io.segments import frequencies, integrate_dpc
+from zeostem.simulation.idpc import source_blur, tile
 from zeostem.simulation.images import clean_field_of_view, noise_seed, noisy_idpc
 from zeostem.simulation.labels import field_of_view_labels
 from zeostem.simulation.multislice import resolve_device, simulate_cell

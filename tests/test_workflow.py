@@ -19,7 +19,7 @@ from ase.io import write
 from tests.conftest import REPO
 from tests.test_import import as_dft_export
 from tests.test_segments import write_velox
-from zeostem.analysis.report import validate_report
+from zeostem.app.report import validate_report
 from zeostem.datasets.split import split_by_conformation
 from zeostem.figures.rulegraph import draw_rulegraph, parse_rulegraph
 from zeostem.io.images import read_image
@@ -318,8 +318,9 @@ def test_tiny_end_to_end_run(tmp_path):
     assert set(pooled["molecules"]) == {molecules}
     assert pooled[pooled["images"] == "all images"]["fraction"].sum() == pytest.approx(1.0)
 
-    # the CLI on a folder: models loaded once, the bad file reported and skipped, the good one's report
-    # equal to the workflow's; exit code 2 because one input failed
+    # the CLI on a folder, from another working directory, given only the run's results folder (its
+    # manifest names the rest): models loaded once, the bad file reported and skipped, the good one's
+    # report equal to the workflow's; exit code 2 because one input failed
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(tmp_path / "results" / "experiments" / f"{test}-dose4500.tif", inbox / "exp.tif")
@@ -330,8 +331,9 @@ def test_tiny_end_to_end_run(tmp_path):
     counts = np.random.default_rng(7).poisson(segments * 4500 * pixel**2)
     write_velox(inbox / "df4.emd", dict(zip(("DF4-A", "DF4-B", "DF4-C", "DF4-D"), counts, strict=True)),
                 pixel * 1e-10)  # fmt: skip
-    cli = [BIN / "zeostem", "analyze", str(inbox), "--workflow-results", "results", "--out", "batch"]
-    batch = subprocess.run(cli, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    cli = [BIN / "zeostem", "analyze", ".", "--workflow-results", str(tmp_path / "results"),
+           "--out", str(tmp_path / "batch")]  # fmt: skip
+    batch = subprocess.run(cli, cwd=inbox, capture_output=True, text=True, timeout=600)
     assert batch.returncode == 2 and "broken.tif" in batch.stderr, batch.stdout + batch.stderr
     summary = pd.read_csv(tmp_path / "batch" / "summary.csv", keep_default_na=False)
     statuses = dict(zip(summary["image"], summary["status"], strict=True))

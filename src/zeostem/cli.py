@@ -12,58 +12,39 @@ import argparse
 import sys
 from pathlib import Path
 
+from zeostem import paths
 from zeostem.errors import InputError
-
-
-def load_workflow(results: Path, config: dict):
-    """The finished run's models, the references its config simulated, and its calibration."""
-    from zeostem.analysis.workflow import Workflow
-    from zeostem.layout import (
-        analysis_model_files,
-        analysis_settings,
-        calibration_file,
-        reference_files,
-    )
-    from zeostem.structures.plan import plan_conformations
-
-    conformations = [plan.conformation for plan in plan_conformations(config)]
-    references = reference_files(results, conformations)
-    missing = [p for paths in references.values() for p in paths if not Path(p).is_file()]
-    if missing:
-        raise InputError(
-            f"{len(missing)} reference file(s) of the config's conformations are missing, e.g. {missing[0]}",
-            path=results,
-            fix="run the workflow with this config first (snakemake --cores N), or pass the run's --config",
-        )
-    models = analysis_model_files(results, config)
-    return Workflow.load(references, models, calibration_file(results), analysis_settings(config))
 
 
 def plan_command(args: argparse.Namespace) -> int:
     """``zeostem plan``: the answer on the terminal, the table, the text and the figure on disk."""
-    from zeostem.analysis.pipeline import Calibration
-    from zeostem.analysis.planner import plan_experiment, read_molecules, write_plan
+    from zeostem.analysis.calibration import Calibration
+    from zeostem.app.manifest import read_manifest
+    from zeostem.evaluation.dose_planner import DosePlanSettings, plan_experiment, read_molecules, write_plan
     from zeostem.figures.plan import plan_figure
     from zeostem.io.atomic import atomic_write
-    from zeostem.io.config import load_config, validate_config
-    from zeostem.layout import calibration_file, plan_files
-    from zeostem.plan import plan_settings
+    from zeostem.io.config import validate_config
 
+    results = Path(args.workflow_results)
     try:
-        config = load_config(args.config)
+        manifest = read_manifest(results)
         asked = {
             "target_accuracy": args.target_accuracy,
             "max_dose": args.max_dose,
             "interval": args.interval,
         }
-        config["analysis"]["plan"].update({k: v for k, v in asked.items() if v is not None})
+        settings = {**manifest["dose_plan"], **{k: v for k, v in asked.items() if v is not None}}
+        seed = settings.pop("seed")
         # the schema that checks the config's analysis.plan checks the command line's values too
-        config = validate_config(config, "--target-accuracy / --max-dose / --interval")
-        settings = plan_settings(config)
-        files = plan_files(args.workflow_results)
+        validate_config({"analysis": {"plan": settings}}, "--target-accuracy / --max-dose / --interval")
+        files = {
+            key: str(paths.located(path, results))
+            for key, path in (("molecules", paths.ALSITE_MOLECULES), ("table", paths.DOSE_PLAN),
+                              ("text", paths.DOSE_PLAN_TEXT), ("figure", paths.figure("plan")))
+        }  # fmt: skip
         molecules = read_molecules(files["molecules"])
-        classes = Calibration.load(calibration_file(args.workflow_results)).class_names
-        result = plan_experiment(molecules, classes, settings)
+        classes = Calibration.load(manifest["calibration"]).class_names
+        result = plan_experiment(molecules, classes, DosePlanSettings(**settings, seed=seed))
     except InputError as exc:
         print(f"zeostem: {exc}", file=sys.stderr)
         return 2
@@ -79,22 +60,22 @@ def plan_command(args: argparse.Namespace) -> int:
 
 def analyze_command(args: argparse.Namespace) -> int:
     """``zeostem analyze``: one report folder per image, a summary; a bad image is reported and skipped."""
-    from zeostem.analysis.batch import analyze_many, expand_inputs, write_summary
-    from zeostem.analysis.report import write_report
-    from zeostem.analysis.workflow import analyze as run_analysis
-    from zeostem.io.config import load_config
+    from zeostem.app.batch import analyze_many, expand_inputs, write_summary
+    from zeostem.app.report import write_report
+    from zeostem.app.trained import TrainedRun
+    from zeostem.app.trained import analyze as run_analysis
 
     results = Path(args.workflow_results)
-    out = Path(args.out) if args.out else results / "reports"
+    out = Path(args.out) if args.out else paths.located(paths.REPORTS, results)
     loaded = {}
 
     def load() -> None:
-        loaded["workflow"] = load_workflow(results, load_config(args.config))
+        loaded["trained"] = TrainedRun.from_results(results)
 
     def analyze_one(micrograph, path: Path) -> dict:
-        workflow = loaded["workflow"]
-        result = run_analysis(micrograph.image, micrograph.pixel_size_A, workflow, str(path))
-        report = write_report(out / path.stem, path.stem, str(path), result, workflow, micrograph)
+        trained = loaded["trained"]
+        result = run_analysis(micrograph.image, micrograph.pixel_size_A, trained, str(path))
+        report = write_report(out / path.stem, path.stem, str(path), result, trained, micrograph)
         print(_one_line(out / path.stem, report))
         return report
 
@@ -143,17 +124,17 @@ def main(argv: list[str] | None = None) -> int:
         help="detector rotation (°) for four-segment inputs (else the one that leaves the DPC curl-free)",
     )
     analyze.add_argument(
-        "--workflow-results", default="results", help="the results/ folder of a finished run"
+        "--workflow-results",
+        default=paths.ROOT,
+        help="the results folder of a finished run (its manifest names the models, references, calibration)",
     )
-    analyze.add_argument("--config", default="config.yaml", help="the config of that run")
     analyze.add_argument(
-        "--out", default=None, help="folder of the report folders and summary.csv (default: results/reports)"
+        "--out", default=None, help="report folders and summary.csv go here (default: the run's reports)"
     )
     plan = sub.add_parser(
         "plan", help="lowest dose and molecules needed, from a finished run's identifiability"
     )
-    plan.add_argument("--workflow-results", default="results", help="the results/ folder of a finished run")
-    plan.add_argument("--config", default="config.yaml", help="the config of that run")
+    plan.add_argument("--workflow-results", default=paths.ROOT, help="the results folder of a finished run")
     plan.add_argument(
         "--target-accuracy", type=float, default=None, help="per-molecule T-site top-1 to reach"
     )

@@ -1,1 +1,2 @@
-"""Analysis of one image: read, denoise, detect, element clustering, conformation matching, report."""
+"""Analysis of one image, numpy/scipy only: references, lattice fit, registration, likelihoods, posteriors,
+the calibration it runs with, atom columns."""

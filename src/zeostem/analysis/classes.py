@@ -22,10 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
-from zeostem.analysis.mismatch import noise_free_llr
+from zeostem.analysis.likelihood import noise_free_llr
 from zeostem.analysis.references import References
 from zeostem.analysis.registration import Placement
 from zeostem.errors import InputError
+from zeostem.structures.framework import site_order
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,7 @@ def class_name(tsites: list[str], acid_o: set[str], ambiguous: bool) -> str:
 
 def class_order(name: str) -> tuple:
     """Framework order of a T-site (``T7``) or of a class by its first T-site (``O25: T11|T12``)."""
-    first = name.split(": ")[-1].split("|")[0]
-    digits = "".join(ch for ch in first if ch.isdigit())
-    return (first.rstrip("0123456789"), int(digits) if digits else 0, name)
+    return (*site_order(name.split(": ")[-1].split("|")[0]), name)
 
 
 def cell_centres(refs: References, k: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
 
-from zeostem.analysis.references import frequency_grid, whitened
+from zeostem.analysis.fourier import dft_at, frequency_grid, whitened
 
 SCALE_RANGE = 0.10  # the file's pixel size is trusted to ±10 %
 MIN_PEAKS = 4  # reflections that must be found for the fit to count as a lattice
@@ -96,14 +96,6 @@ def whitened_amplitude(image: np.ndarray) -> tuple[np.ndarray, int]:
     log_amplitude = np.log(amplitude.ravel() + 1e-30)
     geometric_mean = np.exp(np.bincount(radius, log_amplitude) / np.maximum(np.bincount(radius), 1))
     return amplitude / geometric_mean[radius].reshape(amplitude.shape), size
-
-
-def dft_at(image: np.ndarray, frequencies: np.ndarray) -> np.ndarray:
-    """Fourier transform of ``image`` at arbitrary frequencies (n, 2) in cycles per pixel."""
-    rows, cols = np.arange(image.shape[0]), np.arange(image.shape[1])
-    ey = np.exp(-2j * np.pi * frequencies[:, :1] * rows[None, :])
-    ex = np.exp(-2j * np.pi * frequencies[:, 1:] * cols[None, :])
-    return np.sum((ey @ image) * ex, axis=1)
 
 
 def candidate_maps(nominal: np.ndarray, step_deg: float = 0.5, step_scale: float = 0.005) -> np.ndarray:

@@ -15,7 +15,7 @@ two, so the whitened residual's variance per pixel is that of both components to
 component's); counting them as independent would double every log-likelihood ratio. The
 references are never exactly the experiment: a model-error variance (per gradient component and
 pixel, in reference units, measured from the spread of simulation variants of one structure; see
-``zeostem.analysis.mismatch``) adds to the shot noise's, so differences between candidates smaller
+``zeostem.evaluation.mismatch``) adds to the shot noise's, so differences between candidates smaller
 than the references' own uncertainty stop counting as evidence, however high the dose.
 Hypotheses whose molecules sit within ``MOLECULE_RADIUS_A`` of one another describe the same
 molecule: they compete for it, and together they are its evidence against "no molecule".
@@ -29,15 +29,14 @@ import numpy as np
 from scipy.special import logsumexp
 
 from zeostem.analysis.fit import FrameworkFit, framework_fit
-from zeostem.analysis.references import (
-    FLIPS,
-    References,
-    frequency_grid,
-    periodic_component,
-    spectral_gradient,
-)
+from zeostem.analysis.fourier import frequency_grid, periodic_component, spectral_gradient
+from zeostem.analysis.references import FLIPS, References
 from zeostem.analysis.registration import Placement, Registration, model_image
 
+KNOWN = Registration("identity", np.zeros(2), 1.0)  # simulated fields: lattice origin at pixel (0, 0)
+# the noise-free limit: the log-likelihoods are computed at a vanishing noise variance (so pooling a
+# site's hypotheses is a maximum, not an average with its −log(count)) and reported per unit variance
+VANISHING_VARIANCE = 1e-12
 MOLECULE_RADIUS_A = 3.0
 
 
@@ -252,3 +251,10 @@ def _corners_valid(valid: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool
     r0, c0 = np.ceil(low).astype(int)
     r1, c1 = np.floor(high).astype(int)
     return bool(valid[r0, c0] and valid[r0, c1] and valid[r1, c0] and valid[r1, c1])
+
+
+def noise_free_llr(image: np.ndarray, centres: np.ndarray, refs: References, placements: list[Placement]):
+    """Per molecule centre, every candidate's LLR in a noise-free simulated field, per unit noise variance."""
+    valid = np.ones(image.shape, bool)
+    found = hypotheses(image, valid, refs, KNOWN, placements, VANISHING_VARIANCE, 1.0)
+    return sites_at(found, centres, refs).llr * VANISHING_VARIANCE

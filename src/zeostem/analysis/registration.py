@@ -14,16 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage, optimize
 
-from zeostem.analysis.lattice import Reflections, dft_at
-from zeostem.analysis.references import (
-    FLIPS,
-    References,
+from zeostem.analysis.fourier import (
+    dft_at,
     gradient_of_spectrum,
     spectral_gradient,
     tiled,
     transform_spectrum,
     whitened,
 )
+from zeostem.analysis.lattice import Reflections
+from zeostem.analysis.references import FLIPS, References
 
 SYMMETRY_NCC = 0.98  # a flip + shift that maps the framework onto itself this well is a symmetry
 

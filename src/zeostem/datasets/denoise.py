@@ -2,7 +2,8 @@
 
 Every split gets ``tiles.tif`` (N, 2, T, T) float32 (channel 0 noisy, 1 clean at ``scale`` × the
 input sampling) with ``tiles.csv`` saying where each tile came from, and ``images.csv`` listing the
-whole image pairs (paths into ``results/simulation``) for evaluation on full fields of view.
+whole image pairs (paths into the simulation folders, ``zeostem.paths.SIMULATION``) for evaluation
+on full fields of view.
 Training tiles are augmented; validation and test tiles are plain crops. All draws are seeded.
 """
 

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from zeostem.analysis.classes import class_order  # noqa: E402
-from zeostem.analysis.references import References  # noqa: E402
+from zeostem.analysis.references import References
 from zeostem.analysis.registration import Placement, Registration, model_image  # noqa: E402
 
 

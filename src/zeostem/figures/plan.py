@@ -8,12 +8,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from zeostem.analysis.planner import Plan  # noqa: E402
+from zeostem.evaluation.dose_planner import DosePlan  # noqa: E402
 
 COLOURS = {"pipeline": "tab:blue", "ideal": "tab:orange"}
 
 
-def plan_figure(plan: Plan, path: str) -> None:
+def plan_figure(plan: DosePlan, path: str) -> None:
     """Left: measured per-molecule top-1 (95 % Wilson), the fitted curve with its bootstrap band (dotted
     outside the simulated doses, where it answers nothing), the target and the answered dose. Right:
     molecules to image for the Al distribution, per simulated dose."""

@@ -1,1 +1,2 @@
-"""Reading and writing: configuration, sample sheets, structures — with errors that name the file."""
+"""Reading and writing: configuration, sample sheets, structures, micrographs (the four-segment detector
+included) — with errors that name the file."""

@@ -11,9 +11,6 @@ by NMS.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import ClassVar
-
 import numpy as np
 import torch
 from torch import nn
@@ -24,35 +21,9 @@ from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHe
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from torchvision.ops import nms
 
+from zeostem.models.settings import DetectorConfig
+
 BACKBONES = ("resnet50_fpn", "resnet18_fpn", "mobilenet_v3_fpn")
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    backbone: str = "resnet18_fpn"
-    anchor_sizes: tuple[int, ...] = (16, 32, 64, 128)
-    aspect_ratios: tuple[float, ...] = (0.5, 1.0, 2.0)
-    score_threshold: float = 0.05
-    head_features: int = 256  # the box head's MLP width (torchvision's default 1024 is for 80 classes)
-    # the config keys of ``detector`` that make the model
-    CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
-        "backbone",
-        "anchor_sizes_px",
-        "aspect_ratios",
-        "score_threshold",
-    )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_config(cls, section: dict) -> DetectorConfig:
-        return cls(
-            backbone=section["backbone"],
-            anchor_sizes=tuple(section["anchor_sizes_px"]),
-            aspect_ratios=tuple(section["aspect_ratios"]),
-            score_threshold=section["score_threshold"],
-        )
 
 
 class NoResize(GeneralizedRCNNTransform):
@@ -93,7 +64,7 @@ def build_detector(config: DetectorConfig) -> FasterRCNN:
         )
         backbone.body.conv1 = _single_channel(backbone.body.conv1)
         levels = 5
-    sizes = list(config.anchor_sizes[:levels])
+    sizes = list(config.anchor_sizes_px[:levels])
     while len(sizes) < levels:  # one size per level: the coarser levels double
         sizes.append(2 * sizes[-1])
     sizes = tuple((s,) for s in sizes)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -15,34 +14,9 @@ from tqdm import tqdm
 
 from zeostem.metrics.detection import coco_metrics
 from zeostem.models.checkpoint import EpochLoop, data_digest
-from zeostem.models.detector import DetectorConfig, build_detector, detect, normalise
+from zeostem.models.detector import build_detector, detect, normalise
+from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
 from zeostem.models.training import make_scheduler, pick_device
-
-
-@dataclass(frozen=True)
-class DetectorTrainConfig:
-    epochs: int = 10
-    batch_size: int = 4
-    learning_rate: float = 1e-3
-    warmup_steps: int = 50
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"
-    crop: int = 128  # training crop (px); inference tiles may be larger (no resizing)
-    seed: int = 0
-    CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
-        "epochs",
-        "batch_size",
-        "learning_rate",
-        "warmup_steps",
-        "weight_decay",
-        "schedule",
-        "crop",
-        "seed",
-    )
-
-    @classmethod
-    def from_config(cls, section: dict) -> DetectorTrainConfig:
-        return cls(**{k: section[k] for k in cls.CONFIG_KEYS})
 
 
 def flip(image: torch.Tensor, boxes: torch.Tensor, horizontal: bool, vertical: bool):

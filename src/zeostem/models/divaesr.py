@@ -12,42 +12,13 @@ Variants for the paper's ablation (Table 1):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import ClassVar
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zeostem.models.settings import DivaesrConfig
+
 VARIANTS = ("divaesr", "vae_only", "sr_only", "vae_sr_direct")
-
-
-@dataclass(frozen=True)
-class DivaesrConfig:
-    variant: str = "divaesr"
-    scale: int = 1
-    vae_features: int = 32
-    latent_channels: int = 16
-    vae_levels: int = 3
-    edsr_blocks: int = 4
-    edsr_features: int = 32
-    # the config keys of ``clearstem`` that make the architecture (``variant`` comes from the rule)
-    CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
-        "scale",
-        "vae_features",
-        "latent_channels",
-        "vae_levels",
-        "edsr_blocks",
-        "edsr_features",
-    )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_config(cls, clearstem: dict, variant: str = "divaesr") -> DivaesrConfig:
-        """The architecture from the config's ``clearstem`` section."""
-        return cls(variant=variant, **{k: clearstem[k] for k in cls.CONFIG_KEYS})
 
 
 def conv(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:

@@ -59,3 +59,8 @@ def block_mean(image: np.ndarray, scale: int) -> np.ndarray:
         return image
     height, width = image.shape[0] // scale, image.shape[1] // scale
     return image[: height * scale, : width * scale].reshape(height, scale, width, scale).mean(axis=(1, 3))
+
+
+def denoise_at_input_sampling(model: DIVAESR, image: np.ndarray, tile: int, overlap: int) -> np.ndarray:
+    """ClearSTEM output on the input's pixel grid: the model's (``scale`` × finer) output block-averaged."""
+    return block_mean(denoise_image(model, image, tile, overlap), model.config.scale)

@@ -22,9 +22,8 @@ def read_card(path: str | Path) -> dict:
 
 def load_trained(weights: str | Path, card: str | Path, kind: str, device: str = "auto"):
     """A trained denoiser (``kind`` = denoiser) or detector, built as its card says, on ``device``."""
-    from zeostem.models.detector import DetectorConfig
     from zeostem.models.detector_training import load_detector
-    from zeostem.models.divaesr import DivaesrConfig
+    from zeostem.models.settings import DetectorConfig, DivaesrConfig
     from zeostem.models.training import load_model
 
     if not Path(weights).is_file():

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -20,35 +19,8 @@ from tqdm import tqdm
 
 from zeostem.metrics.image_quality import psnr, ssim
 from zeostem.models.checkpoint import EpochLoop, data_digest
-from zeostem.models.divaesr import DIVAESR, DivaesrConfig, loss_terms
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 16
-    learning_rate: float = 1e-3
-    schedule: str = "cosine"  # cosine | step | constant
-    kl_weight: float = 1e-3
-    sr_weight: float = 0.1
-    seed: int = 0
-    CONFIG_KEYS: ClassVar[tuple[str, ...]] = (
-        "epochs",
-        "batch_size",
-        "learning_rate",
-        "schedule",
-        "kl_weight",
-        "sr_weight",
-        "seed",
-    )
-
-    @classmethod
-    def from_config(cls, clearstem: dict, sr_weight: float | None = None) -> TrainConfig:
-        """Training settings from the config's ``clearstem`` section (λ overridable for the sweep)."""
-        values = {k: clearstem[k] for k in cls.CONFIG_KEYS}
-        if sr_weight is not None:
-            values["sr_weight"] = sr_weight
-        return cls(**values)
+from zeostem.models.divaesr import DIVAESR, loss_terms
+from zeostem.models.settings import DivaesrConfig, TrainConfig
 
 
 def pick_device(requested: str = "auto") -> torch.device:

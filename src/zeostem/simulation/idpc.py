@@ -1,25 +1,13 @@
-"""Segment signals → iDPC on periodic grids: source blur, Fourier tiling, shot noise, DPC integration.
-
-Arrays are images indexed ``[row, col] = [y, x]``; segment stacks are ``(4, ny, nx)``. Segment ``i``
-of the four-quadrant detector covers azimuths ``rotation + [i, i+1] · 90°`` (abTEM's order), so its
-centre points along ``rotation + (i + ½) · 90°``. The DPC vector is the segment signals weighted by
-those directions — for rotation −45° this is DPCx = D0 − D2, DPCy = D1 − D3, the paper's
-DPCx = −(D2 − D4), DPCy = −(D1 − D3) up to the naming of the quadrants — and iDPC is its Fourier
-integral, which is proportional to the projected potential (atoms bright).
-"""
+"""Segment signals on periodic grids: source blur, Fourier tiling, shot noise (iDPC itself:
+:mod:`zeostem.io.segments`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from zeostem.io.segments import frequencies
+
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
-
-
-def frequencies(shape: tuple[int, int], pixel_size: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Spatial frequencies (1/Å) ``(ky, kx)`` of an FFT grid with pixel size ``(py, px)`` Å."""
-    ky = np.fft.fftfreq(shape[0], pixel_size[0])[:, None]
-    kx = np.fft.fftfreq(shape[1], pixel_size[1])[None, :]
-    return ky, kx
 
 
 def source_blur(signals: np.ndarray, pixel_size: tuple[float, float], fwhm_A: float) -> np.ndarray:
@@ -49,30 +37,6 @@ def tile(signals: np.ndarray, cells: tuple[int, int], shape: tuple[int, int]) ->
         raise ValueError(f"output grid {shape} too coarse for {cells} cells of {ny}×{nx} samples")
     out[..., rows[:, None], cols[None, :]] = spectrum
     return np.fft.ifft2(out * (shape[0] * shape[1])).real
-
-
-def dpc_vector(segments: np.ndarray, rotation_rad: float) -> tuple[np.ndarray, np.ndarray]:
-    """DPC components ``(x, y)`` from the four segment signals."""
-    n = segments.shape[0]
-    angles = rotation_rad + (np.arange(n) + 0.5) * 2.0 * np.pi / n
-    dpc_x = np.tensordot(np.cos(angles), segments, axes=1)
-    dpc_y = np.tensordot(np.sin(angles), segments, axes=1)
-    return dpc_x, dpc_y
-
-
-def integrate_dpc(dpc_x: np.ndarray, dpc_y: np.ndarray, pixel_size: tuple[float, float]) -> np.ndarray:
-    """Fourier integration of a DPC vector field (periodic boundary); zero mean."""
-    ky, kx = frequencies(dpc_x.shape[-2:], pixel_size)
-    k2 = kx**2 + ky**2
-    k2[0, 0] = 1.0
-    spectrum = (kx * np.fft.fft2(dpc_x) + ky * np.fft.fft2(dpc_y)) / (2j * np.pi * k2)
-    spectrum[..., 0, 0] = 0.0
-    return np.fft.ifft2(spectrum).real
-
-
-def idpc(segments: np.ndarray, pixel_size: tuple[float, float], rotation_rad: float) -> np.ndarray:
-    """iDPC image from a (4, ny, nx) stack of segment signals (fractions or counts)."""
-    return integrate_dpc(*dpc_vector(segments, rotation_rad), pixel_size)
 
 
 def shot_noise(

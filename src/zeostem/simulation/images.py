@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from zeostem.io.images import read_image
-from zeostem.simulation.idpc import idpc, shot_noise, source_blur, tile
+from zeostem.io.segments import idpc
+from zeostem.simulation.idpc import shot_noise, source_blur, tile
 from zeostem.simulation.multislice import CellSignals
 from zeostem.simulation.settings import SimulationSettings
 
@@ -77,6 +78,11 @@ def clean_field_of_view(
 def noise_seed(seed: int, image: str, dose: int, replica: int) -> np.random.SeedSequence:
     """The explicit seed of one noisy image: config seed, image id, dose and replica."""
     return np.random.SeedSequence([seed, zlib.crc32(image.encode()), int(dose), int(replica)])
+
+
+def noise_record(seed: int, image: str, dose: int, replica: int) -> dict:
+    """What a noisy image's metadata says of its draw (the arguments of :func:`noise_seed`)."""
+    return {"dose_e_per_A2": dose, "replica": replica, "noise_seed": [seed, image, dose, replica]}
 
 
 def noisy_idpc(

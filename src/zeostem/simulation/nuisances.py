@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage
 
-from zeostem.simulation.idpc import idpc, shot_noise, tile
+from zeostem.io.segments import idpc
+from zeostem.simulation.idpc import shot_noise, tile
 
 AMPLITUDES = ("scan_jitter_px", "background", "gain_imbalance")  # strengths ≥ 0
 UPSAMPLE = 4  # Fourier upsampling of the field before the scan reads it between samples

@@ -3,13 +3,13 @@
 from zeostem.structures.candidates import CandidateSpec, build_candidate, enumerate_candidates
 from zeostem.structures.framework import Framework, load_framework
 from zeostem.structures.importing import import_conformation
+from zeostem.structures.library import ConformationSpec, conformation_specs
 from zeostem.structures.molecules import Molecule, load_molecule
-from zeostem.structures.plan import ConformationPlan, plan_conformations
 from zeostem.structures.registration import infer_tsites
 
 __all__ = [
     "CandidateSpec",
-    "ConformationPlan",
+    "ConformationSpec",
     "Framework",
     "Molecule",
     "build_candidate",
@@ -18,5 +18,5 @@ __all__ = [
     "infer_tsites",
     "load_framework",
     "load_molecule",
-    "plan_conformations",
+    "conformation_specs",
 ]

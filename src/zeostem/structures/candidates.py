@@ -16,7 +16,7 @@ from ase import Atoms
 from scipy.spatial import cKDTree
 
 from zeostem.errors import InputError
-from zeostem.structures.framework import Framework, tetrahedral_bonds
+from zeostem.structures.framework import Framework, site_order, tetrahedral_bonds
 from zeostem.structures.geometry import (
     axis_angle_matrices,
     directions_in_cone,
@@ -101,12 +101,7 @@ def acid_sites(framework: Framework, cells_along_beam: int = 1) -> list[AcidSite
         key = (site.tsite, site.proton_o)
         if key not in best or facing < best[key].intersection_distance_A - 1e-9:
             best[key] = site
-    return sorted(best.values(), key=lambda s: (_site_number(s.tsite), s.intersection_distance_A))
-
-
-def _site_number(label: str) -> int:
-    digits = "".join(ch for ch in label if ch.isdigit())
-    return int(digits) if digits else 0
+    return sorted(best.values(), key=lambda s: (site_order(s.tsite), s.intersection_distance_A))
 
 
 def select_acid_sites(

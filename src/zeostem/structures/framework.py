@@ -138,3 +138,9 @@ def tetrahedral_bonds(atoms: Atoms, t_mask: np.ndarray, o_mask: np.ndarray):
     i, j, d_vec = neighbor_list("ijD", atoms, T_O_BOND_MAX_A)
     keep = t_mask[i] & o_mask[j]
     return i[keep], j[keep], d_vec[keep]
+
+
+def site_order(label: str) -> tuple[str, int]:
+    """Framework order of a site label: ``T2`` before ``T11``, T-sites before O sites."""
+    digits = "".join(ch for ch in label if ch.isdigit())
+    return (label.rstrip("0123456789"), int(digits) if digits else 0)

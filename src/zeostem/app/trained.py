@@ -7,17 +7,21 @@ from pathlib import Path
 
 import numpy as np
 
+from zeostem.analysis.analyzer import Analyzer, LatticeAnalysis, analyze_lattice
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.columns import find_columns
-from zeostem.analysis.pipeline import Analyzer, Calibration, LatticeAnalysis, analyze_lattice
 from zeostem.analysis.references import References
+from zeostem.app.manifest import read_manifest
 from zeostem.models.card import file_hash
 from zeostem.models.detector import detect
-from zeostem.models.inference import block_mean, denoise_image
+from zeostem.models.inference import denoise_at_input_sampling
 from zeostem.models.loading import load_trained
+
+FRCNN_MIN_SCORE = 0.5  # the Faster R-CNN boxes a report shows and compares with the lattice's detections
 
 
 @dataclass
-class Workflow:
+class TrainedRun:
     """What a report needs from a finished run."""
 
     analyzer: Analyzer
@@ -27,7 +31,7 @@ class Workflow:
     settings: dict  # inference tiles of the denoiser and the detector
 
     @classmethod
-    def load(cls, references: dict, models: dict, calibration: str | Path, settings: dict) -> Workflow:
+    def load(cls, references: dict, models: dict, calibration: str | Path, settings: dict) -> TrainedRun:
         """``references``: lists ``clean``, ``labels``, ``empty``; ``models``: name → weights, card, kind."""
         refs = References.load(references["clean"], references["labels"], references["empty"])
         loaded = {name: load_trained(m["weights"], m["card"], m["kind"]) for name, m in models.items()}
@@ -39,12 +43,18 @@ class Workflow:
         analyzer = Analyzer(refs, Calibration.load(calibration))
         return cls(analyzer, by_kind["denoiser"], by_kind["detector"], hashes, settings)
 
+    @classmethod
+    def from_results(cls, results: str | Path) -> TrainedRun:
+        """The run whose results folder is ``results``, as its manifest names it."""
+        manifest = read_manifest(results)
+        return cls.load(
+            manifest["references"], manifest["models"], manifest["calibration"], manifest["analysis_settings"]
+        )
+
     def denoise(self, image: np.ndarray) -> np.ndarray:
         """ClearSTEM output at the input's sampling (an image on the models' pixel grid)."""
         s, den = self.settings, self.denoiser
-        return block_mean(
-            denoise_image(den, image, s["inference_tile"], s["inference_overlap"]), den.config.scale
-        )
+        return denoise_at_input_sampling(den, image, s["inference_tile"], s["inference_overlap"])
 
 
 @dataclass
@@ -59,12 +69,12 @@ class ImageAnalysis:
 
 
 def analyze(
-    image: np.ndarray, pixel_size_A: float, workflow: Workflow, name: str | None = None
+    image: np.ndarray, pixel_size_A: float, trained: TrainedRun, name: str | None = None
 ) -> ImageAnalysis:
-    lattice = analyze_lattice(image, pixel_size_A, workflow.analyzer, name)
+    lattice = analyze_lattice(image, pixel_size_A, trained.analyzer, name)
     resampled = lattice.frame.image
-    denoised = workflow.denoise(resampled.astype(np.float32))
-    s = workflow.settings
-    boxes, scores = detect(workflow.detector, denoised, s["detector_tile"], s["detector_overlap"])
-    columns = find_columns(denoised, float(np.mean(workflow.analyzer.references.pixel_size_A)))
+    denoised = trained.denoise(resampled.astype(np.float32))
+    s = trained.settings
+    boxes, scores = detect(trained.detector, denoised, s["detector_tile"], s["detector_overlap"])
+    columns = find_columns(denoised, float(np.mean(trained.analyzer.references.pixel_size_A)))
     return ImageAnalysis(lattice, denoised, np.asarray(boxes).reshape(-1, 4), np.asarray(scores), columns)

@@ -1,6 +1,6 @@
 """iDPC from a four-segment detector's signals, the detector's orientation checked by the DPC curl.
 
-The DPC vector of the segments (:func:`zeostem.simulation.idpc.dpc_vector`) rotates rigidly with
+The DPC vector of the segments (:func:`dpc_vector`) rotates rigidly with
 the assumed detector rotation θ: DPC(θ) = R(θ) DPC(0). A true DPC field is the gradient of the
 projected potential, so it has no curl; for the rotated field curl(θ) = cos θ · curl₀ + sin θ · div₀,
 whose energy is a quadratic form in (cos θ, sin θ): its smallest eigenvector is the curl-free
@@ -8,6 +8,13 @@ orientation, found in closed form up to 180°. The remaining sign (θ or θ + 18
 image) is the one that makes atoms bright: an iDPC image of a crystal is positively skewed. A
 segment order that runs the other way round leaves curl at every θ; both orders are tried and the
 one with the smaller residual curl kept.
+
+Arrays are images indexed ``[row, col] = [y, x]``; segment stacks are ``(4, ny, nx)``. Segment ``i``
+of the four-quadrant detector covers azimuths ``rotation + [i, i+1] · 90°`` (abTEM's order), so its
+centre points along ``rotation + (i + ½) · 90°``. The DPC vector is the segment signals weighted by
+those directions — for rotation −45° this is DPCx = D0 − D2, DPCy = D1 − D3, the paper's
+DPCx = −(D2 − D4), DPCy = −(D1 − D3) up to the naming of the quadrants — and iDPC is its Fourier
+integral, which is proportional to the projected potential (atoms bright).
 """
 
 from __future__ import annotations
@@ -17,9 +24,38 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from zeostem.simulation.idpc import dpc_vector, integrate_dpc
-
 CURL_SMOOTHING_A = 0.5  # Gaussian σ on the DPC field before its curl: shot noise lives at high k
+
+
+def frequencies(shape: tuple[int, int], pixel_size: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Spatial frequencies (1/Å) ``(ky, kx)`` of an FFT grid with pixel size ``(py, px)`` Å."""
+    ky = np.fft.fftfreq(shape[0], pixel_size[0])[:, None]
+    kx = np.fft.fftfreq(shape[1], pixel_size[1])[None, :]
+    return ky, kx
+
+
+def dpc_vector(segments: np.ndarray, rotation_rad: float) -> tuple[np.ndarray, np.ndarray]:
+    """DPC components ``(x, y)`` from the four segment signals."""
+    n = segments.shape[0]
+    angles = rotation_rad + (np.arange(n) + 0.5) * 2.0 * np.pi / n
+    dpc_x = np.tensordot(np.cos(angles), segments, axes=1)
+    dpc_y = np.tensordot(np.sin(angles), segments, axes=1)
+    return dpc_x, dpc_y
+
+
+def integrate_dpc(dpc_x: np.ndarray, dpc_y: np.ndarray, pixel_size: tuple[float, float]) -> np.ndarray:
+    """Fourier integration of a DPC vector field (periodic boundary); zero mean."""
+    ky, kx = frequencies(dpc_x.shape[-2:], pixel_size)
+    k2 = kx**2 + ky**2
+    k2[0, 0] = 1.0
+    spectrum = (kx * np.fft.fft2(dpc_x) + ky * np.fft.fft2(dpc_y)) / (2j * np.pi * k2)
+    spectrum[..., 0, 0] = 0.0
+    return np.fft.ifft2(spectrum).real
+
+
+def idpc(segments: np.ndarray, pixel_size: tuple[float, float], rotation_rad: float) -> np.ndarray:
+    """iDPC image from a (4, ny, nx) stack of segment signals (fractions or counts)."""
+    return integrate_dpc(*dpc_vector(segments, rotation_rad), pixel_size)
 
 
 @dataclass(frozen=True)

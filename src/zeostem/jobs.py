@@ -1,8 +1,7 @@
-"""The workflow's plan: every list derived from a validated config, decided once.
+"""The workflow's jobs: every list derived from a validated config, decided once.
 
-``rules/common.smk`` builds one :class:`WorkflowPlan` and the rules only declare rules around it; the
-CLI and the tests build the same plan from the same config. Paths the library and the CLI need come
-from :mod:`zeostem.layout`.
+``rules/common.smk`` builds one :class:`Jobs` and the rules only declare rules around it; the tests
+build the same lists from the same config. Every path comes from :mod:`zeostem.paths`.
 """
 
 from __future__ import annotations
@@ -12,12 +11,25 @@ from dataclasses import dataclass
 
 from zeostem.datasets.split import split_by_conformation
 from zeostem.errors import InputError
+from zeostem.evaluation.dose_planner import DosePlanSettings
 from zeostem.io.config import read_sheet, validate_config
-from zeostem.models.detector import DetectorConfig
-from zeostem.models.detector_training import DetectorTrainConfig
-from zeostem.models.divaesr import DivaesrConfig
-from zeostem.models.training import TrainConfig
-from zeostem.structures.plan import ConformationPlan, plan_conformations
+from zeostem.models.settings import DetectorConfig, DetectorTrainConfig, DivaesrConfig, TrainConfig
+from zeostem.paths import (
+    CANDIDATE,
+    DENOISE_SPLIT_FILE,
+    DETECTOR_MODEL,
+    EVALUATION,
+    REALISTIC,
+    SCANNED,
+    SCANNED_SUFFIXES,
+    SIMULATION,
+    STRUCTURE,
+    VARIANT,
+    field,
+    fill,
+    model_files,
+)
+from zeostem.structures.library import ConformationSpec, conformation_specs
 
 # what one multislice depends on: changing doses, replicas or mosaics must not re-run it
 NOT_MULTISLICE = ("doses", "replicas", "mosaics", "mosaic_occupancy")
@@ -29,23 +41,29 @@ def rule_params(section: dict, keys: Iterable[str]) -> dict:
     return {k: section[k] for k in keys}
 
 
-def plan_settings(config: dict):
+def dose_plan_settings(config: dict):
     """The planner's settings from a validated config's ``analysis.plan``."""
-    from zeostem.analysis.planner import PlanSettings
+    return DosePlanSettings(**config["analysis"]["plan"], seed=config["structures"]["seed"])
 
-    return PlanSettings(**config["analysis"]["plan"], seed=config["structures"]["seed"])
+
+def truth_inputs(rows: list[dict]) -> dict[str, list[str]]:
+    """Every file a known-truth rule reads of its images (``TruthImage`` rows): noisy, clean, labels
+    (named ``truth_*``: the rules' reference files are ``clean``, ``labels`` and ``empty``)."""
+    return {
+        f"truth_{key}": list(dict.fromkeys(row[key] for row in rows)) for key in ("noisy", "clean", "labels")
+    }
 
 
 @dataclass(frozen=True)
-class WorkflowPlan:
+class Jobs:
     config: dict
-    conformations: dict[str, ConformationPlan]
+    conformations: dict[str, ConformationSpec]
     split: dict[str, list[str]]
     images: dict[str, dict]  # the images sheet, by image id
 
     @classmethod
-    def from_config(cls, config: dict) -> WorkflowPlan:
-        conformations = {p.conformation: p for p in plan_conformations(config)}
+    def from_config(cls, config: dict) -> Jobs:
+        conformations = {p.conformation: p for p in conformation_specs(config)}
         d = config["datasets"]
         split = split_by_conformation(
             list(conformations), d["validation_fraction"], d["test_fraction"], d["seed"]
@@ -54,6 +72,11 @@ class WorkflowPlan:
         return cls(config, conformations, split, {row["image"]: row for row in sheet})
 
     # structures
+    @property
+    def generated_structure(self) -> str:
+        """Where a generated candidate is written: before relaxation when the workflow relaxes."""
+        return CANDIDATE if self.relaxed else STRUCTURE
+
     @property
     def generated(self) -> list[str]:
         return [c for c, p in self.conformations.items() if not p.imported]
@@ -79,13 +102,22 @@ class WorkflowPlan:
         return [(d, r) for d in s["doses"] for r in range(s["replicas"])]
 
     @property
+    def dose_series(self) -> list[str]:
+        """A conformation's noisy full fields (``{conformation}`` left for Snakemake)."""
+        return [field(SIMULATION, "noisy", prefix="", dose=d, replica=r) for d, r in self.dose_jobs]
+
+    @property
     def mosaic_files(self) -> dict[str, str]:
-        """Output name → file name of a conformation's mosaics (clean, labels, every dose job)."""
+        """Output name → path of a conformation's mosaics (clean, labels, every dose job)."""
         mosaics = range(self.config["simulation"]["mosaics"])
         return {
-            **{f"clean{k}": f"mosaic{k}-clean.tif" for k in mosaics},
-            **{f"labels{k}": f"mosaic{k}-labels.json" for k in mosaics},
-            **{f"dose{k}-{d}-{r}": f"mosaic{k}-dose{d}-{r}.tif" for k in mosaics for d, r in self.dose_jobs},
+            **{f"clean{k}": field(SIMULATION, "mosaic_clean", mosaic=k) for k in mosaics},
+            **{f"labels{k}": field(SIMULATION, "prefix_labels", prefix=f"mosaic{k}-") for k in mosaics},
+            **{
+                f"dose{k}-{d}-{r}": field(SIMULATION, "noisy", prefix=f"mosaic{k}-", dose=d, replica=r)
+                for k in mosaics
+                for d, r in self.dose_jobs
+            },
         }
 
     @property
@@ -93,16 +125,29 @@ class WorkflowPlan:
         """File-name prefixes of the noisy images: full fields ("") and mosaics ("mosaic{k}-")."""
         return [""] + [f"mosaic{k}-" for k in range(self.config["simulation"]["mosaics"])]
 
-    @property
-    def noisy_images(self) -> list[str]:
-        return [f"{p}dose{d}-{r}.tif" for p in self.prefixes for d, r in self.dose_jobs]
+    def noisy_images(self, folder: str) -> list[str]:
+        """Every noisy image (full fields and mosaics) of a conformation's folder."""
+        return [
+            field(folder, "noisy", prefix=p, dose=d, replica=r)
+            for p in self.prefixes
+            for d, r in self.dose_jobs
+        ]
 
     @property
     def image_jobs(self) -> list[tuple[str, str, int, int]]:
         """(conformation, prefix, dose, replica) of every noisy image."""
         return [(c, p, d, r) for c in self.conformations for p in self.prefixes for d, r in self.dose_jobs]
 
-    # ClearSTEM
+    # datasets and ClearSTEM
+    @property
+    def split_files(self) -> list[str]:
+        """The denoising dataset's files of every split."""
+        return [
+            fill(DENOISE_SPLIT_FILE, split=split, name=name)
+            for split in ("train", "validation", "test")
+            for name in ("noisy.tif", "clean.tif", "tiles.csv", "images.csv")
+        ]
+
     @property
     def denoise_pairs(self) -> list[tuple[str, int, int]]:
         return [(c, d, r) for c in self.conformations for d, r in self.dose_jobs]
@@ -127,7 +172,7 @@ class WorkflowPlan:
     # what the rules of each kind depend on (rule_params)
     @property
     def denoiser_training(self) -> dict:
-        keys = DivaesrConfig.CONFIG_KEYS + TrainConfig.CONFIG_KEYS + ("device",)
+        keys = DivaesrConfig.config_keys() + TrainConfig.config_keys() + ("device",)
         return rule_params(self.config["clearstem"], keys)
 
     @property
@@ -137,7 +182,7 @@ class WorkflowPlan:
 
     @property
     def detector_training(self) -> dict:
-        keys = DetectorConfig.CONFIG_KEYS + DetectorTrainConfig.CONFIG_KEYS + ("device", "tile")
+        keys = DetectorConfig.config_keys() + DetectorTrainConfig.config_keys() + ("device", "tile")
         return rule_params(self.config["detector"], keys)
 
     @property
@@ -145,6 +190,41 @@ class WorkflowPlan:
         return rule_params(self.config["detector"], ("device", "tile", "overlap"))
 
     # analysis
+    @property
+    def reference_files(self) -> dict[str, list[str]]:
+        """Clean field of view, labels and molecule-free twin of every candidate conformation."""
+        return {
+            kind: [field(SIMULATION, file, conformation=c) for c in self.conformations]
+            for kind, file in (("clean", "clean"), ("labels", "labels"), ("empty", "empty_clean"))
+        }
+
+    @property
+    def analysis_models(self) -> dict[str, dict]:
+        """The report's denoiser (the first configured ClearSTEM model) and detector (of the first
+        detector input): name → weights, model card and kind."""
+        denoiser = self.config["clearstem"]["models"][0]
+        detector = fill(DETECTOR_MODEL, input=self.config["detector"]["inputs"][0])
+        return {
+            denoiser: {**model_files(denoiser), "kind": "denoiser"},
+            detector: {**model_files(detector), "kind": "detector"},
+        }
+
+    @property
+    def denoiser_model(self) -> str:
+        """The denoiser a report uses (and the ClearSTEM figures show)."""
+        return next(m for m, v in self.analysis_models.items() if v["kind"] == "denoiser")
+
+    @property
+    def analysis_settings(self) -> dict:
+        """Inference tiles of the denoiser and the detector."""
+        c, d = self.config["clearstem"], self.config["detector"]
+        return {
+            "inference_tile": c["inference_tile"],
+            "inference_overlap": c["inference_overlap"],
+            "detector_tile": d["tile"],
+            "detector_overlap": d["overlap"],
+        }
+
     @property
     def evaluation_jobs(self) -> list[tuple[int, int]]:
         """(dose, replica) of the extra noise replicas of the test conformations' full fields."""
@@ -155,14 +235,16 @@ class WorkflowPlan:
         """Known-truth images (``TruthImage`` fields): ``full_fields(c)`` → [(dose, path)], and mosaics."""
         rows = []
         for c in conformations:
-            folder = f"results/simulation/{c}"
             fields = [
-                ("full", d, path, f"{folder}/clean.tif", f"{folder}/labels.json")
+                ("full", d, path, field(SIMULATION, "clean", conformation=c),
+                 field(SIMULATION, "labels", conformation=c))
                 for d, path in full_fields(c)
-            ]
+            ]  # fmt: skip
             fields += [
-                ("mosaic", d, f"{folder}/mosaic{k}-dose{d}-{r}.tif", f"{folder}/mosaic{k}-clean.tif",
-                 f"{folder}/mosaic{k}-labels.json")
+                ("mosaic", d,
+                 field(SIMULATION, "noisy", conformation=c, prefix=f"mosaic{k}-", dose=d, replica=r),
+                 field(SIMULATION, "mosaic_clean", conformation=c, mosaic=k),
+                 field(SIMULATION, "prefix_labels", conformation=c, prefix=f"mosaic{k}-"))
                 for k in range(self.config["simulation"]["mosaics"])
                 for d, r in self.dose_jobs
             ]  # fmt: skip
@@ -178,7 +260,10 @@ class WorkflowPlan:
         """Validation conformations: their dose series and mosaics."""
         return self.truth_images(
             self.split["validation"],
-            lambda c: [(d, f"results/simulation/{c}/dose{d}-{r}.tif") for d, r in self.dose_jobs],
+            lambda c: [
+                (d, field(SIMULATION, "noisy", conformation=c, prefix="", dose=d, replica=r))
+                for d, r in self.dose_jobs
+            ],  # fmt: skip
         )
 
     @property
@@ -186,7 +271,10 @@ class WorkflowPlan:
         """Test conformations: extra noise replicas (seeds no training image uses) and mosaics."""
         return self.truth_images(
             self.split["test"],
-            lambda c: [(d, f"results/evaluation/{c}/dose{d}-{r}.tif") for d, r in self.evaluation_jobs],
+            lambda c: [
+                (d, field(EVALUATION, "noisy", conformation=c, prefix="", dose=d, replica=r))
+                for d, r in self.evaluation_jobs
+            ],  # fmt: skip
         )
 
     # model mismatch
@@ -218,16 +306,21 @@ class WorkflowPlan:
         return {"simulation": multislice, "cells_along_beam": cells}
 
     @property
+    def simulation_variants(self) -> dict[str, dict]:
+        """Multislice variants of a conformation by study (the folders ``paths.VARIANT``)."""
+        return {"mismatch": self.mismatch_variants, "robustness/simulated": self.robustness_variants}
+
+    @property
     def mismatch_fits(self) -> list[tuple[str, str, str]]:
         """(variant, conformation, clean image) of every variant of every validation conformation: the
         simulation variants and the realistic validation structures."""
         fits = [
-            (v, c, f"results/mismatch/{v}/{c}/clean.tif")
+            (v, c, field(VARIANT, "clean", study="mismatch", variant=v, conformation=c))
             for v in self.config["mismatch"]["variants"]
             for c in self.split["validation"]
         ]
         return fits + [
-            (f"realistic_p{s['index']}", s["parent"], f"results/realistic/{name}/clean.tif")
+            (f"realistic_p{s['index']}", s["parent"], field(REALISTIC, "clean", conformation=name))
             for name, s in self.realistic_structures.items()
             if s["split"] == "validation"
         ]
@@ -241,11 +334,12 @@ class WorkflowPlan:
     @property
     def mismatched_test_images(self) -> list[dict]:
         """Test conformations simulated with the ``evaluation`` variant (full fields, nominal labels)."""
+        folder = fill(VARIANT, study="mismatch", variant="evaluation")
         return [
             {"conformation": c, "tsite": self.conformations[c].tsite, "dose": d,
-             "noisy": f"results/mismatch/evaluation/{c}/dose{d}-{r}.tif",
-             "clean": f"results/mismatch/evaluation/{c}/clean.tif",
-             "labels": f"results/simulation/{c}/labels.json", "field": "full", "model": "mismatched"}
+             "noisy": field(folder, "noisy", conformation=c, prefix="", dose=d, replica=r),
+             "clean": field(folder, "clean", conformation=c),
+             "labels": field(SIMULATION, "labels", conformation=c), "field": "full", "model": "mismatched"}
             for c in self.split["test"]
             for d, r in self.mismatch_jobs
         ]  # fmt: skip
@@ -275,11 +369,12 @@ class WorkflowPlan:
         for name, s in self.realistic_structures.items():
             if s["split"] != split:
                 continue
-            folder = f"results/realistic/{name}"
+            folder = fill(REALISTIC, conformation=name)
             rows += [
                 {"conformation": name, "tsite": self.conformations[s["parent"]].tsite, "dose": d,
-                 "noisy": f"{folder}/dose{d}-{r}.tif", "clean": f"{folder}/clean.tif",
-                 "labels": f"{folder}/labels.json", "field": "full", "model": "realistic"}
+                 "noisy": field(folder, "noisy", prefix="", dose=d, replica=r),
+                 "clean": field(folder, "clean"),
+                 "labels": field(folder, "labels"), "field": "full", "model": "realistic"}
                 for d, r in self.realistic_jobs
             ]  # fmt: skip
         return rows
@@ -310,18 +405,19 @@ class WorkflowPlan:
     @property
     def robustness_images(self) -> list[dict]:
         """Every robustness image as a ``TruthImage`` row with its case; scanned cases' files are
-        under results/robustness/scanned/{case}/, simulated ones' under .../simulated/{case}/."""
+        in ``paths.SCANNED``, simulated ones' in the ``robustness/simulated`` study's variant folders."""
         rows = []
         for c in self.split["test"]:
             truth = {"conformation": c, "tsite": self.conformations[c].tsite, "field": "full"}
             for d, r in self.robustness_jobs:
                 for case in self.robustness_cases:
-                    stem = f"results/robustness/scanned/{case}/{c}-{r}"
-                    rows.append({"case": case, **truth, "dose": d, "noisy": f"{stem}.tif",
-                                 "clean": f"{stem}-clean.tif", "labels": f"{stem}-labels.json"})  # fmt: skip
+                    stem = fill(SCANNED, case=case, conformation=c, replica=r)
+                    rows.append({"case": case, **truth, "dose": d,
+                                 **{k: stem + suffix for k, suffix in SCANNED_SUFFIXES.items()}})  # fmt: skip
                 for case in self.config["robustness"]["simulated"]:
-                    folder = f"results/robustness/simulated/{case}/{c}"
-                    rows.append({"case": case, **truth, "dose": d, "noisy": f"{folder}/dose{d}-{r}.tif",
-                                 "clean": f"{folder}/clean.tif",
-                                 "labels": f"results/simulation/{c}/labels.json"})  # fmt: skip
+                    folder = fill(VARIANT, study="robustness/simulated", variant=case, conformation=c)
+                    rows.append({"case": case, **truth, "dose": d,
+                                 "noisy": field(folder, "noisy", prefix="", dose=d, replica=r),
+                                 "clean": field(folder, "clean"),
+                                 "labels": field(SIMULATION, "labels", conformation=c)})  # fmt: skip
         return rows

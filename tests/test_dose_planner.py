@@ -6,17 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zeostem.analysis.planner import (
+from zeostem.app.manifest import write_manifest
+from zeostem.cli import main
+from zeostem.evaluation.dose_planner import (
     MISSED,
     AccuracyCurve,
-    PlanSettings,
+    DosePlanSettings,
     confusion,
     fit_accuracy_curve,
     lowest_dose,
     molecules_needed,
     per_dose,
 )
-from zeostem.cli import main
+from zeostem.paths import CALIBRATION, MANIFEST
 
 TSITES = [f"T{i}" for i in range(1, 13)]
 TRUTHS = ["T5", "T7", "T12"]
@@ -58,7 +60,7 @@ def test_lowest_dose_is_answered_inside_the_simulated_range_with_a_band_around_t
     covered = 0
     for seed in range(10):
         table = per_dose(synthetic_molecules(truth, [500, 1000, 2000, 4000, 8000], 300, seed=seed))
-        answer = lowest_dose(table, "ideal", PlanSettings(target_accuracy=0.9, bootstrap=100))
+        answer = lowest_dose(table, "ideal", DosePlanSettings(target_accuracy=0.9, bootstrap=100))
         assert answer.verdict == "reached"
         assert answer.dose == pytest.approx(truth.dose_for(0.9), rel=0.15)
         covered += answer.dose_band[0] < truth.dose_for(0.9) < answer.dose_band[1]
@@ -69,7 +71,7 @@ def test_lowest_dose_is_answered_inside_the_simulated_range_with_a_band_around_t
 def test_a_target_above_the_ceiling_is_not_reachable():
     ceiling = AccuracyCurve(ceiling=0.8, intercept=-10.0, slope=2.0)  # saturates by ≈ 1000 e/Å²
     table = per_dose(synthetic_molecules(ceiling, [250, 500, 1000, 2000, 4000], 300))
-    answer = lowest_dose(table, "ideal", PlanSettings(target_accuracy=0.9, max_dose=6000, bootstrap=100))
+    answer = lowest_dose(table, "ideal", DosePlanSettings(target_accuracy=0.9, max_dose=6000, bootstrap=100))
     assert answer.verdict == "not_reachable"
     assert answer.dose is None
 
@@ -77,11 +79,11 @@ def test_a_target_above_the_ceiling_is_not_reachable():
 def test_no_extrapolation_beyond_the_simulated_doses_and_too_few_doses_are_said_so():
     truth = AccuracyCurve(ceiling=1.0, intercept=-14.0, slope=2.0)
     table = per_dose(synthetic_molecules(truth, [250, 500, 1000], 300))
-    beyond = lowest_dose(table, "ideal", PlanSettings(target_accuracy=0.9, max_dose=20000, bootstrap=50))
+    beyond = lowest_dose(table, "ideal", DosePlanSettings(target_accuracy=0.9, max_dose=20000, bootstrap=50))
     assert beyond.verdict == "beyond_measured" and beyond.dose is None
     assert beyond.next_doses and min(beyond.next_doses) > 1000
     sparse = per_dose(synthetic_molecules(truth, [1000, 4000], 300))
-    assert lowest_dose(sparse, "ideal", PlanSettings(bootstrap=10)).verdict == "too_sparse"
+    assert lowest_dose(sparse, "ideal", DosePlanSettings(bootstrap=10)).verdict == "too_sparse"
 
 
 def test_molecules_needed_matches_the_binomial_closed_form():
@@ -109,13 +111,15 @@ def test_confusion_counts_misses_and_rows_sum_to_one():
     assert np.allclose(matrix.sum(axis=1), 1)
 
 
-def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path, capsys):
+def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path, monkeypatch, capsys):
     truth = AccuracyCurve(ceiling=1.0, intercept=-14.0, slope=2.0)
     molecules = synthetic_molecules(truth, [500, 1500, 4500], 220)
     pipeline = synthetic_molecules(truth, [500, 1500, 4500], 220, seed=2, detection=0.8).assign(
         observer="pipeline"
     )
-    (tmp_path / "metrics").mkdir()
+    monkeypatch.chdir(tmp_path)  # the run's layout: results/ here
+    run, tmp_path = tmp_path, tmp_path / "results"
+    (tmp_path / "metrics").mkdir(parents=True)
     pd.concat([molecules, pipeline]).to_csv(tmp_path / "metrics" / "alsite_molecules.csv", index=False)
     (tmp_path / "analysis").mkdir()
     classes = {"classes": [{"name": t, "tsites": [t], "conformations": [t]} for t in TSITES]}
@@ -123,6 +127,9 @@ def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path
                    "dose_constant": 1.0, "model_error": 0.0, "model_error_source": "none",
                    "classes": classes}  # fmt: skip
     (tmp_path / "analysis" / "calibration.json").write_text(json.dumps(calibration))
+    settings = {"target_accuracy": 0.9, "max_dose": 6000.0, "interval": 0.05, "min_molecules": 50, "seed": 0}
+    write_manifest(MANIFEST, {}, {}, CALIBRATION, {}, settings, {})
+    monkeypatch.chdir(run.parent)  # the plan needs nothing but the results folder
     rc = main(["plan", "--workflow-results", str(tmp_path), "--target-accuracy", "0.8", "--interval", "0.1"])
     assert rc == 0
     out = capsys.readouterr().out
@@ -138,5 +145,5 @@ def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path
     empty = tmp_path / "empty"
     assert main(["plan", "--workflow-results", str(empty)]) == 2
     err = capsys.readouterr().err
-    assert "alsite_molecules.csv" in err and "Fix:" in err
+    assert "holds no finished run" in err and "Fix:" in err
     assert not empty.exists()

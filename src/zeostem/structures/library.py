@@ -11,7 +11,7 @@ from zeostem.structures.framework import load_framework
 
 
 @dataclass(frozen=True)
-class ConformationPlan:
+class ConformationSpec:
     """One conformation to build: generated when ``file`` is empty, else imported from ``file``."""
 
     conformation: str
@@ -25,13 +25,13 @@ class ConformationPlan:
         return bool(self.file)
 
 
-def plan_conformations(config: dict) -> list[ConformationPlan]:
+def conformation_specs(config: dict) -> list[ConformationSpec]:
     """All conformations of a validated config: molecules × T-sites × acid O, then the sheet's rows."""
     framework = load_framework(config["framework"])
     tsites = list(framework.t_sites) if config["tsites"] == "all" else list(config["tsites"])
     structures = config["structures"]
-    plans = {
-        spec.conformation: ConformationPlan(spec.conformation, spec.molecule, spec.tsite, spec.proton_o)
+    specs = {
+        spec.conformation: ConformationSpec(spec.conformation, spec.molecule, spec.tsite, spec.proton_o)
         for spec in enumerate_candidates(
             framework, list(config["molecules"]), tsites, structures["acid_o"], structures["cells_along_beam"]
         )
@@ -51,15 +51,15 @@ def plan_conformations(config: dict) -> list[ConformationPlan]:
                     path=sheet_path,
                     fix=f"use one of {list(framework.t_sites)}",
                 )
-            plan = ConformationPlan(**row)  # `file` is relative to the working directory
-            if not plan.imported and plan.conformation != conformation_id(
-                plan.molecule, plan.tsite, plan.proton_o
+            spec = ConformationSpec(**row)  # `file` is relative to the working directory
+            if not spec.imported and spec.conformation != conformation_id(
+                spec.molecule, spec.tsite, spec.proton_o
             ):
                 raise InputError(
-                    f"generated conformation {plan.conformation!r} must be named "
-                    f"{conformation_id(plan.molecule, plan.tsite, plan.proton_o)!r}",
+                    f"generated conformation {spec.conformation!r} must be named "
+                    f"{conformation_id(spec.molecule, spec.tsite, spec.proton_o)!r}",
                     path=sheet_path,
                     fix="rename it, or give a `file` to import",
                 )
-            plans[plan.conformation] = plan
-    return list(plans.values())
+            specs[spec.conformation] = spec
+    return list(specs.values())

@@ -10,12 +10,11 @@ beside the lattice's detections); the likelihoods use the image itself, whose no
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes
 from zeostem.analysis.fit import raw_counts
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
@@ -33,48 +32,14 @@ REGISTER_FLOOR = 0.02
 REGISTER_MIN = 0.5
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """Fitted on validation images: probability temperature, occupancy threshold, noise-to-dose
-    constant; the model-error variance the likelihood assumed while fitting them; and the
-    identifiable classes every answer is given in (``zeostem.analysis.classes``; None: one per T-site)."""
+def register_reflections(refs: References) -> Reflections:
+    """The framework's reflections the registration (and the symmetry placements) use."""
+    return Reflections.of(refs.empty, refs.cells, floor=REGISTER_FLOOR)
 
-    temperature: float
-    occupancy_threshold: float  # on the log Bayes factor molecule vs none
-    occupancy_prior: float  # fraction of the validation sites that hold a molecule
-    dose_constant: float  # gradient noise variance × dose (e/Å²) / scale², on the reference grid
-    warning: str | None = None
-    model_error: float = 0.0  # variance per gradient component and pixel, reference units
-    model_error_source: str = "none"
-    classes: dict | None = None
 
-    @property
-    def class_names(self) -> list[str]:
-        """The identifiable classes' names (empty before they are derived)."""
-        return [c["name"] for c in self.classes["classes"]] if self.classes else []
-
-    @classmethod
-    def load(cls, path: str | Path) -> Calibration:
-        path = Path(path)
-        fix = "re-run the workflow's calibrate_analysis rule (snakemake results/analysis/calibration.json)"
-        if not path.is_file():
-            raise InputError("the calibration file is missing", path=path, fix=fix)
-        try:
-            data = json.loads(path.read_text())
-            keys = (
-                "temperature",
-                "occupancy_threshold",
-                "occupancy_prior",
-                "dose_constant",
-                "model_error",
-                "model_error_source",
-                "classes",
-            )
-            return cls(**{k: data[k] for k in keys},
-                       warning=data.get("warning"))  # fmt: skip
-        except (ValueError, KeyError, TypeError) as exc:
-            problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"
-            raise InputError(problem, path=path, fix=fix) from exc
+def framework_placements(refs: References) -> list[Placement]:
+    """Where the framework's symmetry puts each candidate's molecule (what the likelihoods score)."""
+    return symmetry_placements(refs, register_reflections(refs))
 
 
 @dataclass
@@ -91,7 +56,7 @@ class Analyzer:
     def __post_init__(self):
         refs = self.references
         self.fit_reflections = Reflections.of(refs.empty, refs.cells, count=FIT_REFLECTIONS)
-        self.register_reflections = Reflections.of(refs.empty, refs.cells, floor=REGISTER_FLOOR)
+        self.register_reflections = register_reflections(refs)
         self.placements = symmetry_placements(refs, self.register_reflections)
         record = self.calibration.classes
         self.classes = Classes.per_tsite(refs) if record is None else Classes.from_record(record, refs)

@@ -3,7 +3,7 @@
 The pixel size comes from the file (zeostem TIFF description, TIFF resolution tags in a length
 unit, MRC voxel size, Velox metadata, rosettasciio axes) or from the caller (the images sheet's
 ``pixel_size_A``, which wins when given). Four detector segments — a Velox .emd's DF4-A…D images or
-a four-page TIFF stack — are combined into iDPC here (:mod:`zeostem.analysis.segments`); a Velox
+a four-page TIFF stack — are combined into iDPC here (:mod:`zeostem.io.segments`); a Velox
 file without them gives its iDPC image. The result says which signal was used and where the
 calibration came from. Every failure names the file and says what to do.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from zeostem.analysis.segments import SegmentIDPC, idpc_of_segments
 from zeostem.errors import InputError
+from zeostem.io.segments import SegmentIDPC, idpc_of_segments
 
 RSCIIO_FORMATS = {".dm3": "digitalmicrograph", ".dm4": "digitalmicrograph", ".emd": "emd", ".ser": "tia"}
 UNIT_TO_ANGSTROM = {

@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from zeostem.app.trained import FRCNN_MIN_SCORE  # noqa: E402
+
 
 def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:
     """``boxes``: the lattice detections (xyxy on the reference grid), labelled by their top T-site."""
@@ -31,7 +33,7 @@ def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:
     for (x0, y0, x1, y1), molecule in zip(boxes, report["molecules"], strict=True):
         axes[1].add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="lime", lw=1))
         axes[1].text(x0, y0 - 2, molecule["classes"][0]["class"], color="lime", fontsize=7)
-    for b in analysis.frcnn_boxes[analysis.frcnn_scores >= 0.5]:
+    for b in analysis.frcnn_boxes[analysis.frcnn_scores >= FRCNN_MIN_SCORE]:
         axes[1].add_patch(
             plt.Rectangle(b[:2], b[2] - b[0], b[3] - b[1], fill=False, color="magenta", lw=0.8, ls="--")
         )

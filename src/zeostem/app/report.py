@@ -16,14 +16,14 @@ from zeostem.analysis.posterior import (
     ranking,
     shared_class_posterior,
 )
-from zeostem.analysis.reader import Micrograph
 from zeostem.analysis.references import FLIPS
-from zeostem.analysis.workflow import ImageAnalysis, Workflow
+from zeostem.app.panel import panel
+from zeostem.app.trained import FRCNN_MIN_SCORE, ImageAnalysis, TrainedRun
 from zeostem.io.atomic import atomic_folder
 from zeostem.io.config import SCHEMA_DIR
 from zeostem.io.images import write_image
+from zeostem.io.micrographs import Micrograph
 
-FRCNN_MIN_SCORE = 0.5
 AGREEMENT_IOU = 0.5
 
 
@@ -55,10 +55,10 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / (area(a)[:, None] + area(b)[None, :] - inter)
 
 
-def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micrograph) -> dict:
+def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micrograph) -> dict:
     """Everything report.json says about the image (without its id and file)."""
     lat = analysis.lattice
-    analyzer = workflow.analyzer
+    analyzer = trained.analyzer
     refs, calibration = analyzer.references, analyzer.calibration
     temperature = calibration.temperature
     classes = analyzer.classes
@@ -153,7 +153,7 @@ def report_fields(analysis: ImageAnalysis, workflow: Workflow, micrograph: Micro
             "lattice_detections_confirmed": int(overlap.any(axis=1).sum()),
             "boxes_on_lattice_detections": int(overlap.any(axis=0).sum()),
         },
-        "models": workflow.models,
+        "models": trained.models,
     }
 
 
@@ -162,17 +162,15 @@ def write_report(
     image_id: str,
     input_file: str,
     analysis: ImageAnalysis,
-    workflow: Workflow,
+    trained: TrainedRun,
     micrograph: Micrograph,
 ) -> dict:
     """Validate and write the folder (all files appear together, or none: built in a temporary folder)."""
-    from zeostem.figures.report import panel
-
     out_dir = Path(out_dir)
     report = {
         "image": image_id,
         "input_file": str(input_file),
-        **report_fields(analysis, workflow, micrograph),
+        **report_fields(analysis, trained, micrograph),
     }
     validate_report(report)
     with atomic_folder(out_dir) as tmp:

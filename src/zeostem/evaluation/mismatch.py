@@ -23,14 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from zeostem.analysis.likelihood import hypotheses, sites_at
-from zeostem.analysis.references import References, spectral_gradient
-from zeostem.analysis.registration import Placement, Registration
-
-KNOWN = Registration("identity", np.zeros(2), 1.0)  # simulated fields: lattice origin at pixel (0, 0)
-# the noise-free limit: the log-likelihoods are computed at a vanishing noise variance (so pooling a
-# site's hypotheses is a maximum, not an average with its −log(count)) and reported per unit variance
-VANISHING_VARIANCE = 1e-12
+from zeostem.analysis.fourier import spectral_gradient
+from zeostem.analysis.likelihood import noise_free_llr
+from zeostem.analysis.references import References
+from zeostem.analysis.registration import Placement
 
 
 @dataclass(frozen=True)
@@ -79,13 +75,6 @@ class VariantMismatch:
             "dose_mismatch_dominates": float(np.median(dominant)),
             "error_variance": self.error_variance,
         }
-
-
-def noise_free_llr(image: np.ndarray, centres: np.ndarray, refs: References, placements: list[Placement]):
-    """Per molecule centre, every candidate's LLR in a noise-free simulated field, per unit noise variance."""
-    valid = np.ones(image.shape, bool)
-    found = hypotheses(image, valid, refs, KNOWN, placements, VANISHING_VARIANCE, 1.0)
-    return sites_at(found, centres, refs).llr * VANISHING_VARIANCE
 
 
 def variant_mismatch(

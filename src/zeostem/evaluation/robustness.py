@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zeostem.analysis.identifiability import TruthImage, evaluate_image, wilson
-from zeostem.analysis.pipeline import Analyzer
+from zeostem.analysis.analyzer import Analyzer
+from zeostem.evaluation.identifiability import evaluate_image
+from zeostem.evaluation.stats import wilson
+from zeostem.evaluation.truth import TruthImage
 from zeostem.parallel import forked_map
 
 GEOMETRIC = ("rotation_deg", "calibration", "aspect", "shear")

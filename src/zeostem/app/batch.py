@@ -11,9 +11,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from zeostem.analysis.posterior import al_distribution_table
-from zeostem.analysis.reader import RSCIIO_FORMATS, Micrograph, read_micrograph
 from zeostem.errors import InputError
 from zeostem.io.atomic import atomic_write
+from zeostem.io.micrographs import RSCIIO_FORMATS, Micrograph, read_micrograph
 
 IMAGE_SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg", ".mrc", *RSCIIO_FORMATS}
 

@@ -23,11 +23,15 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, logit
 
+from zeostem.errors import InputError
+from zeostem.evaluation.stats import wilson
+from zeostem.io.atomic import atomic_write
+
 MISSED = "missed"
 
 
 @dataclass(frozen=True)
-class PlanSettings:
+class DosePlanSettings:
     """What the user asks: the accuracy to reach, the highest dose the sample tolerates, the interval."""
 
     target_accuracy: float = 0.9
@@ -104,8 +108,6 @@ class DoseAnswer:
 
 def per_dose(molecules: pd.DataFrame) -> pd.DataFrame:
     """Molecules, top-1 credit and its Wilson interval per observer and dose."""
-    from zeostem.analysis.identifiability import wilson
-
     rows = []
     for (observer, dose), group in molecules.groupby(["observer", "dose"]):
         n, hits = len(group), float(group["top1"].sum())
@@ -115,7 +117,7 @@ def per_dose(molecules: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def lowest_dose(table: pd.DataFrame, observer: str, settings: PlanSettings) -> DoseAnswer:
+def lowest_dose(table: pd.DataFrame, observer: str, settings: DosePlanSettings) -> DoseAnswer:
     """Fit one observer's curve and answer the lowest dose reaching the target, without extrapolating."""
     rows = table[table["observer"] == observer].sort_values("dose")
     doses, hits, n = rows["dose"].to_numpy(float), rows["hits"].to_numpy(), rows["molecules"].to_numpy()
@@ -221,14 +223,14 @@ def molecules_needed(
 
 
 @dataclass
-class Plan:
+class DosePlan:
     table: pd.DataFrame  # per observer and dose: measured top-1, fitted curve and band, molecules needed
     answers: dict[str, DoseAnswer]
-    settings: PlanSettings
+    settings: DosePlanSettings
     classes: list[str]
 
 
-def plan_experiment(molecules: pd.DataFrame, classes: list[str], settings: PlanSettings) -> Plan:
+def plan_experiment(molecules: pd.DataFrame, classes: list[str], settings: DosePlanSettings) -> DosePlan:
     """The planner's answers and its per-dose table from the identifiability's per-molecule rows."""
     table = per_dose(molecules)
     answers = {o: lowest_dose(table, o, settings) for o in sorted(table["observer"].unique())}
@@ -245,10 +247,10 @@ def plan_experiment(molecules: pd.DataFrame, classes: list[str], settings: PlanS
         measured.append(" ".join(truths))
     table = table.assign(fitted_top1=fitted, fitted_low=low, fitted_high=high)
     table = table.assign(molecules_needed=pd.array(needed, dtype="Int64"), classes_measured=measured)
-    return Plan(table, answers, settings, classes)
+    return DosePlan(table, answers, settings, classes)
 
 
-def answer_text(plan: Plan) -> str:
+def answer_text(plan: DosePlan) -> str:
     """The planner's answer in a few lines, for the terminal and ``plan.txt``."""
     s = plan.settings
     lines = [
@@ -287,8 +289,6 @@ def _doses(doses: list[float]) -> str:
 
 def read_molecules(path: str) -> pd.DataFrame:
     """The identifiability's per-molecule rows (``alsite_molecules.csv``), with a clear error when absent."""
-    from zeostem.errors import InputError
-
     try:
         molecules = pd.read_csv(path, keep_default_na=False)
     except FileNotFoundError:
@@ -307,10 +307,8 @@ def read_molecules(path: str) -> pd.DataFrame:
     return molecules[molecules["model"] == "matched"]  # the planner's doses: images as simulated
 
 
-def write_plan(plan: Plan, table_path: str, text_path: str) -> str:
+def write_plan(plan: DosePlan, table_path: str, text_path: str) -> str:
     """Write the per-dose table and the answer text (each whole or not at all); returns the text."""
-    from zeostem.io.atomic import atomic_write
-
     text = answer_text(plan)
     with atomic_write(table_path) as tmp:
         plan.table.to_csv(tmp, index=False)

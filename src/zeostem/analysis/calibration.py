@@ -1,0 +1,61 @@
+"""The calibration an analysis runs with: what the workflow fitted on validation images with known
+truth (``zeostem.evaluation.calibration``) and wrote to one file (``zeostem.paths``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from zeostem.errors import InputError
+from zeostem.paths import CALIBRATION
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Fitted on validation images: probability temperature, occupancy threshold, noise-to-dose
+    constant; the model-error variance the likelihood assumed while fitting them; and the
+    identifiable classes every answer is given in (``zeostem.analysis.classes``; None: one per T-site)."""
+
+    temperature: float
+    occupancy_threshold: float  # on the log Bayes factor molecule vs none
+    occupancy_prior: float  # fraction of the validation sites that hold a molecule
+    dose_constant: float  # gradient noise variance × dose (e/Å²) / scale², on the reference grid
+    warning: str | None = None
+    model_error: float = 0.0  # variance per gradient component and pixel, reference units
+    model_error_source: str = "none"
+    classes: dict | None = None
+
+    @classmethod
+    def uncalibrated(cls, model_error: float = 0.0, model_error_source: str = "none") -> Calibration:
+        """Temperature 1, no occupancy threshold, no dose constant, one class per T-site: what the
+        calibration starts from (and what studies that need only the likelihoods use)."""
+        return cls(1.0, 0.0, 0.5, 0.0, None, model_error, model_error_source)
+
+    @property
+    def class_names(self) -> list[str]:
+        """The identifiable classes' names (empty before they are derived)."""
+        return [c["name"] for c in self.classes["classes"]] if self.classes else []
+
+    @classmethod
+    def load(cls, path: str | Path) -> Calibration:
+        path = Path(path)
+        fix = f"re-run the workflow's calibrate_analysis rule (snakemake --cores N {CALIBRATION})"
+        if not path.is_file():
+            raise InputError("the calibration file is missing", path=path, fix=fix)
+        try:
+            data = json.loads(path.read_text())
+            keys = (
+                "temperature",
+                "occupancy_threshold",
+                "occupancy_prior",
+                "dose_constant",
+                "model_error",
+                "model_error_source",
+                "classes",
+            )
+            return cls(**{k: data[k] for k in keys},
+                       warning=data.get("warning"))  # fmt: skip
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"
+            raise InputError(problem, path=path, fix=fix) from exc

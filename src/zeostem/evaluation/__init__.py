@@ -1,0 +1,1 @@
+"""Evaluation with known truth: calibration, identifiability, model mismatch, robustness, the dose planner."""
