@@ -110,6 +110,18 @@ def _one_line(folder: Path, report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``zeostem`` command.
+
+    Parameters
+    ----------
+    argv
+        The arguments after the program name (None: ``sys.argv``).
+
+    Returns
+    -------
+    int
+        0 when every input was analysed (or the plan written), 2 when any input or the run failed.
+    """
     parser = argparse.ArgumentParser(prog="zeostem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     analyze = sub.add_parser(

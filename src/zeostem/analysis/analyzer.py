@@ -98,7 +98,31 @@ def check_image(image: np.ndarray, pixel_size_A: float, refs: References, name: 
 def analyze_lattice(
     image: np.ndarray, pixel_size_A: float, analyzer: Analyzer, name: str | None = None
 ) -> LatticeAnalysis:
-    """Steps 1–5 on ``image`` (input pixels of ``pixel_size_A`` Å, the file's or the sheet's: a start)."""
+    """Steps 1–5 of the lattice-first analysis on one image.
+
+    Parameters
+    ----------
+    image
+        The micrograph (H, W), atoms bright or dark (a dark image is analysed reversed and flagged).
+    pixel_size_A
+        The file's or the sheet's pixel size: a start, refined by the lattice fit (trusted to ±10 %).
+    analyzer
+        References, what is derived from them once, and the calibration.
+    name
+        What errors name (the file).
+
+    Returns
+    -------
+    LatticeAnalysis
+        Lattice fit, resampled frame, registration, per-site likelihoods and Bayes factors, the sites
+        that hold a molecule, the dose estimate and the goodness of fit.
+
+    Raises
+    ------
+    InputError
+        An image smaller than two cells, without contrast, without the framework's lattice, or one the
+        framework reference does not describe.
+    """
     refs, calibration = analyzer.references, analyzer.calibration
     check_image(image, pixel_size_A, refs, name)
     try:

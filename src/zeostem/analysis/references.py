@@ -95,7 +95,24 @@ class References:
 
     @classmethod
     def load(cls, clean: list[str | Path], labels: list[str | Path], empty: list[str | Path]) -> References:
-        """From the simulation's ``clean.tif``, ``labels.json`` and ``empty-clean.tif`` of every candidate."""
+        """The candidates' references from the workflow's simulation of each.
+
+        Parameters
+        ----------
+        clean, labels, empty
+            Per candidate conformation, in the same order: its clean field of view (``clean.tif``),
+            its labels (``labels.json``) and its molecule-free twin (``empty-clean.tif``).
+
+        Returns
+        -------
+        References
+            One field of view per candidate on a common grid, and the mean molecule-free field.
+
+        Raises
+        ------
+        InputError
+            Labels without a molecule, or candidates simulated on different grids.
+        """
         candidates, grids = [], set()
         for clean_path, labels_path in zip(clean, labels, strict=True):
             image, meta = read_image(clean_path)

@@ -38,7 +38,30 @@ def write_manifest(
     dose_plan: dict,
     config: dict,
 ) -> dict:
-    """Record a run's analysis inputs (layout paths under ``results/``) with their sha256."""
+    """Record a run's analysis inputs with their sha256.
+
+    Parameters
+    ----------
+    out
+        The manifest file (``paths.MANIFEST``).
+    references
+        ``clean``, ``labels``, ``empty``: lists of layout paths (under ``results/``), one per candidate.
+    models
+        Name → ``weights``, ``card`` (layout paths) and ``kind`` (denoiser or detector).
+    calibration
+        The calibration file (layout path).
+    settings
+        The denoiser's and detector's inference tiles.
+    dose_plan
+        The config's ``analysis.plan`` and the seed: what ``zeostem plan`` starts from.
+    config
+        The validated config the run was made from (its digest is recorded).
+
+    Returns
+    -------
+    dict
+        The manifest as written.
+    """
     files = [calibration] + [p for ps in references.values() for p in ps]
     files += [m[k] for m in models.values() for k in ("weights", "card")]
     manifest = {
@@ -59,8 +82,23 @@ def write_manifest(
 
 
 def read_manifest(results: str | Path) -> dict:
-    """The manifest of the run in ``results`` with its paths made absolute, every file checked
-    against its recorded sha256."""
+    """Read a run's manifest and check every file it names.
+
+    Parameters
+    ----------
+    results
+        The run's results folder.
+
+    Returns
+    -------
+    dict
+        The manifest with its paths under ``results``.
+
+    Raises
+    ------
+    InputError
+        No manifest, a malformed one, or a named file missing or changed (its sha256 differs).
+    """
     results = Path(results)
     path = paths.located(paths.MANIFEST, results)
     if not path.is_file():

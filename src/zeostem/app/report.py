@@ -165,7 +165,23 @@ def write_report(
     trained: TrainedRun,
     micrograph: Micrograph,
 ) -> dict:
-    """Validate and write the folder (all files appear together, or none: built in a temporary folder)."""
+    """Write one image's report folder.
+
+    Parameters
+    ----------
+    out_dir
+        The report folder; it appears whole or not at all (built in a temporary folder).
+    image_id, input_file
+        The image's id and the file it was read from.
+    analysis, trained, micrograph
+        What :func:`zeostem.app.trained.analyze` found, with the run and the input it used.
+
+    Returns
+    -------
+    dict
+        ``report.json``, validated against its schema; beside it ``panel.png``, ``denoised.tif`` and
+        ``columns.csv``.
+    """
     out_dir = Path(out_dir)
     report = {
         "image": image_id,

@@ -45,7 +45,23 @@ class TrainedRun:
 
     @classmethod
     def from_results(cls, results: str | Path) -> TrainedRun:
-        """The run whose results folder is ``results``, as its manifest names it."""
+        """The run whose results folder is ``results``, as its manifest names it.
+
+        Parameters
+        ----------
+        results
+            A finished run's results folder (it may have been moved or copied whole).
+
+        Returns
+        -------
+        TrainedRun
+            Its denoiser, detector, references, calibration and inference settings.
+
+        Raises
+        ------
+        InputError
+            No manifest, or a file that is not the one the manifest names.
+        """
         manifest = read_manifest(results)
         return cls.load(
             manifest["references"], manifest["models"], manifest["calibration"], manifest["analysis_settings"]
@@ -71,6 +87,21 @@ class ImageAnalysis:
 def analyze(
     image: np.ndarray, pixel_size_A: float, trained: TrainedRun, name: str | None = None
 ) -> ImageAnalysis:
+    """The full analysis of one micrograph with a trained run.
+
+    Parameters
+    ----------
+    image, pixel_size_A, name
+        As :func:`zeostem.analysis.analyzer.analyze_lattice`.
+    trained
+        The run's models, references and calibration (:meth:`TrainedRun.from_results`).
+
+    Returns
+    -------
+    ImageAnalysis
+        The lattice analysis, plus the ClearSTEM output, the Faster R-CNN boxes and the atom columns,
+        all on the reference grid.
+    """
     lattice = analyze_lattice(image, pixel_size_A, trained.analyzer, name)
     resampled = lattice.frame.image
     denoised = trained.denoise(resampled.astype(np.float32))

@@ -51,8 +51,27 @@ class Micrograph:
 def read_micrograph(
     path: str | Path, pixel_size_A: float | None = None, segment_rotation_deg: float | None = None
 ) -> Micrograph:
-    """The image as float32 (H, W) with its pixel size in Å; segments are combined at
-    ``segment_rotation_deg`` when given, else at the rotation that leaves the DPC field curl-free."""
+    """Read a micrograph: an iDPC image, or four detector segments combined into iDPC.
+
+    Parameters
+    ----------
+    path
+        TIFF, PNG/JPG, MRC, .dm3/.dm4, .emd (Velox DF4 segments or its iDPC image) or .ser.
+    pixel_size_A
+        Å per pixel; overrides the file's calibration (needed where the file has none).
+    segment_rotation_deg
+        Detector rotation for four-segment inputs; None: the one that leaves the DPC field curl-free.
+
+    Returns
+    -------
+    Micrograph
+        The image as float32 (H, W), its pixel size in Å and where each came from.
+
+    Raises
+    ------
+    InputError
+        A missing, empty, damaged or uncalibrated file, naming the file and the fix.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError("image file not found", path=path, fix="check the `file` column of the images sheet")
