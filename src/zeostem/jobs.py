@@ -1,13 +1,15 @@
 """The workflow's jobs: every list derived from a validated config, decided once.
 
 ``rules/common.smk`` builds one :class:`Jobs` and the rules only declare rules around it; the tests
-build the same lists from the same config. Every path comes from :mod:`zeostem.paths`.
+build the same lists from the same config. Each list is computed once per :class:`Jobs` (the rules'
+input functions read them for every job). Every path comes from :mod:`zeostem.paths`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from zeostem.datasets.split import split_by_conformation
 from zeostem.errors import InputError
@@ -72,41 +74,41 @@ class Jobs:
         return cls(config, conformations, split, {row["image"]: row for row in sheet})
 
     # structures
-    @property
+    @cached_property
     def generated_structure(self) -> str:
         """Where a generated candidate is written: before relaxation when the workflow relaxes."""
         return CANDIDATE if self.relaxed else STRUCTURE
 
-    @property
+    @cached_property
     def generated(self) -> list[str]:
         return [c for c, p in self.conformations.items() if not p.imported]
 
-    @property
+    @cached_property
     def imported(self) -> list[str]:
         return [c for c, p in self.conformations.items() if p.imported]
 
-    @property
+    @cached_property
     def relaxed(self) -> bool:
         return self.config["structures"]["relax"] != "none"
 
     # simulation
-    @property
+    @cached_property
     def multislice(self) -> dict:
         s = self.config["simulation"]
         return {k: v for k, v in s.items() if k not in NOT_MULTISLICE}
 
-    @property
+    @cached_property
     def dose_jobs(self) -> list[tuple[int, int]]:
         """(dose, replica) of every noisy image of a field of view."""
         s = self.config["simulation"]
         return [(d, r) for d in s["doses"] for r in range(s["replicas"])]
 
-    @property
+    @cached_property
     def dose_series(self) -> list[str]:
         """A conformation's noisy full fields (``{conformation}`` left for Snakemake)."""
         return [field(SIMULATION, "noisy", prefix="", dose=d, replica=r) for d, r in self.dose_jobs]
 
-    @property
+    @cached_property
     def mosaic_files(self) -> dict[str, str]:
         """Output name → path of a conformation's mosaics (clean, labels, every dose job)."""
         mosaics = range(self.config["simulation"]["mosaics"])
@@ -120,7 +122,7 @@ class Jobs:
             },
         }
 
-    @property
+    @cached_property
     def prefixes(self) -> list[str]:
         """File-name prefixes of the noisy images: full fields ("") and mosaics ("mosaic{k}-")."""
         return [""] + [f"mosaic{k}-" for k in range(self.config["simulation"]["mosaics"])]
@@ -133,13 +135,13 @@ class Jobs:
             for d, r in self.dose_jobs
         ]
 
-    @property
+    @cached_property
     def image_jobs(self) -> list[tuple[str, str, int, int]]:
         """(conformation, prefix, dose, replica) of every noisy image."""
         return [(c, p, d, r) for c in self.conformations for p in self.prefixes for d, r in self.dose_jobs]
 
     # datasets and ClearSTEM
-    @property
+    @cached_property
     def split_files(self) -> list[str]:
         """The denoising dataset's files of every split."""
         return [
@@ -148,11 +150,11 @@ class Jobs:
             for name in ("noisy.tif", "clean.tif", "tiles.csv", "images.csv")
         ]
 
-    @property
+    @cached_property
     def denoise_pairs(self) -> list[tuple[str, int, int]]:
         return [(c, d, r) for c in self.conformations for d, r in self.dose_jobs]
 
-    @property
+    @cached_property
     def model_specs(self) -> dict[str, tuple[str, float]]:
         """Every trainable denoiser: name → (variant, λ)."""
         c = self.config["clearstem"]
@@ -160,7 +162,7 @@ class Jobs:
         specs.update({f"divaesr_lambda{lam:g}": ("divaesr", lam) for lam in c["lambda_sweep"]})
         return specs
 
-    @property
+    @cached_property
     def clearstem_tables(self) -> dict[str, list[str]]:
         c = self.config["clearstem"]
         return {
@@ -170,27 +172,27 @@ class Jobs:
         }
 
     # what the rules of each kind depend on (rule_params)
-    @property
+    @cached_property
     def denoiser_training(self) -> dict:
         keys = DivaesrConfig.config_keys() + TrainConfig.config_keys() + ("device",)
         return rule_params(self.config["clearstem"], keys)
 
-    @property
+    @cached_property
     def denoiser_inference(self) -> dict:
         keys = ("device", "inference_tile", "inference_overlap", "gaussian_sigmas_px")
         return rule_params(self.config["clearstem"], keys)
 
-    @property
+    @cached_property
     def detector_training(self) -> dict:
         keys = DetectorConfig.config_keys() + DetectorTrainConfig.config_keys() + ("device", "tile")
         return rule_params(self.config["detector"], keys)
 
-    @property
+    @cached_property
     def detector_inference(self) -> dict:
         return rule_params(self.config["detector"], ("device", "tile", "overlap"))
 
     # analysis
-    @property
+    @cached_property
     def reference_files(self) -> dict[str, list[str]]:
         """Clean field of view, labels and molecule-free twin of every candidate conformation."""
         return {
@@ -198,7 +200,7 @@ class Jobs:
             for kind, file in (("clean", "clean"), ("labels", "labels"), ("empty", "empty_clean"))
         }
 
-    @property
+    @cached_property
     def analysis_models(self) -> dict[str, dict]:
         """The report's denoiser (the first configured ClearSTEM model) and detector (of the first
         detector input): name → weights, model card and kind."""
@@ -209,12 +211,12 @@ class Jobs:
             detector: {**model_files(detector), "kind": "detector"},
         }
 
-    @property
+    @cached_property
     def denoiser_model(self) -> str:
         """The denoiser a report uses (and the ClearSTEM figures show)."""
         return next(m for m, v in self.analysis_models.items() if v["kind"] == "denoiser")
 
-    @property
+    @cached_property
     def analysis_settings(self) -> dict:
         """Inference tiles of the denoiser and the detector."""
         c, d = self.config["clearstem"], self.config["detector"]
@@ -225,7 +227,7 @@ class Jobs:
             "detector_overlap": d["overlap"],
         }
 
-    @property
+    @cached_property
     def evaluation_jobs(self) -> list[tuple[int, int]]:
         """(dose, replica) of the extra noise replicas of the test conformations' full fields."""
         doses = self.config["simulation"]["doses"]
@@ -255,7 +257,7 @@ class Jobs:
             ]  # fmt: skip
         return rows
 
-    @property
+    @cached_property
     def calibration_images(self) -> list[dict]:
         """Validation conformations: their dose series and mosaics."""
         return self.truth_images(
@@ -266,7 +268,7 @@ class Jobs:
             ],  # fmt: skip
         )
 
-    @property
+    @cached_property
     def test_images(self) -> list[dict]:
         """Test conformations: extra noise replicas (seeds no training image uses) and mosaics."""
         return self.truth_images(
@@ -278,7 +280,7 @@ class Jobs:
         )
 
     # model mismatch
-    @property
+    @cached_property
     def mismatch_variants(self) -> dict[str, dict]:
         """Variant name (and ``evaluation``) → its multislice settings and cells along the beam."""
         m = self.config["mismatch"]
@@ -305,12 +307,12 @@ class Jobs:
         multislice = {k: v for k, v in simulation.items() if k not in NOT_MULTISLICE}
         return {"simulation": multislice, "cells_along_beam": cells}
 
-    @property
+    @cached_property
     def simulation_variants(self) -> dict[str, dict]:
         """Multislice variants of a conformation by study (the folders ``paths.VARIANT``)."""
         return {"mismatch": self.mismatch_variants, "robustness/simulated": self.robustness_variants}
 
-    @property
+    @cached_property
     def mismatch_fits(self) -> list[tuple[str, str, str]]:
         """(variant, conformation, clean image) of every variant of every validation conformation: the
         simulation variants and the realistic validation structures."""
@@ -325,13 +327,13 @@ class Jobs:
             if s["split"] == "validation"
         ]
 
-    @property
+    @cached_property
     def mismatch_jobs(self) -> list[tuple[int, int]]:
         """(dose, replica) of the mismatched test fields."""
         replicas = range(self.config["mismatch"]["replicas"])
         return [(d, r) for d in self.config["simulation"]["doses"] for r in replicas]
 
-    @property
+    @cached_property
     def mismatched_test_images(self) -> list[dict]:
         """Test conformations simulated with the ``evaluation`` variant (full fields, nominal labels)."""
         folder = fill(VARIANT, study="mismatch", variant="evaluation")
@@ -345,7 +347,7 @@ class Jobs:
         ]  # fmt: skip
 
     # realistic sets: perturbed structures, other simulation settings, never a reference
-    @property
+    @cached_property
     def realistic_structures(self) -> dict[str, dict]:
         """Realistic structure name → its parent conformation, split and index."""
         r = self.config["realistic"]
@@ -357,7 +359,7 @@ class Jobs:
             for k in range(n)
         }
 
-    @property
+    @cached_property
     def realistic_jobs(self) -> list[tuple[int, int]]:
         """(dose, replica) of every realistic field."""
         replicas = range(self.config["realistic"]["replicas"])
@@ -380,7 +382,7 @@ class Jobs:
         return rows
 
     # robustness to real-micrograph nuisances
-    @property
+    @cached_property
     def robustness_cases(self) -> dict[str, dict]:
         """Case → its nuisances: ``none``, each nuisance at each strength, ``combined``."""
         r = self.config["robustness"]
@@ -388,7 +390,7 @@ class Jobs:
         cases |= {f"{name}_{v:g}": {name: v} for name, values in r["nuisances"].items() for v in values}
         return cases | {"combined": r["combined"]}
 
-    @property
+    @cached_property
     def robustness_variants(self) -> dict[str, dict]:
         """Simulated case → its multislice settings and cells along the beam."""
         return {
@@ -396,13 +398,13 @@ class Jobs:
             for name, changes in self.config["robustness"]["simulated"].items()
         }
 
-    @property
+    @cached_property
     def robustness_jobs(self) -> list[tuple[int, int]]:
         """(dose, replica) of every robustness image."""
         r = self.config["robustness"]
         return [(int(r["dose"]), k) for k in range(r["replicas"])]
 
-    @property
+    @cached_property
     def robustness_images(self) -> list[dict]:
         """Every robustness image as a ``TruthImage`` row with its case; scanned cases' files are
         in ``paths.SCANNED``, simulated ones' in the ``robustness/simulated`` study's variant folders."""
