@@ -128,7 +128,7 @@ rule manifest:
     params:
         models=JOBS.analysis_models,
         settings=JOBS.analysis_settings,
-        dose_plan={**config["analysis"]["plan"], "seed": config["structures"]["seed"]},
+        dose_plan=JOBS.dose_plan,
     script:
         "../scripts/write_manifest.py"
 
@@ -233,6 +233,6 @@ rule plan:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=vars(dose_plan_settings(config)),
+        settings=JOBS.dose_plan,
     script:
         "../scripts/plan_experiment.py"

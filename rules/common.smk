@@ -4,7 +4,7 @@
 import re
 
 from zeostem import paths
-from zeostem.jobs import Jobs, dose_plan_settings, truth_inputs
+from zeostem.jobs import Jobs, truth_inputs
 from zeostem.paths import field, fill
 
 JOBS = Jobs.from_config(config)

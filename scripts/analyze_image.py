@@ -16,7 +16,7 @@ with logged(snakemake.log[0]):
     row = p.row
     pixel = float(row["pixel_size_A"]) if row["pixel_size_A"] else None
     micrograph = read_micrograph(i.image, pixel)
-    trained = TrainedRun.from_results(paths.ROOT)
+    trained = TrainedRun.from_results(paths.results_folder(i.manifest))
     result = analyze(micrograph.image, micrograph.pixel_size_A, trained, i.image)
     report = write_report(
         Path(snakemake.output.report).parent, row["image"], i.image, result, trained, micrograph

@@ -4,6 +4,8 @@ The analysis itself runs for real in the end-to-end test (`zeostem analyze` on a
 function that records its calls, so the bookkeeping is checked on its own.
 """
 
+import json
+
 import numpy as np
 import pytest
 
@@ -86,7 +88,12 @@ def test_analyze_without_a_finished_run_is_a_clear_error_and_writes_nothing(tmp_
 
 @pytest.mark.parametrize(
     ("damage", "message"),
-    [("weights", "trained weights missing"), ("card", "model card is missing"), ("json", "not valid JSON")],
+    [
+        ("weights", "trained weights missing"),
+        ("card", "model card is missing"),
+        ("json", "not valid JSON"),
+        ("old", "from another version"),
+    ],
 )
 def test_a_missing_or_broken_model_is_named_with_the_fix(tmp_path, damage, message):
     from zeostem.models.loading import load_trained
@@ -96,6 +103,8 @@ def test_a_missing_or_broken_model_is_named_with_the_fix(tmp_path, damage, messa
         weights.write_bytes(b"")
     if damage == "json":
         card.write_text("{not json")
+    if damage == "old":  # a card of an earlier version: a field renamed since
+        card.write_text(json.dumps({"config": {"model": {"channels": 8, "renamed_field": 1}}}))
     with pytest.raises(InputError, match=message) as err:
         load_trained(weights, card, "denoiser")
     assert ("divaesr.pt" if damage == "weights" else "divaesr.json") in str(err.value)

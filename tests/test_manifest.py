@@ -38,6 +38,7 @@ def test_a_moved_run_is_read_from_another_working_directory(run, tmp_path, monke
     shutil.move(results, moved)
     monkeypatch.chdir(tmp_path / "elsewhere")
     manifest = read_manifest(moved)
+    assert paths.results_folder(paths.located(paths.MANIFEST, moved)) == moved  # how the rule finds it
     assert manifest["references"]["clean"] == [str(moved / "simulation" / c / "clean.tif") for c in "ab"]
     assert manifest["models"]["divaesr"]["weights"] == str(moved / "models" / "divaesr.pt")
     assert Path(manifest["calibration"]).read_text() == f"content {3 * 2 + 2}"

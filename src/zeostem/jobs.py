@@ -43,11 +43,6 @@ def rule_params(section: dict, keys: Iterable[str]) -> dict:
     return {k: section[k] for k in keys}
 
 
-def dose_plan_settings(config: dict):
-    """The planner's settings from a validated config's ``analysis.plan``."""
-    return DosePlanSettings(**config["analysis"]["plan"], seed=config["structures"]["seed"])
-
-
 def truth_inputs(rows: list[dict]) -> dict[str, list[str]]:
     """Every file a known-truth rule reads of its images (``TruthImage`` rows): noisy, clean, labels
     (named ``truth_*``: the rules' reference files are ``clean``, ``labels`` and ``empty``)."""
@@ -226,6 +221,14 @@ class Jobs:
             "detector_tile": d["tile"],
             "detector_overlap": d["overlap"],
         }
+
+    @cached_property
+    def dose_plan(self) -> dict:
+        """The planner's settings (``analysis.plan`` and the seed): the rule ``plan`` and the manifest
+        that ``zeostem plan`` reads both take them from here."""
+        return vars(
+            DosePlanSettings(**self.config["analysis"]["plan"], seed=self.config["structures"]["seed"])
+        )
 
     @cached_property
     def evaluation_jobs(self) -> list[tuple[int, int]]:

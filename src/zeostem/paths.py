@@ -121,3 +121,9 @@ def benchmark(stage: str, job: str) -> str:
 def located(path: str, results: str | Path) -> Path:
     """A layout path (``results/...``) under another results folder."""
     return Path(results) / Path(path).relative_to(ROOT)
+
+
+def results_folder(manifest: str | Path) -> Path:
+    """The results folder that holds the manifest ``manifest`` (the inverse of :func:`located`)."""
+    depth = len(Path(MANIFEST).relative_to(ROOT).parts)
+    return Path(manifest).parents[depth - 1]

@@ -28,7 +28,17 @@ def load_trained(weights: str | Path, card: str | Path, kind: str, device: str =
 
     if not Path(weights).is_file():
         raise InputError("trained weights missing", path=weights, fix="run the workflow first")
-    config = read_card(card)["config"]
+    try:
+        config = read_card(card)["config"]
+        settings = (
+            DivaesrConfig(**config["model"]) if kind == "denoiser" else DetectorConfig(**config["detector"])
+        )
+    except (KeyError, TypeError) as exc:
+        raise InputError(
+            f"the model card is from another version of zeostem ({type(exc).__name__}: {exc})",
+            path=card,
+            fix="re-run the workflow's training rule with this version",
+        ) from exc
     if kind == "denoiser":
-        return load_model(weights, DivaesrConfig(**config["model"]), device)
-    return load_detector(weights, DetectorConfig(**config["detector"]), device)
+        return load_model(weights, settings, device)
+    return load_detector(weights, settings, device)
