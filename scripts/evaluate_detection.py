@@ -1,11 +1,11 @@
 """Rule evaluate_detection: COCO AP / AP50 / AR@100 per dose on the test split, per detector input,
-beside the lattice's occupancy detections."""
+beside a fixed-box baseline and the lattice's occupancy detections."""
 
 import pandas as pd
 import torch
 
 from zeostem.datasets.coco import load_coco_images
-from zeostem.metrics.detection import coco_metrics, detection_table
+from zeostem.metrics.detection import coco_metrics, detection_table, fixed_box_detections
 from zeostem.models.detector import detect
 from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
@@ -22,13 +22,22 @@ with logged(snakemake.log[0]):
         strict=True,
     ):
         model = load_trained(weights, card, "detector", d["device"])
-        by_dose: dict[int, tuple[list, list]] = {}
+        by_dose: dict[int, dict[str, list]] = {}
         for entry, image, truth in load_coco_images(coco_path):
-            found = detect(model, image, d["tile"], d["overlap"])
-            by_dose.setdefault(entry["dose"], ([], []))[0].append(truth)
-            by_dose[entry["dose"]][1].append(found)
-        for dose, (truth, found) in sorted(by_dose.items()):
-            rows.append({"input": kind, "dose": dose, "images": len(truth), **coco_metrics(truth, found)})
+            images = by_dose.setdefault(entry["dose"], {"truth": [], "found": [], "shape": []})
+            images["truth"].append(truth)
+            images["found"].append(detect(model, image, d["tile"], d["overlap"]))
+            images["shape"].append(image.shape)
+        for dose, images in sorted(by_dose.items()):
+            metrics = coco_metrics(images["truth"], images["found"])
+            rows.append({"input": kind, "dose": dose, "images": len(images["truth"]), **metrics})
             print(rows[-1])
-    table = detection_table(rows, pd.read_csv(snakemake.input.occupancy))
+    # the baseline on the same test images (every input's COCO file holds the same molecules)
+    fixed = [
+        {"dose": dose, "images": len(images["truth"]),
+         **coco_metrics(images["truth"], fixed_box_detections(images["truth"], images["shape"]))}
+        for dose, images in sorted(by_dose.items())
+    ]  # fmt: skip
+    print(fixed)
+    table = detection_table(rows, fixed, pd.read_csv(snakemake.input.occupancy))
     table.to_csv(snakemake.output[0], index=False)

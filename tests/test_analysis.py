@@ -18,8 +18,13 @@ from zeostem.analysis.columns import find_columns
 from zeostem.analysis.fourier import spectral_gradient
 from zeostem.app.report import validate_report
 from zeostem.errors import InputError
-from zeostem.evaluation.identifiability import ideal_scores
-from zeostem.evaluation.truth import molecules_inside
+from zeostem.evaluation.identifiability import (
+    evaluate_image,
+    ideal_scores,
+    occupancy_metrics,
+    recall_at_false_alarms,
+)
+from zeostem.evaluation.truth import TruthImage, molecules_inside
 from zeostem.io.images import write_image
 from zeostem.io.micrographs import read_micrograph
 from zeostem.simulation.images import noise_seed, noisy_idpc
@@ -126,6 +131,41 @@ def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(simulated
         scores = ideal_scores(noisy, refs.candidates[k].image, centres, analyzer)
         pooled = scores.llr.sum(axis=0)
         assert int(np.argmax(pooled)) == k
+
+
+def test_the_ideal_detector_bounds_detection_and_knowing_the_pose_helps(simulated, tmp_path):
+    """detection.csv's ideal rows: geometry and noise known, molecule vs empty at every site. At 4500
+    e/Å² it finds every molecule of the T7 field where 5 % of empty sites alarm; at 1500 knowing the
+    molecule's pose finds more than marginalising over the 3 candidates; the lattice's rows beside."""
+    refs, segments, labels = simulated
+    analyzer = Analyzer(refs, Calibration.uncalibrated())
+    seg, fov = segments["T7"]
+    meta = {"pixel_size_xy_A": list(fov.pixel_size)}
+    write_image(tmp_path / "clean.tif", refs.candidates[1].image, meta)
+    (tmp_path / "labels.json").write_text(json.dumps(labels["T7"]))
+    records = []
+    for dose in (1500, 4500):
+        for replica in range(2):
+            noisy = noisy_idpc(seg, fov.pixel_size, dose, -45, noise_seed(0, "detector", dose, replica))
+            write_image(tmp_path / "noisy.tif", noisy, meta)
+            files = [str(tmp_path / f) for f in ("noisy.tif", "clean.tif", "labels.json")]
+            item = TruthImage("pyridine_T7_O16", "T7", dose, *files, field="full")
+            records += evaluate_image(item, analyzer)[2]
+    table = occupancy_metrics(records).set_index(["method", "dose"])
+    assert set(table.index.get_level_values("method")) == {"lattice", "ideal", "ideal_pose_known"}
+    assert (table["empty_sites"] > 0).all()
+    recall = table["recall_at_fixed_false_alarms"]
+    assert recall[("ideal_pose_known", 4500)] == 1.0 and recall[("ideal", 4500)] >= 0.85
+    assert recall[("ideal_pose_known", 1500)] > recall[("ideal", 1500)]
+    assert table.loc[("ideal_pose_known", 4500), "ap50"] > 0.95
+
+
+def test_recall_at_a_fixed_false_alarm_rate_on_hand_made_scores():
+    """20 empty sites scored 0..19: at 5 % the threshold is the 95 % quantile (18.05); molecules scored
+    19 and 25 are found, 5 and an undetected one (−inf) are not."""
+    record = {"empty_scores": np.arange(20.0), "truth_scores": np.array([25.0, 19.0, 5.0, -np.inf])}
+    assert recall_at_false_alarms([record], 0.05) == 0.5
+    assert recall_at_false_alarms([record], 0.8) == 0.75  # threshold 3.8
 
 
 @pytest.mark.xfail(

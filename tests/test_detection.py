@@ -8,7 +8,7 @@ import torch
 from pycocotools.coco import COCO
 
 from zeostem.datasets.coco import coco_from_labels
-from zeostem.metrics.detection import coco_metrics
+from zeostem.metrics.detection import coco_metrics, fixed_box_detections
 from zeostem.models.detector import build_detector, detect
 from zeostem.models.detector_training import flip, random_crop, train_detector
 from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
@@ -135,6 +135,22 @@ def test_coco_metrics_perfect_and_missed():
     truth = [np.array([[0, 0, 20, 20], [40, 40, 60, 60]], float)]
     assert coco_metrics(truth, [(truth[0], np.array([0.9, 0.8]))])["ap50"] == pytest.approx(1.0)
     assert coco_metrics(truth, [(np.zeros((0, 4)), np.zeros(0))])["ar100"] == 0.0
+
+
+def test_the_fixed_box_baseline_knows_the_molecules_size_but_not_their_place():
+    """The baseline a trained detector must beat in detection.csv: near-zero AP50 where a detector that
+    has found the molecules (boxes off by 3 px, random scores) is near 1."""
+    rng = np.random.default_rng(0)
+    centres = [rng.uniform(20, 380, (25, 2)) for _ in range(10)]
+    truth = [np.c_[c - [12, 10], c + [12, 10]] for c in centres]
+    baseline = fixed_box_detections(truth, [(400, 300)] * 10)
+    boxes = baseline[0][0]
+    assert len(boxes) <= 100 and np.allclose(boxes[:, 2:] - boxes[:, :2], [24, 20])
+    assert boxes[:, 0].min() == 0 and boxes[:, 2].max() == pytest.approx(300)  # (height, width)
+    assert boxes[:, 3].max() == pytest.approx(400)
+    assert coco_metrics(truth, baseline)["ap50"] < 0.02
+    found = [(t + rng.normal(0, 3, t.shape), rng.uniform(size=len(t))) for t in truth]
+    assert coco_metrics(truth, found)["ap50"] > 0.8
 
 
 def test_coco_images_load_with_their_boxes(tmp_path):

@@ -17,7 +17,7 @@ import pandas as pd
 from zeostem.analysis.analyzer import Analyzer, analyze_lattice
 from zeostem.analysis.classes import Classes
 from zeostem.analysis.fourier import spectral_gradient
-from zeostem.analysis.likelihood import KNOWN, SiteScores, hypotheses, sites_at
+from zeostem.analysis.likelihood import KNOWN, Hypotheses, SiteScores, hypotheses, molecule_sites, sites_at
 from zeostem.analysis.posterior import (
     class_posteriors,
     shared_class_posterior,
@@ -31,22 +31,50 @@ from zeostem.metrics.detection import coco_metrics
 from zeostem.parallel import forked_map
 
 SURE = 0.95  # a call made with at least this probability is one a user would publish
+FALSE_ALARM_RATE = 0.05  # detectors compared by their recall where this share of empty sites alarm
+
+
+def ideal_hypotheses(noisy: np.ndarray, clean: np.ndarray, analyzer: Analyzer) -> Hypotheses:
+    """Every hypothesis of the image with the registration (the simulation's origin), the scale (1) and
+    the noise level (from the clean image) known."""
+    variance = float(np.mean(spectral_gradient(noisy - clean) ** 2))
+    valid = np.ones(noisy.shape, bool)
+    return hypotheses(noisy, valid, analyzer.references, KNOWN, analyzer.placements, variance, 1.0)
 
 
 def ideal_scores(noisy: np.ndarray, clean: np.ndarray, centres: np.ndarray, analyzer: Analyzer) -> SiteScores:
-    """Likelihoods at the true molecule centres, with the registration (the simulation's origin),
-    the scale (1) and the noise level (from the clean image) known."""
-    refs = analyzer.references
-    variance = float(np.mean(spectral_gradient(noisy - clean) ** 2))
-    found = hypotheses(noisy, np.ones(noisy.shape, bool), refs, KNOWN, analyzer.placements, variance, 1.0)
-    return sites_at(found, centres, refs)
+    """Likelihoods at the true molecule centres, geometry and noise known (:func:`ideal_hypotheses`)."""
+    return sites_at(ideal_hypotheses(noisy, clean, analyzer), centres, analyzer.references)
+
+
+def occupancy_record(
+    method: str, item: TruthImage, truth: tuple, sites: tuple, threshold: float, tolerance_px: float
+) -> dict:
+    """One detector's sites of one image against the true molecules: ``truth`` = (centres, boxes),
+    ``sites`` = (centres, boxes, scores); its alarms at ``threshold`` on sites with no molecule."""
+    centres, boxes = truth
+    site_centres, site_boxes, scores = sites
+    at = nearest_site(centres, site_centres, tolerance_px)
+    empty = np.delete(scores, at[at >= 0])
+    return {
+        "method": method,
+        "model": item.model,
+        "dose": item.dose,
+        "truth": boxes,
+        "boxes": site_boxes,
+        "scores": scores,
+        "truth_scores": np.where(at >= 0, scores[np.maximum(at, 0)] if len(scores) else -np.inf, -np.inf),
+        "empty_scores": empty,
+        "empty_alarms": int(np.sum(empty > threshold)),
+        "empty_sites": len(empty),
+    }
 
 
 def evaluate_image(
     item: TruthImage, analyzer: Analyzer, ideal_observer: bool = True
-) -> tuple[list[dict], list[dict], dict]:
+) -> tuple[list[dict], list[dict], list[dict]]:
     """Molecule rows (both observers, or the pipeline's only), image rows (full fields) and the
-    occupancy detections of one image."""
+    occupancy records of one image (the lattice's, and the ideal detector's with the ideal observer)."""
     refs, calibration = analyzer.references, analyzer.calibration
     noisy, meta = read_image(item.noisy)
     clean, _ = read_image(item.clean)
@@ -66,9 +94,15 @@ def evaluate_image(
         detected, bayes = found.detected.tolist(), found.log_bayes_factor
     at = nearest_site(centres, site_centres, tolerance)
     observers = {"pipeline": (pipeline_llr, at, set(detected), calibration.temperature)}
+    threshold = calibration.occupancy_threshold
+    site_boxes = np.zeros((0, 4)) if found is None else found.scores.boxes_xyxy(site_centres)
+    lattice = (site_centres, site_boxes, bayes)
+    detections = [occupancy_record("lattice", item, (centres, boxes), lattice, threshold, tolerance)]
     if ideal_observer:
-        ideal = ideal_scores(noisy.astype(np.float64), clean.astype(np.float64), centres, analyzer)
+        found_ideal = ideal_hypotheses(noisy.astype(np.float64), clean.astype(np.float64), analyzer)
+        ideal = sites_at(found_ideal, centres, refs)
         observers["ideal"] = (ideal.llr, np.arange(len(centres)), set(range(len(ideal.llr))), 1.0)
+        detections += ideal_detectors(found_ideal, item, (centres, boxes), analyzer, tolerance)
     molecules, images = [], []
     classes = analyzer.classes
     truth = classes.of_tsite(item.tsite)
@@ -98,16 +132,32 @@ def evaluate_image(
             images.append(
                 {"observer": observer, **base, "molecules": len(detected), **_scored(shared, truth)}
             )
-    occupancy = {
-        "model": item.model,
-        "dose": item.dose,
-        "truth": boxes,
-        "boxes": np.zeros((0, 4)) if found is None else found.scores.boxes_xyxy(site_centres),
-        "scores": bayes,
-        "empty_alarms": int(np.sum(np.delete(bayes > calibration.occupancy_threshold, at[at >= 0]))),
-        "empty_sites": int(len(bayes) - np.sum(at >= 0)),
-    }
-    return molecules, images, occupancy
+    return molecules, images, detections
+
+
+def ideal_detectors(
+    found: Hypotheses, item: TruthImage, truth: tuple, analyzer: Analyzer, tolerance_px: float
+) -> list[dict]:
+    """The ideal detector's sites of one image (geometry and noise known): ``ideal`` scores each site by
+    molecule vs empty, every candidate and placement marginalised; ``ideal_pose_known`` by the true
+    candidate alone (where the image's conformation is a reference's)."""
+    refs, threshold = analyzer.references, analyzer.calibration.occupancy_threshold
+    sites = molecule_sites(found, refs)
+    records = [
+        occupancy_record(
+            "ideal", item, truth, (sites.centres_px, sites.boxes_xyxy(), sites.log_bayes_factor()), threshold,
+            tolerance_px,
+        )
+    ]  # fmt: skip
+    names = [c.conformation for c in refs.candidates]
+    if item.conformation in names:
+        k = names.index(item.conformation)
+        h, w = sites.box_px[k]
+        r, c = sites.centres_px.T
+        boxes = np.c_[c - w / 2, r - h / 2, c + w / 2, r + h / 2]
+        scores = (sites.centres_px, boxes, sites.llr[:, k])
+        records.append(occupancy_record("ideal_pose_known", item, truth, scores, threshold, tolerance_px))
+    return records
 
 
 def lattice_or_none(image: np.ndarray, pixel_size_A: float, analyzer: Analyzer, name: str):
@@ -154,23 +204,36 @@ def evaluate(
     for m, i, o in results:
         molecules += m
         image_rows += i
-        occupancy.append(o)
+        occupancy += o
     return pd.DataFrame(molecules), pd.DataFrame(image_rows), occupancy_metrics(occupancy)
 
 
 def occupancy_metrics(records: list[dict]) -> pd.DataFrame:
-    """COCO AP / AP50 / AR@100 of the lattice's occupancy detections and false alarms per empty site."""
+    """Per detector (the lattice's occupancy, the ideal detector's), model and dose: COCO AP / AP50 /
+    AR@100, false alarms per empty site at the calibrated threshold, and the recall where
+    ``FALSE_ALARM_RATE`` of the empty sites alarm (a molecule with no site counts as missed)."""
     rows = []
-    for model, dose in sorted({(r["model"], r["dose"]) for r in records}):
-        group = [r for r in records if r["dose"] == dose and r["model"] == model]
+    for method, model, dose in sorted({(r["method"], r["model"], r["dose"]) for r in records}):
+        group = [r for r in records if (r["method"], r["model"], r["dose"]) == (method, model, dose)]
         metrics = coco_metrics([r["truth"] for r in group], [(r["boxes"], r["scores"]) for r in group])
         empty = sum(r["empty_sites"] for r in group)
         alarms = sum(r["empty_alarms"] for r in group)
         rows.append(
-            {"method": "lattice", "model": model, "dose": dose, "images": len(group), **metrics,
-             "empty_sites": empty, "false_alarms_per_empty_site": alarms / max(empty, 1)}
+            {"method": method, "model": model, "dose": dose, "images": len(group), **metrics,
+             "empty_sites": empty, "false_alarms_per_empty_site": alarms / max(empty, 1),
+             "recall_at_fixed_false_alarms": recall_at_false_alarms(group, FALSE_ALARM_RATE)}
         )  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def recall_at_false_alarms(records: list[dict], rate: float) -> float:
+    """Share of the true molecules scored above the threshold that ``rate`` of the empty sites exceed."""
+    empty = np.concatenate([r["empty_scores"] for r in records])
+    truth = np.concatenate([r["truth_scores"] for r in records])
+    if not len(truth):
+        return float("nan")
+    threshold = np.quantile(empty, 1 - rate) if len(empty) else -np.inf
+    return float(np.mean(truth > threshold))
 
 
 def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:

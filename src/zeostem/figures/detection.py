@@ -1,5 +1,5 @@
-"""Fig. 4B-like figure: AP, AP50 and AR@100 against dose, Faster R-CNN on denoised vs raw input and the
-lattice's occupancy detections."""
+"""Fig. 4B-like figure: AP, AP50 and AR@100 against dose, Faster R-CNN on denoised vs raw input, the
+fixed-box baseline it must beat, the lattice's occupancy detections and the ideal detector's bound."""
 
 from __future__ import annotations
 
@@ -17,8 +17,14 @@ def detection_vs_dose(table: pd.DataFrame, histories: dict[str, pd.DataFrame], p
     metrics = [("ap", "AP"), ("ap50", "AP50"), ("ar100", "AR@100")]
     for ax, (metric, title) in zip(axes[:3], metrics, strict=True):
         for (method, kind), rows in table.groupby(["method", "input"]):
-            name = "Faster R-CNN" if method == "faster_rcnn" else method
-            ax.plot(rows["dose"], rows[metric], marker="o", label=f"{name} on {kind} images")
+            label = {
+                "faster_rcnn": f"Faster R-CNN on {kind} images",
+                "fixed_box": "fixed boxes (baseline: size only)",
+                "ideal": "ideal detector (geometry known)",
+                "ideal_pose_known": "ideal detector, pose known",
+            }.get(method, f"{method} on {kind} images")
+            style = ":" if method == "fixed_box" else "-"
+            ax.plot(rows["dose"], rows[metric], style, marker="o", label=label)
         ax.set_xscale("log")
         ax.set_xlabel("dose (e/Å²)")
         ax.set_title(title)

@@ -51,11 +51,39 @@ def coco_metrics(
     return {"ap": float(max(stats[0], 0)), "ap50": float(max(stats[1], 0)), "ar100": float(max(stats[8], 0))}
 
 
-def detection_table(faster_rcnn: list[dict], occupancy: pd.DataFrame) -> pd.DataFrame:
-    """One table of both molecule detectors per dose: the paper's Faster R-CNN (``method`` =
-    ``faster_rcnn``, one row per input) and the lattice's occupancy detections (``lattice``, on the
-    raw image; its false alarms per empty site too), on the images simulated as the references were."""
+def fixed_box_detections(
+    truth: list[np.ndarray], shapes: list[tuple[int, int]], count: int = 100
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The trivial baseline a trained detector must beat: ``count`` boxes (COCO scores at most 100 per
+    image) of the truth's median width and height on an even grid over each image, all with one score —
+    a detector that learned the molecules' size and nothing about where they are. ``shapes``: (height,
+    width) per image."""
+    boxes = np.concatenate([np.asarray(t, dtype=float).reshape(-1, 4) for t in truth])
+    width, height = np.median(boxes[:, 2] - boxes[:, 0]), np.median(boxes[:, 3] - boxes[:, 1])
+    found = []
+    for rows, cols in shapes:
+        nx = max(1, round(np.sqrt(count * cols / rows)))
+        x0, y0 = np.meshgrid(
+            np.linspace(0, max(cols - width, 0), nx), np.linspace(0, max(rows - height, 0), count // nx)
+        )
+        x, y = x0.ravel(), y0.ravel()
+        found.append((np.c_[x, y, x + width, y + height], np.ones(len(x))))
+    return found
+
+
+def detection_table(faster_rcnn: list[dict], fixed_box: list[dict], occupancy: pd.DataFrame) -> pd.DataFrame:
+    """One table of the molecule detectors per dose: the paper's Faster R-CNN (``method`` =
+    ``faster_rcnn``, one row per input), the fixed-box baseline it must beat (``fixed_box``, input
+    ``none``: it never looks at the image), the lattice's occupancy detections (``lattice``, on the
+    raw image; its false alarms per empty site and recall at a fixed false-alarm rate too) and the
+    ideal detector's bound (``ideal``: geometry and noise known, every candidate marginalised;
+    ``ideal_pose_known``: the true candidate alone), on the images simulated as the references were."""
     lattice = occupancy[occupancy["model"] == "matched"].drop(columns="model").assign(input="raw")
-    table = pd.concat([pd.DataFrame(faster_rcnn).assign(method="faster_rcnn"), lattice], ignore_index=True)
+    rows = [
+        pd.DataFrame(faster_rcnn).assign(method="faster_rcnn"),
+        pd.DataFrame(fixed_box).assign(method="fixed_box", input="none"),
+        lattice,
+    ]
+    table = pd.concat(rows, ignore_index=True)
     first = ["method", "input", "dose", "images", "ap", "ap50", "ar100"]
     return table[first + [c for c in table.columns if c not in first]]
