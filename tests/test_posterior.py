@@ -6,12 +6,13 @@ import pytest
 
 from zeostem.analysis.classes import Classes
 from zeostem.analysis.posterior import (
+    FALSE_ALARMS,
     al_distribution,
     al_distribution_table,
     at_grid_edge,
     calibrate_temperature,
     class_posteriors,
-    mixture_proportions,
+    mixture_posterior,
     shared_class_posterior,
     topk_credit,
 )
@@ -26,21 +27,62 @@ def one_per_tsite(tsites: list[str]) -> Classes:
     return Classes(list(tsites), [[k] for k in range(n)], [[t] for t in tsites], np.full(n, -np.log(n)))
 
 
-def test_mixture_fit_recovers_known_proportions_from_per_molecule_likelihoods():
+def template_stack(fractions: list[float], false_alarms: int, molecules: int, rng) -> np.ndarray:
+    """Exact log-likelihood ratios (class vs no molecule) of detections in white noise: class k adds the
+    signal s_k (d′ ≈ 2.5 against an empty site, the classes' signals partly alike); a false alarm is
+    noise alone. Returns (detections, classes)."""
+    signals = 1.8 * np.eye(len(fractions), 8) + 0.9 * np.eye(len(fractions), 8, 1)
+    k = rng.choice(len(fractions), size=molecules, p=fractions)
+    data = np.r_[signals[k], np.zeros((false_alarms, 8))] + rng.normal(size=(molecules + false_alarms, 8))
+    return data @ signals.T - 0.5 * np.sum(signals**2, axis=1)
+
+
+def test_the_al_distribution_recovers_known_fractions_beside_false_alarms():
     rng = np.random.default_rng(0)
-    truth = np.array([0.6, 0.3, 0.1])
-    sites = ["T1", "T5", "T9"]
-    k = rng.choice(3, size=600, p=truth)
-    # moderately informative molecules: the true site's likelihood is higher, but often not by much
-    log_lik = rng.normal(0, 1.0, (600, 3))
-    log_lik[np.arange(600), k] += 1.5
-    result = {r["class"]: r for r in al_distribution(log_lik, sites, [[s] for s in sites])}
-    for site, fraction in zip(sites, truth, strict=True):
+    truth = [0.6, 0.3, 0.1]
+    log_lik = template_stack(truth, false_alarms=150, molecules=600, rng=rng)
+    result = {r["class"]: r for r in al_distribution(log_lik, ["T1", "T5", "T9"], [["T1"], ["T5"], ["T9"]])}
+    for site, fraction in zip(["T1", "T5", "T9"], truth, strict=True):
         assert result[site]["low"] <= fraction <= result[site]["high"]
-        assert result[site]["fraction"] == pytest.approx(fraction, abs=0.08)
-    # the naive count of each molecule's top site is biased towards uniform; the mixture fit is not
-    naive = np.bincount(log_lik.argmax(axis=1), minlength=3) / 600
-    assert abs(naive[0] - 0.6) > abs(result["T1"]["fraction"] - 0.6)
+        assert result[site]["fraction"] == pytest.approx(fraction, abs=0.06)
+    assert result[FALSE_ALARMS]["fraction"] == pytest.approx(150 / 750, abs=0.06)
+    # without the null component every false alarm would be given to some T-site
+    assert sum(r["fraction"] for name, r in result.items() if name != FALSE_ALARMS) == pytest.approx(1.0)
+
+
+def test_a_stack_of_false_alarms_only_is_all_null():
+    log_lik = template_stack([0.5, 0.5], false_alarms=200, molecules=0, rng=np.random.default_rng(1))
+    result = {r["class"]: r for r in al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]])}
+    assert result[FALSE_ALARMS]["fraction"] > 0.9 and result[FALSE_ALARMS]["high"] > 0.97
+
+
+def test_an_absent_class_gets_an_interval_from_zero_and_a_point_near_zero():
+    log_lik = template_stack([0.7, 0.3, 0.0], false_alarms=20, molecules=300, rng=np.random.default_rng(2))
+    result = {r["class"]: r for r in al_distribution(log_lik, ["T1", "T5", "T9"], [["T1"], ["T5"], ["T9"]])}
+    assert result["T9"]["fraction"] < 0.05 and result["T9"]["low"] < 0.005 < result["T9"]["high"]
+
+
+def test_nominal_90_percent_intervals_cover_the_true_fractions_about_90_percent_of_the_time():
+    """60 stacks of 150 detections (two sites 70/30, one absent, 10 % false alarms): the share of
+    intervals (3 classes × 60) that hold the truth is within the binomial spread of 0.9."""
+    rng = np.random.default_rng(3)
+    truth = {"T1": 0.7, "T5": 0.3, "T9": 0.0}
+    covered = []
+    for _ in range(60):
+        log_lik = template_stack(list(truth.values()), false_alarms=15, molecules=135, rng=rng)
+        for row in al_distribution(log_lik, list(truth), [[t] for t in truth]):
+            if row["class"] in truth:
+                covered.append(row["low"] <= truth[row["class"]] <= row["high"])
+    assert 0.8 <= np.mean(covered) <= 0.98
+
+
+def test_the_gibbs_posterior_of_unambiguous_molecules_is_the_dirichlet_one():
+    """Every molecule certain of its column: π | data is Dirichlet(½ + counts) exactly."""
+    log_lik = np.where(np.eye(3, dtype=bool)[[0] * 6 + [1] * 3 + [2]], 50.0, -50.0)
+    draws = mixture_posterior(log_lik, draws=4000, seed=4)
+    expected = (0.5 + np.array([6, 3, 1])) / 11.5
+    assert draws.mean(axis=0) == pytest.approx(expected, abs=0.01)
+    assert draws[:, 2].std() == pytest.approx(np.sqrt(expected[2] * (1 - expected[2]) / 12.5), rel=0.1)
 
 
 def test_a_tie_at_the_top_is_not_a_hit():
@@ -99,7 +141,7 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
             "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]]),
         }
 
-    t1, t5 = {"T1": 0.0, "T5": -30.0}, {"T1": -30.0, "T5": 0.0}  # unambiguous molecules
+    t1, t5 = {"T1": 30.0, "T5": -30.0}, {"T1": -30.0, "T5": 30.0}  # unambiguous molecules
     table = al_distribution_table([report("a", [t1, t1, t1]), report("b", [t5]), report("c", [])])
     pooled = table[table["images"] == "all images"].set_index("class")
     assert pooled.loc["T1", "fraction"] == pytest.approx(0.75, abs=1e-3)
@@ -110,12 +152,12 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
     assert "c" not in set(table["images"])  # an image without molecules has no distribution
 
 
-def test_bootstrap_draws_that_leave_out_a_site_s_only_molecule_keep_a_finite_interval():
-    # T5's one molecule cannot be a T1 (−inf): draws without it empty T5 exactly, and it fits nothing
-    log_lik = np.array([[0.0, -np.inf]] * 9 + [[-np.inf, 0.0]])
+def test_a_class_s_only_molecule_keeps_a_finite_interval():
+    # T5's one molecule cannot be a T1 (−inf), and none of them is a false alarm
+    log_lik = np.array([[30.0, -np.inf]] * 9 + [[-np.inf, 30.0]])
     result = {r["class"]: r for r in al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]])}
     assert result["T5"]["fraction"] == pytest.approx(0.1)
-    assert result["T5"]["low"] == 0.0 and 0.1 < result["T5"]["high"] < 0.4
+    assert result["T5"]["low"] < 0.05 and 0.1 < result["T5"]["high"] < 0.4
 
 
 def test_a_class_of_two_tsites_carries_both_priors_and_says_its_split_is_not_identified():
@@ -124,8 +166,8 @@ def test_a_class_of_two_tsites_carries_both_priors_and_says_its_split_is_not_ide
     flat = class_posteriors(np.zeros((1, 3)), classes, 1.0)[0]
     assert flat == pytest.approx([2 / 3, 1 / 3])
     assert not classes.split_identified("O2: T1|T2") and classes.split_identified("T7")
-    entries = al_distribution(np.array([[0.0, -30.0]] * 5), classes.names, classes.tsites)
-    assert [e["split_identified"] for e in entries] == [False, True]
+    entries = al_distribution(np.array([[30.0, -30.0]] * 5), classes.names, classes.tsites)
+    assert [(e["class"], e["split_identified"]) for e in entries[:2]] == [("O2: T1|T2", False), ("T7", True)]
 
 
 def test_an_error_shared_by_every_molecule_bounds_the_image_posterior_however_many_are_pooled():
@@ -208,18 +250,6 @@ def test_f1_threshold_separates_molecules_from_empty_sites_between_their_scores(
     # cutting below 7 gives F1 6/7; below 1 (catching the fourth molecule) 8/11: the cut is between 7 and 3
     assert f1_threshold(scores, occupied) == pytest.approx(5.0)
     assert f1_threshold(np.array([2.0, 1.0]), np.array([True, True])) == pytest.approx(0.5)  # all taken
-
-
-def test_batched_bootstrap_fits_equal_one_fit_per_draw():
-    """The Al distribution's bootstrap fits every draw side by side; each must be the fit of the molecules
-    that draw holds (with their multiplicities), stopping at its own tolerance."""
-    rng = np.random.default_rng(2)
-    log_lik = rng.normal(0, 2, (40, 4)) + 3 * np.eye(4)[rng.integers(0, 4, 40)]
-    draws = rng.multinomial(40, np.full(40, 1 / 40), size=5)
-    batched = mixture_proportions(log_lik, draws, tol=1e-12, iterations=5000)
-    for draw, pi in zip(draws, batched, strict=True):
-        alone = mixture_proportions(np.repeat(log_lik, draw, axis=0), tol=1e-12, iterations=5000)
-        assert pi == pytest.approx(alone, abs=1e-8)
 
 
 def test_robustness_table_on_hand_made_rows():

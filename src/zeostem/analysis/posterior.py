@@ -84,58 +84,84 @@ def at_grid_edge(temperature: float) -> bool:
     return bool(np.isclose(temperature, TEMPERATURES[-1]))
 
 
-def mixture_proportions(
-    log_lik: np.ndarray, weights: np.ndarray | None = None, iterations: int = 500, tol: float = 1e-9
-) -> np.ndarray:
-    """Maximum-likelihood mixture weights π over T-sites from per-molecule log p(data | T-site) (EM).
+FALSE_ALARMS = "false alarms"  # the Al distribution's null component: detections that hold no molecule
 
-    ``weights`` (fits, molecules) counts each molecule per fit (a bootstrap draw is its multiplicities):
-    all fits run side by side, each stopping when its own π moves less than ``tol``; returns (fits, sites).
-    Without it, one fit of every molecule once: returns (sites,).
-    """
-    n, m = log_lik.shape
-    counts = np.ones((1, n)) if weights is None else np.asarray(weights, float)
+
+def mixture_proportions(log_lik: np.ndarray, iterations: int = 2000, tol: float = 1e-9) -> np.ndarray:
+    """Maximum-likelihood mixture weights π over the columns of per-molecule log p(data | column) (EM)."""
     finite = np.where(np.isfinite(log_lik), log_lik, -1e300)
     shifted = np.exp(finite - finite.max(axis=1, keepdims=True))
-    pi = np.full((len(counts), m), 1.0 / m)
-    running = np.arange(len(counts))
+    pi = np.full(log_lik.shape[1], 1.0 / log_lik.shape[1])
     for _ in range(iterations):
-        weighted = shifted[None] * pi[running, None, :]
-        # a molecule left out of a draw may fit only sites that draw has emptied: 0 / 0, counted 0 times
-        total = weighted.sum(axis=2, keepdims=True)
-        responsibility = np.divide(weighted, total, out=np.zeros_like(weighted), where=total > 0)
-        new = np.einsum("fn,fnm->fm", counts[running], responsibility) / counts[running].sum(1, keepdims=True)
-        moved = np.max(np.abs(new - pi[running]), axis=1)
-        pi[running] = new
-        running = running[moved >= tol]
-        if not len(running):
+        weighted = shifted * pi
+        new = (weighted / weighted.sum(axis=1, keepdims=True)).mean(axis=0)
+        moved = np.max(np.abs(new - pi))
+        pi = new
+        if moved < tol:
             break
-    return pi[0] if weights is None else pi
+    return pi
+
+
+def mixture_posterior(
+    log_lik: np.ndarray, draws: int = 2000, burn_in: int = 200, prior: float = 0.5, seed: int = 0
+) -> np.ndarray:
+    """(draws, columns) samples of the mixture weights π given per-molecule log p(data | column): Gibbs
+    sampling of each molecule's component and of π ~ Dirichlet(``prior`` + counts). Near a boundary the
+    draws pile up at 0 rather than collapsing onto it, as a bootstrap of the maximum does."""
+    finite = np.where(np.isfinite(log_lik), log_lik, -1e300)
+    shifted = np.exp(finite - finite.max(axis=1, keepdims=True))
+    n, m = shifted.shape
+    rng = np.random.default_rng(seed)
+    pi = np.full(m, 1.0 / m)
+    samples = np.empty((draws, m))
+    for step in range(burn_in + draws):
+        weighted = shifted * pi
+        cumulative = np.cumsum(weighted / weighted.sum(axis=1, keepdims=True), axis=1)
+        component = np.minimum((cumulative < rng.random((n, 1))).sum(axis=1), m - 1)
+        pi = rng.dirichlet(prior + np.bincount(component, minlength=m))
+        if step >= burn_in:
+            samples[step - burn_in] = pi
+    return samples
+
+
+def shortest_interval(samples: np.ndarray, level: float) -> tuple[float, float]:
+    """The shortest interval holding ``level`` of the samples of a fraction. Where it starts at the
+    smallest sample the density is highest at the edge of the support: the interval starts at 0."""
+    ordered = np.sort(samples)
+    k = max(1, int(np.ceil(level * len(ordered))))
+    widths = ordered[k - 1 :] - ordered[: len(ordered) - k + 1]
+    i = int(np.argmin(widths))
+    return (0.0 if i == 0 else float(ordered[i])), float(ordered[i + k - 1])
 
 
 def al_distribution(
-    log_lik: np.ndarray,
-    names: list[str],
-    tsites: list[list[str]],
-    level: float = 0.9,
-    bootstrap: int = 200,
-    seed: int = 0,
+    log_lik: np.ndarray, names: list[str], tsites: list[list[str]], level: float = 0.9, seed: int = 0
 ) -> list[dict]:
-    """Fraction of molecules at each class's Al, with a bootstrap interval over molecules; a class of
-    several T-sites says that the split among them is not identified."""
+    """Fraction of the molecules at each class's Al, and the share of detections that are false alarms.
+
+    ``log_lik``: (detections, classes) log p(data | class) − log p(data | no molecule), so a false alarm
+    (the null component) has log-likelihood 0 against every detection. The fractions are the mixture's
+    maximum-likelihood weights of the classes among the molecules (the null's share taken out), the
+    intervals the shortest ones holding ``level`` of the posterior (Dirichlet(½) prior, Gibbs draws),
+    computed the same way. A class of several T-sites says that the split among them is not identified.
+    Molecules are taken as independent given the fractions.
+    """
     if not len(log_lik):
         return []
-    n = len(log_lik)
-    estimate = mixture_proportions(log_lik)
-    rng = np.random.default_rng(seed)
-    multiplicities = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(bootstrap)])
-    draws = mixture_proportions(log_lik, multiplicities)
-    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
-    return [
-        {"class": name, "tsites": sites, "split_identified": len(sites) == 1,
-         "fraction": float(f), "low": float(lo), "high": float(hi)}
-        for name, sites, f, lo, hi in zip(names, tsites, estimate, low, high, strict=True)
-    ]  # fmt: skip
+    with_null = np.c_[np.zeros(len(log_lik)), log_lik]
+    estimate = mixture_proportions(with_null)
+    draws = mixture_posterior(with_null, seed=seed)
+    among = draws[:, 1:] / np.maximum(draws[:, 1:].sum(axis=1, keepdims=True), 1e-300)
+    fractions = estimate[1:] / max(1.0 - estimate[0], 1e-300)
+    rows = []
+    for name, sites, f, column in zip(names, tsites, fractions, among.T, strict=True):
+        low, high = shortest_interval(column, level)
+        rows.append({"class": name, "tsites": sites, "split_identified": len(sites) == 1,
+                     "fraction": float(f), "low": low, "high": high})  # fmt: skip
+    low, high = shortest_interval(draws[:, 0], level)
+    rows.append({"class": FALSE_ALARMS, "tsites": [], "split_identified": True,
+                 "fraction": float(estimate[0]), "low": low, "high": high})  # fmt: skip
+    return rows
 
 
 def ranking(probabilities: dict[str, float]) -> list[dict]:
@@ -157,16 +183,17 @@ def topk_credit(probabilities: dict[str, float], truth: set[str], k: int) -> flo
 
 def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
     """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
-    (a fit of all their molecules' class log-likelihoods): columns images, molecules, class, tsites,
-    split_identified, fraction, low, high. Every report must answer in the same classes."""
+    (a fit of all their molecules' class log-likelihoods): columns images, molecules (detections),
+    class, tsites, split_identified, fraction (of the molecules; of the detections for the false
+    alarms), low, high. Every report must answer in the same classes."""
     columns = ["images", "molecules", "class", "tsites", "split_identified", "fraction", "low", "high"]
     answered = [r for r in reports if r["al_distribution"]]  # an image without molecules has none
     if not answered:
         return pd.DataFrame(columns=columns)
-    names = [e["class"] for e in answered[0]["al_distribution"]]
-    tsites = [e["tsites"] for e in answered[0]["al_distribution"]]
+    entries = [e for e in answered[0]["al_distribution"] if e["class"] != FALSE_ALARMS]
+    names, tsites = [e["class"] for e in entries], [e["tsites"] for e in entries]
     for r in answered:
-        if [e["class"] for e in r["al_distribution"]] != names:
+        if [e["class"] for e in r["al_distribution"] if e["class"] != FALSE_ALARMS] != names:
             raise InputError(
                 "the reports answer in different classes (they come from different calibrations)",
                 path=r["image"],

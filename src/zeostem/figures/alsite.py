@@ -134,7 +134,8 @@ def matching_figure(items: list[tuple[dict, np.ndarray]], references: References
 
 
 def al_distribution_figure(table: pd.DataFrame, path: str) -> None:
-    """Fraction of molecules per identifiable class with 90 % intervals, pooled and per image."""
+    """Fraction of molecules per identifiable class with 90 % intervals, pooled and per image, and the
+    share of detections that are false alarms."""
     if not len(table):
         fig, ax = plt.subplots(figsize=(6, 2))
         ax.text(0.5, 0.5, "no molecule detected in any image", ha="center", va="center")
@@ -160,7 +161,7 @@ def al_distribution_figure(table: pd.DataFrame, path: str) -> None:
         )
     ax.set_xticks(range(len(sites)), sites, fontsize=7)
     ax.set_ylim(0, 1)
-    ax.set_ylabel("fraction of molecules")
+    ax.set_ylabel("fraction of molecules\n(false alarms: of detections)")
     ax.set_title("Al distribution over identifiable classes (A|B: split not identified; 90 % interval)")
     ax.legend(fontsize=7)
     fig.tight_layout()
