@@ -77,9 +77,11 @@ class SiteScores:
     explained: np.ndarray  # (n,) the framework explains the site's cell (else: none of the candidates)
     noise_whiteness: float
 
-    def boxes_xyxy(self, centres: np.ndarray | None = None) -> np.ndarray:
-        """Per site, the best candidate's molecule box (x0, y0, x1, y1) around ``centres`` (or its own)."""
-        h, w = self.box_px[np.argmax(self.llr, axis=1)].T
+    def boxes_xyxy(self, centres: np.ndarray | None = None, candidate: int | None = None) -> np.ndarray:
+        """Per site, the molecule box (x0, y0, x1, y1) of its best candidate (or of ``candidate``) around
+        ``centres`` (or its own)."""
+        best = np.argmax(self.llr, axis=1) if candidate is None else np.full(len(self.llr), candidate)
+        h, w = self.box_px[best].T
         r, c = (self.centres_px if centres is None else np.asarray(centres, float)).reshape(-1, 2).T
         return np.c_[c - w / 2, r - h / 2, c + w / 2, r + h / 2]
 

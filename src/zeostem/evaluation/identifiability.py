@@ -152,10 +152,7 @@ def ideal_detectors(
     names = [c.conformation for c in refs.candidates]
     if item.conformation in names:
         k = names.index(item.conformation)
-        h, w = sites.box_px[k]
-        r, c = sites.centres_px.T
-        boxes = np.c_[c - w / 2, r - h / 2, c + w / 2, r + h / 2]
-        scores = (sites.centres_px, boxes, sites.llr[:, k])
+        scores = (sites.centres_px, sites.boxes_xyxy(candidate=k), sites.llr[:, k])
         records.append(occupancy_record("ideal_pose_known", item, truth, scores, threshold, tolerance_px))
     return records
 
