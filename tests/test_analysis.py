@@ -133,6 +133,7 @@ def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(simulated
         assert int(np.argmax(pooled)) == k
 
 
+@pytest.mark.slow
 def test_the_ideal_detector_bounds_detection_and_knowing_the_pose_helps(simulated, tmp_path):
     """detection.csv's ideal rows: geometry and noise known, molecule vs empty at every site. At 4500
     e/Å² it finds every molecule of the T7 field where 5 % of empty sites alarm; at 1500 knowing the

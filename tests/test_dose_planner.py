@@ -55,6 +55,7 @@ def test_curve_fit_recovers_a_known_logistic_from_binomial_samples():
     assert fitted.dose_for(0.6) == pytest.approx(truth.dose_for(0.6), rel=0.1)
 
 
+@pytest.mark.slow
 def test_lowest_dose_is_answered_inside_the_simulated_range_with_a_band_around_the_truth():
     truth = AccuracyCurve(ceiling=1.0, intercept=-14.0, slope=2.0)  # 0.9 reached at ≈ 3300 e/Å²
     covered = 0

@@ -67,6 +67,7 @@ def top_tsite(image, analyzer) -> tuple[str, int]:
     return max(posterior, key=posterior.get), len(found.detected)
 
 
+@pytest.mark.slow
 def test_rotated_and_transposed_fields_give_the_same_t_site_as_the_aligned_one(simulated, analyzer):
     refs, segments, _ = simulated
     seg, fov = segments["T7"]
@@ -115,6 +116,7 @@ def calibrated(simulated, validation_images):
     )
 
 
+@pytest.mark.slow
 def test_calibration_on_two_worker_processes_is_the_one_of_a_single_process(simulated, validation_images):
     two = calibrate(simulated[0], validation_images, 4500, 1.0, workers=2)
     assert two == calibrate(simulated[0], validation_images, 4500, 1.0)

@@ -40,6 +40,7 @@ def conformation(mfi, pyridine):
     return build_candidate(mfi, pyridine, "T1", "O2")  # its molecule straddles the cell edge
 
 
+@pytest.mark.slow
 def test_mosaic_matches_a_multislice_of_the_whole_mosaic(conformation, mfi):
     fov, with_mol, clean_mol = clean_field_of_view(simulate_cell(conformation, 1, SETTINGS, 2), SETTINGS)
     _, empty, clean_empty = clean_field_of_view(

@@ -50,6 +50,7 @@ def test_the_lattice_fit_finds_the_scan_geometry_the_nuisances_made(simulated, a
     assert got["shear_deg"] == pytest.approx(want["shear_deg"], abs=0.1)
 
 
+@pytest.mark.slow
 def test_a_rotated_sheared_miscalibrated_imbalanced_scan_gives_the_clean_scans_t_site(simulated, analyzer):
     """The issue's acceptance case at 4500 e/Å², on two T-sites, with every whole cell analysed."""
     for tsite in ("T7", "T12"):
