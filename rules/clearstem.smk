@@ -32,9 +32,10 @@ rule train_denoiser:
         paths.benchmark("models", "train_{model}")
     wildcard_constraints:
         model=one_of(JOBS.model_specs),
+    priority: 10  # the denoised images and the denoised input's detector wait for it
     conda:
         "../envs/models.yaml"
-    threads: 2
+    threads: 1  # beside the simulations, not after them (a two-thread job waits for both cores)
     resources:
         mem_mb=6000,
         runtime=240,

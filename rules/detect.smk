@@ -70,6 +70,7 @@ rule train_detector:
         paths.benchmark("models", "train_detector_{input}")
     wildcard_constraints:
         input="denoised|raw",
+    priority: 10  # on the way to the reports: before the known-truth evaluations
     conda:
         "../envs/models.yaml"
     threads: 1  # 2 threads train 1.08× faster: two detectors side by side (benchmarks/train_threads.py)
