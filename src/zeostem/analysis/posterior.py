@@ -151,8 +151,8 @@ def al_distribution(
     with_null = np.c_[np.zeros(len(log_lik)), log_lik]
     estimate = mixture_proportions(with_null)
     draws = mixture_posterior(with_null, seed=seed)
-    among = draws[:, 1:] / np.maximum(draws[:, 1:].sum(axis=1, keepdims=True), 1e-300)
-    fractions = estimate[1:] / max(1.0 - estimate[0], 1e-300)
+    among = np.clip(draws[:, 1:] / np.maximum(draws[:, 1:].sum(axis=1, keepdims=True), 1e-300), 0, 1)
+    fractions = np.clip(estimate[1:] / max(estimate[1:].sum(), 1e-300), 0.0, 1.0)
     rows = []
     for name, sites, f, column in zip(names, tsites, fractions, among.T, strict=True):
         low, high = shortest_interval(column, level)
