@@ -23,6 +23,7 @@ rule denoise_dataset:
         split=paths.DENOISE_SPLIT,
     log:
         "logs/datasets/denoise_dataset.log",
+    priority: 20  # the denoiser's data: the reference chain (rules/simulate.smk)
     conda:
         "../envs/models.yaml"
     threads: 1

@@ -46,6 +46,7 @@ rule detection_dataset:
         "logs/datasets/detection_{input}.log",
     wildcard_constraints:
         input="denoised|raw",
+    priority: 20  # the detectors' data: the reference chain (rules/simulate.smk)
     conda:
         "../envs/models.yaml"
     threads: 1

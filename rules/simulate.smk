@@ -1,6 +1,8 @@
 # Simulation stage: one abTEM multislice per conformation, then a cheap Poisson dose series from it.
 # The simulation rules claim one thread: jobs side by side, one per core, took 0.45x the time of one
 # job at a time on every core (benchmarks/job_threads.py); a profile's set-threads changes it.
+# The reference chain (simulations, dose series, mosaics) outranks the realistic and mismatch test
+# sets: the models' training waits for it, and the test sets fill the cores beside the training.
 
 
 rule simulations:
@@ -28,6 +30,7 @@ rule simulate_conformation:
         "logs/simulation/simulate_{conformation}.log",
     benchmark:
         paths.benchmark("simulation", "simulate_{conformation}")
+    priority: 20
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -52,6 +55,7 @@ rule simulate_empty:
         "logs/simulation/simulate_empty_{conformation}.log",
     benchmark:
         paths.benchmark("simulation", "simulate_empty_{conformation}")
+    priority: 20
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -76,6 +80,7 @@ rule mosaics:
         **JOBS.mosaic_files,
     log:
         "logs/simulation/mosaics_{conformation}.log",
+    priority: 20
     conda:
         "../envs/simulation.yaml"
     threads: 1
@@ -100,6 +105,7 @@ rule dose_series:
         "logs/simulation/dose_series_{conformation}.log",
     benchmark:
         paths.benchmark("simulation", "dose_series_{conformation}")
+    priority: 20
     conda:
         "../envs/simulation.yaml"
     threads: 1

@@ -52,14 +52,19 @@ def lattice_phases(image: np.ndarray, weight: np.ndarray, frequencies: np.ndarra
 
 def best_shift(products: np.ndarray, frequencies: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, float]:
     """The shift t (within one cell) maximising Re Σ_j products_j · exp(2πi g_j · t), and the maximum."""
-    grid = [np.arange(0.0, c, 0.5) for c in cell]
-    points = np.stack(np.meshgrid(*grid, indexing="ij"), -1).reshape(-1, 2)
+    rows, cols = (np.arange(0.0, c, 0.5) for c in cell)
     strongest = np.argsort(-np.abs(products))[:40]  # enough to find the peak on a half-pixel grid
+    g, p = frequencies[strongest], products[strongest]
+    # on the grid the phase factorises, exp(2πi g·t) = exp(2πi g_0 t_0) exp(2πi g_1 t_1): one matrix product
+    grid = (
+        (np.exp(2j * np.pi * np.outer(rows, g[:, 0])) * p) @ np.exp(2j * np.pi * np.outer(cols, g[:, 1])).T
+    ).real
+    i, j = np.unravel_index(int(np.argmax(grid)), grid.shape)
 
-    def score(t: np.ndarray, which=slice(None)) -> np.ndarray:
-        return (np.exp(2j * np.pi * np.atleast_2d(t) @ frequencies[which].T) @ products[which]).real
+    def score(t: np.ndarray) -> np.ndarray:
+        return (np.exp(2j * np.pi * np.atleast_2d(t) @ frequencies.T) @ products).real
 
-    start = points[int(np.argmax(score(points, strongest)))]
+    start = np.array([rows[i], cols[j]])
     best = optimize.minimize(lambda t: -score(t)[0], start, method="Nelder-Mead", options={"xatol": 1e-3})
     return np.mod(best.x, cell), float(-best.fun)
 
