@@ -14,7 +14,6 @@ import time
 
 import numpy as np
 from scipy import ndimage
-from zeostem.layout import reference_files
 
 from zeostem.analysis.analyzer import Analyzer, registration_weight, resampled_and_registered
 from zeostem.analysis.calibration import Calibration
@@ -23,8 +22,9 @@ from zeostem.analysis.likelihood import hypotheses, molecule_sites
 from zeostem.analysis.references import References
 from zeostem.analysis.registration import refine_map
 from zeostem.io.config import load_config
+from zeostem.jobs import Jobs
+from zeostem.paths import located
 from zeostem.simulation.images import SimulatedSegments, noise_seed, noisy_idpc
-from zeostem.structures.library import conformation_specs
 
 
 def main() -> None:
@@ -34,8 +34,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--dose", type=int, default=1500)
     args = parser.parse_args()
-    conformations = [p.conformation for p in conformation_specs(load_config(args.config))]
-    files = reference_files(args.results, conformations)
+    layout = Jobs.from_config(load_config(args.config)).reference_files
+    files = {kind: [str(located(p, args.results)) for p in paths] for kind, paths in layout.items()}
     start = time.perf_counter()
     analyzer = Analyzer(
         References.load(files["clean"], files["labels"], files["empty"]), Calibration.uncalibrated()

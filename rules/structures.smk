@@ -13,6 +13,7 @@ rule generate_candidate:
         "logs/structures/generate_{conformation}.log",
     wildcard_constraints:
         conformation=one_of(JOBS.generated),
+    priority: 20  # the reference chain starts here (rules/simulate.smk)
     conda:
         "../envs/structures.yaml"
     threads: 1
@@ -42,6 +43,7 @@ if JOBS.relaxed:
             paths.benchmark("structures", "relax_{conformation}")
         wildcard_constraints:
             conformation=one_of(JOBS.generated),
+        priority: 20  # the reference chain starts here (rules/simulate.smk)
         conda:
             "../envs/structures.yaml"
         threads: 2
@@ -63,6 +65,7 @@ rule import_conformation:
         "logs/structures/import_{conformation}.log",
     wildcard_constraints:
         conformation=one_of(JOBS.imported),
+    priority: 20  # the reference chain starts here (rules/simulate.smk)
     conda:
         "../envs/structures.yaml"
     threads: 1

@@ -35,7 +35,7 @@ def simulated(mfi, pyridine):
     Returns the :class:`References`, and per T-site the source-blurred segments (with the field of
     view) of the conformation and of its empty twin, and the conformation's labels.
     """
-    from zeostem.analysis.references import Candidate, References
+    from zeostem.analysis.references import Candidate, FrameworkColumns, References
     from zeostem.simulation.images import clean_field_of_view
     from zeostem.simulation.labels import field_of_view_labels
     from zeostem.simulation.mosaic import without_molecule
@@ -61,7 +61,8 @@ def simulated(mfi, pyridine):
         )
         empties.append(empty)
         segments[tsite], segments[f"{tsite}-empty"], labels[tsite] = (seg, fov), (empty_seg, fov), lab
-    references = References(candidates, np.mean(empties, axis=0), fov.cells, fov.pixel_size)
+    framework = FrameworkColumns.of(labels["T1"])
+    references = References(candidates, np.mean(empties, axis=0), fov.cells, fov.pixel_size, framework)
     return references, segments, labels
 
 

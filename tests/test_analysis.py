@@ -12,9 +12,9 @@ import tifffile
 from jsonschema.exceptions import ValidationError
 from skimage.io import imsave
 
-from zeostem.analysis.analyzer import Analyzer
+from zeostem.analysis.analyzer import Analyzer, analyze_lattice
 from zeostem.analysis.calibration import Calibration
-from zeostem.analysis.columns import find_columns
+from zeostem.analysis.columns import registered_columns
 from zeostem.analysis.fourier import spectral_gradient
 from zeostem.app.report import validate_report
 from zeostem.errors import InputError
@@ -169,33 +169,47 @@ def test_recall_at_a_fixed_false_alarm_rate_on_hand_made_scores():
     assert recall_at_false_alarms([record], 0.8) == 0.75  # threshold 3.8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: the mixture's classes are not elements here (measured on the T1 field: the "
-    "atom nearest a 'T' column is a T for 0.62 of them, nearest an 'O' column an O for 0.03; 'O' columns "
-    "are mostly fainter T maxima). Scored by position, so it passes once the classes mean what they say.",
-)
-def test_column_classes_sit_on_the_labelled_atoms(simulated):
-    """Scored against the simulation's atom positions, not against the mixture's own means (sorting the
-    means by intensity makes "T brighter than O" true whatever the classifier does): the atom nearest
-    each T column is a Si/Al and nearest each O column an O, within 0.5 Å; ``light`` columns sit on no
-    framework atom."""
-    refs, _, labels = simulated
-    pixel = float(np.mean(refs.pixel_size_A))
-    columns = find_columns(refs.candidates[0].image, pixel)
+def test_column_classes_sit_on_the_labelled_atoms(simulated, analyzer):
+    """A mirrored, shifted T1 field at a high dose, with one extra atom-like spot in an empty channel:
+    each column found on the analysed image is named through the registration and scored against the
+    simulation's atoms moved the same way (not against anything the classifier computed). The atom
+    nearest each T column is a Si/Al and nearest each O column an O, within 0.5 Å; the spot is ``light``."""
+    refs, segments, labels = simulated
+    seg, fov = segments["T1"]
+    image = noisy_idpc(seg, fov.pixel_size, 1e5, -45, noise_seed(0, "columns", 1e5, 0))
+    shift = (7, 11)
+    moved = np.roll(image[:, ::-1], shift, axis=(0, 1))  # mirror_x, then a shift of (7, 11) px
     atoms = labels["T1"]["atoms"]
-    positions = np.array([[a["x"], a["y"]] for a in atoms])
+    truth = np.mod([[a["y"] + shift[0], image.shape[1] - 1 - a["x"] + shift[1]] for a in atoms], image.shape)
     element = np.array(["T" if a["element"] in ("Si", "Al") else a["element"] for a in atoms])
+    pixel = float(np.mean(refs.pixel_size_A))
 
-    def on(kind: str, elements: list[str]) -> float:
-        found = columns.loc[columns["class"] == kind, ["x_px", "y_px"]].to_numpy()
-        distance = np.linalg.norm(found[:, None] - positions[None], axis=2)
-        right = np.isin(element[distance.argmin(axis=1)], elements)
-        return float(np.mean(right & (distance.min(axis=1) * pixel <= 0.5)))
+    def nearest_atom(rc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Element of the atom nearest each (row, col) and its distance in Å (the field is periodic)."""
+        apart = np.abs(np.reshape(rc, (-1, 1, 2)) - truth[None])
+        distance = np.linalg.norm(np.minimum(apart, np.array(image.shape) - apart), axis=2)
+        return element[distance.argmin(axis=1)], distance.min(axis=1) * pixel
 
-    assert on("T", ["T"]) >= 0.9
-    assert on("O", ["O"]) >= 0.7
-    assert on("light", ["T", "O"]) <= 0.1
+    grid = np.stack(np.mgrid[20:60, 20:60], -1).reshape(-1, 2)  # the emptiest spot of a cell's region
+    spot = grid[np.argmax(nearest_atom(grid)[1])]
+    assert nearest_atom(spot)[1][0] > 2.0
+    rows, cols = np.indices(image.shape)
+    moved = moved + np.ptp(image) * np.exp(
+        -((rows - spot[0]) ** 2 + (cols - spot[1]) ** 2) / (2 * (0.4 / pixel) ** 2)
+    )
+    lattice = analyze_lattice(moved, pixel, analyzer)
+    columns = registered_columns(lattice.frame.image, refs, lattice.registration)
+    found = lattice.frame.to_input(columns[["y_px", "x_px"]].to_numpy(float))  # the fit undoes the mirror
+
+    def right(kind: str) -> float:
+        nearest, distance = nearest_atom(found[columns["class"].to_numpy() == kind])
+        return float(np.mean((nearest == kind) & (distance <= 0.5)))
+
+    assert (columns["class"] == "T").sum() >= 100 and (columns["class"] == "O").sum() >= 20
+    assert right("T") >= 0.95
+    assert right("O") >= 0.8
+    light = found[columns["class"].to_numpy() == "light"]
+    assert len(light) and np.min(np.linalg.norm(light - spot, axis=1)) * pixel <= 0.5
 
 
 def test_report_schema_accepts_a_report_and_rejects_a_broken_one():

@@ -34,7 +34,9 @@ def shared_o(simulated, mfi, pyridine):
         cx, cy = lab["molecule_center_px"]
         name = f"pyridine_{tsite}_{o}" + ("_moved" if shift else "")
         extra.append(Candidate(name, tsite, clean, (cy, cx), (box[3] - box[1], box[2] - box[0]), o))
-    references = References(refs.candidates + extra, refs.empty, refs.cells, refs.pixel_size_A)
+    references = References(
+        refs.candidates + extra, refs.empty, refs.cells, refs.pixel_size_A, refs.framework
+    )
     seg, fov = segments["T1"]
     noisy = noisy_idpc(seg, fov.pixel_size, 1500, -45, noise_seed(0, "classes", 1500, 0))
     constant = noise_dose_constant([(noisy, refs.candidates[0].image, 1500)])

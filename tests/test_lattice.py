@@ -179,7 +179,7 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     """The report of a 0.2 Å/px image (the references are 0.25 Å/px): its molecule centres and the
     Faster R-CNN boxes (given here on the reference grid, as the detector sees it) land on the input's
     pixels where the molecules are."""
-    from zeostem.analysis.columns import find_columns
+    from zeostem.analysis.columns import registered_columns
     from zeostem.app.report import write_report
     from zeostem.app.trained import ImageAnalysis, TrainedRun
 
@@ -198,7 +198,7 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     low, high = corners.min(axis=0), corners.max(axis=0)  # the grid may run the other way (a flip)
     on_grid = np.array([[low[1], low[0], high[1], high[0]]])
     analysis = ImageAnalysis(lattice, lattice.frame.image, on_grid, np.array([0.9]),
-                             find_columns(lattice.frame.image, 0.25))  # fmt: skip
+                             registered_columns(lattice.frame.image, refs, lattice.registration))  # fmt: skip
     report = write_report(tmp_path / "scaled", "scaled", "scaled.tif", analysis,
                           TrainedRun(calibrated, None, None, {}, {}),
                           Micrograph(image, 0.2, "image", "given"))  # fmt: skip
@@ -217,7 +217,7 @@ def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with
 ):
     from dataclasses import replace
 
-    from zeostem.analysis.columns import find_columns
+    from zeostem.analysis.columns import registered_columns
     from zeostem.app.report import write_report
     from zeostem.app.trained import ImageAnalysis, TrainedRun
 
@@ -228,8 +228,8 @@ def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with
     reports = []
     for name, analyzer in (("exact", calibrated), ("cautious", cautious)):
         lattice = analyze_lattice(image, 0.25, analyzer)
-        analysis = ImageAnalysis(lattice, lattice.frame.image, np.zeros((0, 4)), np.zeros(0),
-                                 find_columns(lattice.frame.image, 0.25))  # fmt: skip
+        columns = registered_columns(lattice.frame.image, refs, lattice.registration)
+        analysis = ImageAnalysis(lattice, lattice.frame.image, np.zeros((0, 4)), np.zeros(0), columns)
         reports.append(write_report(tmp_path / name, name, "x.tif", analysis,
                                     TrainedRun(analyzer, None, None, {}, {}),
                                     Micrograph(image, 0.25, "image", "given")))  # fmt: skip
@@ -363,14 +363,14 @@ def test_a_molecule_free_field_gets_no_molecule_and_no_call(simulated, calibrate
     """At 4500 e/Å². (At 2000 this fixture's F1-chosen occupancy threshold, 1.84, lets one noise site
     through at 2.28: a threshold from the null distribution of the maximum is the detection issue's.)"""
     dose = 4500
-    from zeostem.analysis.columns import find_columns
+    from zeostem.analysis.columns import registered_columns
     from zeostem.app.report import write_report
     from zeostem.app.trained import ImageAnalysis, TrainedRun
 
     clean, noise = molecule_free_field(simulated, dose, 7)
     lattice = analyze_lattice(clean + noise, 0.25, calibrated)
-    analysis = ImageAnalysis(lattice, lattice.frame.image, np.zeros((0, 4)), np.zeros(0),
-                             find_columns(lattice.frame.image, 0.25))  # fmt: skip
+    columns = registered_columns(lattice.frame.image, calibrated.references, lattice.registration)
+    analysis = ImageAnalysis(lattice, lattice.frame.image, np.zeros((0, 4)), np.zeros(0), columns)
     workflow = TrainedRun(calibrated, None, None, {}, {})
     micrograph = Micrograph(clean + noise, 0.25, "image", "given")
     report = write_report(tmp_path / "empty", "empty", "x.tif", analysis, workflow, micrograph)

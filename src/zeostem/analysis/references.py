@@ -28,6 +28,50 @@ FLIPS = {
 }
 
 
+FRAMEWORK_ELEMENTS = {"Si": "T", "Al": "T", "O": "O"}  # a framework column's element, as the columns name it
+
+
+@dataclass(frozen=True)
+class FrameworkColumns:
+    """The references' projected framework columns: (row, col) in pixels and element (``T`` or ``O``)."""
+
+    rc: np.ndarray
+    element: np.ndarray
+
+    @classmethod
+    def of(cls, labels: dict) -> FrameworkColumns:
+        """The framework columns of a reference's labels (``labels.json``: atoms with x/y px and the
+        column each projects into): each column where its atoms lie on average."""
+        columns: dict[int, list] = {}
+        for atom in labels["atoms"]:
+            if atom["site"] != "molecule" and atom["element"] in FRAMEWORK_ELEMENTS:
+                columns.setdefault(atom["column"], []).append((atom["y"], atom["x"], atom["element"]))
+        rc = np.array([np.mean([a[:2] for a in atoms], axis=0) for atoms in columns.values()]).reshape(-1, 2)
+        element = [FRAMEWORK_ELEMENTS[atoms[0][2]] for atoms in columns.values()]
+        return cls(rc, np.array(element))
+
+    def registered(
+        self,
+        operation: str,
+        origin_px: np.ndarray,
+        field_shape: tuple[int, int],
+        shape: tuple[int, int],
+        margin_px: float = 8.0,
+    ) -> FrameworkColumns:
+        """Where an image registered to the references shows them. The registration says
+        ``image(u) ≈ framework(F (u − origin))``, the reference field repeating, so the column at ``a``
+        lies at ``origin + F a`` modulo the field, and again one field further on across ``shape``. Columns
+        just outside the image are kept (``margin_px``): a maximum on the edge may be theirs."""
+        field = np.asarray(field_shape, float)
+        at = np.mod(np.asarray(origin_px, float) + np.array(FLIPS[operation]) * self.rc, field)
+        repeats = [np.arange(-1, -(-n // int(f)) + 1) for n, f in zip(shape, field_shape, strict=True)]
+        offsets = np.stack(np.meshgrid(*repeats, indexing="ij"), -1).reshape(-1, 2) * field
+        rc = (at[None] + offsets[:, None]).reshape(-1, 2)
+        element = np.tile(self.element, len(offsets))
+        inside = np.all((rc > -margin_px) & (rc < np.array(shape) - 1 + margin_px), axis=1)
+        return FrameworkColumns(rc[inside], element[inside])
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One candidate conformation: its clean field of view and where its molecule sits in cell (0, 0)."""
@@ -48,6 +92,7 @@ class References:
     empty: np.ndarray
     cells: tuple[int, int]  # (rows, cols) of unit cells in the field of view
     pixel_size_A: tuple[float, float]  # (row, col) = (y, x)
+    framework: FrameworkColumns  # the framework's projected columns in the field of view
 
     @cached_property
     def spectra(self) -> dict[str, np.ndarray]:
@@ -144,4 +189,5 @@ class References:
             )
         (shape, cells, (px, py)) = grids.pop()
         empties = [read_image(p)[0].astype(np.float64) for p in empty]
-        return cls(candidates, np.mean(empties, axis=0), cells, (py, px))
+        framework = FrameworkColumns.of(json.loads(Path(labels[0]).read_text()))
+        return cls(candidates, np.mean(empties, axis=0), cells, (py, px), framework)

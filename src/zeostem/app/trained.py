@@ -9,7 +9,7 @@ import numpy as np
 
 from zeostem.analysis.analyzer import Analyzer, LatticeAnalysis, analyze_lattice
 from zeostem.analysis.calibration import Calibration
-from zeostem.analysis.columns import find_columns
+from zeostem.analysis.columns import registered_columns
 from zeostem.analysis.references import References
 from zeostem.app.manifest import read_manifest
 from zeostem.models.card import file_hash
@@ -107,5 +107,5 @@ def analyze(
     denoised = trained.denoise(resampled.astype(np.float32))
     s = trained.settings
     boxes, scores = detect(trained.detector, denoised, s["detector_tile"], s["detector_overlap"])
-    columns = find_columns(denoised, float(np.mean(trained.analyzer.references.pixel_size_A)))
+    columns = registered_columns(denoised, trained.analyzer.references, lattice.registration)
     return ImageAnalysis(lattice, denoised, np.asarray(boxes).reshape(-1, 4), np.asarray(scores), columns)
