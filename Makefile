@@ -21,8 +21,8 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
-test-fast: install  # the tier to run before every commit: no end-to-end runs
-	$(BIN)/python -m pytest -m "not slow"
+test-fast: install  # the tier to run before every commit: no end-to-end runs, a test file per core
+	$(BIN)/python -m pytest -m "not slow" -n $(CORES) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .
