@@ -6,7 +6,7 @@ registration says where every framework column of the references lies in the ima
 framework column is ``light`` (the molecule's C/N, or anything else the framework does not hold).
 Intensity alone does not separate the elements here: a mixture over peak height, Laplacian-of-Gaussian
 response and background named T correctly for 0.62 of its T columns and O for 0.03 of its O columns
-(the demo's T1 field).
+(the test suite's simulated T1 field).
 """
 
 from __future__ import annotations
