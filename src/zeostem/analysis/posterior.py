@@ -160,7 +160,7 @@ def al_distribution(
                      "fraction": float(f), "low": low, "high": high})  # fmt: skip
     low, high = shortest_interval(draws[:, 0], level)
     rows.append({"class": FALSE_ALARMS, "tsites": [], "split_identified": True,
-                 "fraction": float(estimate[0]), "low": low, "high": high})  # fmt: skip
+                 "fraction": float(min(estimate[0], 1.0)), "low": low, "high": high})  # fmt: skip
     return rows
 
 
