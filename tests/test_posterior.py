@@ -57,8 +57,8 @@ def test_a_stack_of_false_alarms_only_is_all_null():
 
 
 def test_fractions_and_intervals_stay_within_zero_and_one_on_a_single_class():
-    """One class and a few sure molecules: its fraction among the molecules is 1, never 1 + ε (the
-    report's schema refuses that; seen in CI)."""
+    """One class, a few molecules from null-only to sure: every fraction and interval stays within
+    [0, 1], never 1 + ε (the report's schema refuses that; seen in CI)."""
     outside = []
     for seed in range(60):
         rng = np.random.default_rng(seed)
