@@ -29,7 +29,17 @@ def thiophene():
 
 
 @pytest.fixture(scope="session")
-def simulated(mfi, pyridine):
+def coarse_settings():
+    """Coarse multislice over 3 × 3 cells: the test suite's simulations."""
+    from zeostem.simulation.settings import SimulationSettings
+
+    return SimulationSettings(
+        potential_sampling_A=0.2, scan_step_A=0.5, slice_thickness_A=2.0, field_of_view_cells=(3, 3)
+    )
+
+
+@pytest.fixture(scope="session")
+def simulated(mfi, pyridine, coarse_settings):
     """Three candidate conformations and their molecule-free twins, coarse multislice, 3 × 3 cells.
 
     Returns the :class:`References`, and per T-site the source-blurred segments (with the field of
@@ -40,12 +50,9 @@ def simulated(mfi, pyridine):
     from zeostem.simulation.labels import field_of_view_labels
     from zeostem.simulation.mosaic import without_molecule
     from zeostem.simulation.multislice import simulate_cell
-    from zeostem.simulation.settings import SimulationSettings
     from zeostem.structures import build_candidate
 
-    settings = SimulationSettings(
-        potential_sampling_A=0.2, scan_step_A=0.5, slice_thickness_A=2.0, field_of_view_cells=(3, 3)
-    )
+    settings = coarse_settings
     candidates, empties, segments, labels = [], [], {}, {}
     for tsite, o in (("T1", "O2"), ("T7", "O16"), ("T12", "O25")):
         atoms = build_candidate(mfi, pyridine, tsite, o)

@@ -239,7 +239,7 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
         ],
         "classes": [{"class": "O2: T1|T2", "tsites": ["T1", "T2"], "split_identified": False}],
         "goodness_of_fit": {"contrast_spread": 0.02, "cells": 12, "misfit_cells": 0, "noise_whiteness": 1.0,
-                            "flagged": False, "note": None},
+                            "molecule_contrast": 1.0, "flagged": False, "note": None},
         "shared_error_correlation": 0.01,
         "class_ranking": ranking,
         "al_distribution": [{"class": "O2: T1|T2", "tsites": ["T1", "T2"], "split_identified": False,

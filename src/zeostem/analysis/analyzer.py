@@ -18,7 +18,13 @@ from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes
 from zeostem.analysis.fit import raw_counts
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
-from zeostem.analysis.likelihood import SiteScores, hypotheses, molecule_sites
+from zeostem.analysis.likelihood import (
+    CONTRAST_ROUNDS,
+    SiteScores,
+    hypotheses,
+    measured_contrast,
+    molecule_sites,
+)
 from zeostem.analysis.references import References
 from zeostem.analysis.registration import Placement, Registration, refine_map, register, symmetry_placements
 from zeostem.errors import InputError
@@ -30,6 +36,8 @@ REGISTER_FLOOR = 0.02
 # (≥ 0.93 measured on iDPC fields of the demo down to 500 e/Å², thin and two cells thick; 0.23 with the
 # pixel size 20 % off, 0.31 with the contrast inverted)
 REGISTER_MIN = 0.5
+# below this contrast (× the references') the report says the molecules are fainter than the references'
+FAINT = 0.8
 
 
 def register_reflections(refs: References) -> Reflections:
@@ -74,7 +82,8 @@ class LatticeAnalysis:
     detected: np.ndarray  # indices of the sites that hold a molecule
     dose_estimate: float | None
     dose_note: str | None
-    goodness_of_fit: dict  # FrameworkFit.record(): local contrast, cells not explained, noise whiteness
+    goodness_of_fit: dict  # FrameworkFit.record() (local contrast, cells not explained, noise whiteness),
+    # the molecules' contrast
     contrast_inverted: bool  # atoms were dark: the image was analysed with its sign reversed
 
 
@@ -154,15 +163,29 @@ def analyze_lattice(
     found = hypotheses(
         frame.image, frame.valid, refs, registration, analyzer.placements, model_error=calibration.model_error
     )
+    for _ in range(CONTRAST_ROUNDS):  # the molecules found at the last round's contrast set the next's
+        scores = molecule_sites(found, refs)
+        bayes = scores.log_bayes_factor(calibration.temperature)
+        detected = np.flatnonzero((bayes > calibration.occupancy_threshold) & scores.explained)
+        found = found.at_contrast(measured_contrast(found, scores.centres_px[detected], refs))
     scores = molecule_sites(found, refs)
     bayes = scores.log_bayes_factor(calibration.temperature)
     detected = np.flatnonzero((bayes > calibration.occupancy_threshold) & scores.explained)
     dose, note = dose_estimate(scores, fit, calibration, refs)
-    goodness = found.fit.record(found.noise_whiteness)
+    goodness = {**found.fit.record(found.noise_whiteness), "molecule_contrast": found.contrast}
+    if found.contrast < FAINT:
+        noted(goodness, f"the molecules' contrast is about {found.contrast:.2g} × the references' (a crystal "
+              "thicker than their one cell, or molecules unlike theirs): their evidence is weighed at the "
+              "contrasts the image supports")  # fmt: skip
     if inverted:
         warning = "the contrast is inverted (atoms dark: check the detector rotation); analysed reversed"
-        goodness.update(flagged=True, note="; ".join(filter(None, [warning, goodness["note"]])))
+        noted(goodness, warning)
     return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note, goodness, inverted)
+
+
+def noted(goodness: dict, warning: str) -> None:
+    """Flag the goodness of fit with ``warning`` first in its note."""
+    goodness.update(flagged=True, note="; ".join(filter(None, [warning, goodness["note"]])))
 
 
 def registration_weight(frame: Resampled) -> np.ndarray:

@@ -23,7 +23,7 @@ molecule: they compete for it, and together they are its evidence against "no mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import logsumexp
@@ -38,6 +38,10 @@ KNOWN = Registration("identity", np.zeros(2), 1.0)  # simulated fields: lattice 
 # site's hypotheses is a maximum, not an average with its −log(count)) and reported per unit variance
 VANISHING_VARIANCE = 1e-12
 MOLECULE_RADIUS_A = 3.0
+# the molecules' contrast relative to the references' is measured where they are found, within these
+# bounds (crystals up to 4 cells thick), in this many rounds of finding them at the last round's contrast
+CONTRAST_BOUNDS = (0.25, 1.0)
+CONTRAST_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,19 @@ class Hypotheses:
     centres_px: np.ndarray  # (n, 2) (row, col) on the image's grid
     candidate: np.ndarray  # (n,)
     placement: np.ndarray  # (n,)
-    llr: np.ndarray  # (n,)
+    cross: np.ndarray  # (n,) <residual, molecule model> / variance: the molecule's evidence, linear in it
+    energy: np.ndarray  # (n,) ‖molecule model‖² / variance
+    contrast: float  # the molecules' contrast relative to the references' (1: as they were simulated)
+    llr: np.ndarray  # (n,) at that contrast
     noise_variance: float  # of one gradient component per pixel
     scale: float  # image intensity per reference intensity (the median of the local scale)
     model_error: float  # model-error variance assumed, in reference units
     fit: FrameworkFit  # the framework's local scale and every cell's misfit
     noise_whiteness: float  # noise variance in the molecules' band / its mean over all frequencies
+
+    def at_contrast(self, contrast: float) -> Hypotheses:
+        """The same hypotheses with the molecules at ``contrast`` × the references' contrast."""
+        return replace(self, contrast=contrast, llr=2 * contrast * self.cross - contrast**2 * self.energy)
 
 
 # the gradient's two components are one degree of freedom (see the module docstring)
@@ -139,7 +150,7 @@ def hypotheses(
     band, whiteness = band_noise_variance(residual, valid & ~fit.misfit_map, refs)
     if noise_variance is None:
         noise_variance = band
-    rows = {"centres": [], "candidate": [], "placement": [], "gain": []}
+    rows = {"centres": [], "candidate": [], "placement": [], "cross": [], "energy": []}
     for k, candidate in enumerate(refs.candidates):
         for p, placement in enumerate(placements):
             flip = np.array(FLIPS[placement.operation])
@@ -151,23 +162,31 @@ def hypotheses(
             moved = model_image(
                 spectra[candidate.conformation], registration, placement, shape, gradient=True
             )
-            diff = moved - model_empty
-            gain = np.sum(local * diff * (2 * residual - local * diff), axis=0) * valid
+            molecule = local * (moved - model_empty)
             low = ij.reshape(-1, 2).min(axis=0)
             span = ij.reshape(-1, 2).max(axis=0) - low + 1
-            ids = (ij[..., 0] - low[0]) * span[1] + (ij[..., 1] - low[1])
-            sums = np.bincount(ids.ravel(), weights=gain.ravel(), minlength=int(np.prod(span)))
+            ids = ((ij[..., 0] - low[0]) * span[1] + (ij[..., 1] - low[1])).ravel()
+            per_cell = {
+                name: np.bincount(ids, (np.sum(term, axis=0) * valid).ravel(), int(np.prod(span)))
+                for name, term in (("cross", molecule * residual), ("energy", molecule**2))
+            }
             for (i, j), centre_u in windows:
                 rows["centres"].append(centre_u)
                 rows["candidate"].append(k)
                 rows["placement"].append(p)
-                rows["gain"].append(sums[(i - low[0]) * span[1] + (j - low[1])])
+                for name, sums in per_cell.items():
+                    rows[name].append(sums[(i - low[0]) * span[1] + (j - low[1])])
     scale = fit.scale
+    variance = 2 * GRADIENT_COMPONENTS * (noise_variance + scale**2 * model_error)
+    cross, energy = np.array(rows["cross"]) / variance, np.array(rows["energy"]) / variance
     return Hypotheses(
         np.array(rows["centres"]).reshape(-1, 2),
         np.array(rows["candidate"], int),
         np.array(rows["placement"], int),
-        np.array(rows["gain"]) / (2 * GRADIENT_COMPONENTS * (noise_variance + scale**2 * model_error)),
+        cross,
+        energy,
+        1.0,
+        2 * cross - energy,
         noise_variance,
         scale,
         model_error,
@@ -247,6 +266,27 @@ def molecule_sites(found: Hypotheses, refs: References) -> SiteScores:
         centres.append(found.centres_px[h])
         free &= np.linalg.norm(found.centres_px - found.centres_px[h], axis=1) > radius
     return sites_at(found, np.array(centres).reshape(-1, 2), refs)
+
+
+def measured_contrast(found: Hypotheses, centres: np.ndarray, refs: References) -> float:
+    """The molecules' contrast relative to the references', fitted (least squares) to the strongest
+    hypothesis at each of ``centres`` (the molecules found), within ``CONTRAST_BOUNDS``; 1 without any.
+
+    The references hold one cell along the beam; in a crystal n cells thick the framework's contrast
+    (which fixes the image's scale) is n times the references', one molecule's is not: it is 1 / n of
+    what the references predict (a molecule turned or moved from the references' pose also matches
+    them at less than its full contrast). Found molecules are those that stood out, so the fit leans
+    towards the references' contrast, never away from it.
+    """
+    radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
+    best = []
+    for centre in np.asarray(centres, float).reshape(-1, 2):
+        near = np.flatnonzero(np.linalg.norm(found.centres_px - centre, axis=1) <= radius)
+        if len(near):
+            best.append(near[np.argmax(found.llr[near])])
+    if not best:
+        return 1.0
+    return float(np.clip(found.cross[best].sum() / found.energy[best].sum(), *CONTRAST_BOUNDS))
 
 
 def _corners_valid(valid: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:

@@ -15,9 +15,9 @@ from scipy.special import logsumexp, softmax
 from zeostem.analysis.classes import Classes
 from zeostem.errors import InputError
 
-# the likelihood is exact under the simulation's model: calibration only ever softens it (model
-# mismatch makes it overconfident), so the grid starts at 1
-TEMPERATURES = np.logspace(0, 3, 121)
+# model mismatch makes the likelihood overconfident (a temperature above 1); averaged over the molecules'
+# contrast, at high doses it is underconfident where the molecules are as the references have them
+TEMPERATURES = np.logspace(-0.6, 3, 145)
 
 
 def class_log_likelihoods(llr: np.ndarray, classes: Classes, temperature: float) -> np.ndarray:
