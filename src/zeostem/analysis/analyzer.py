@@ -20,6 +20,7 @@ from zeostem.analysis.fit import raw_counts
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
 from zeostem.analysis.likelihood import (
     CONTRAST_ROUNDS,
+    Hypotheses,
     SiteScores,
     hypotheses,
     measured_contrast,
@@ -163,24 +164,30 @@ def analyze_lattice(
     found = hypotheses(
         frame.image, frame.valid, refs, registration, analyzer.placements, model_error=calibration.model_error
     )
+    scores, bayes, detected = molecules_found(found, refs, calibration)
     for _ in range(CONTRAST_ROUNDS):  # the molecules found at the last round's contrast set the next's
-        scores = molecule_sites(found, refs)
-        bayes = scores.log_bayes_factor(calibration.temperature)
-        detected = np.flatnonzero((bayes > calibration.occupancy_threshold) & scores.explained)
         found = found.at_contrast(measured_contrast(found, scores.centres_px[detected], refs))
-    scores = molecule_sites(found, refs)
-    bayes = scores.log_bayes_factor(calibration.temperature)
-    detected = np.flatnonzero((bayes > calibration.occupancy_threshold) & scores.explained)
+        scores, bayes, detected = molecules_found(found, refs, calibration)
     dose, note = dose_estimate(scores, fit, calibration, refs)
     goodness = {**found.fit.record(found.noise_whiteness), "molecule_contrast": found.contrast}
     if found.contrast < FAINT:
         noted(goodness, f"the molecules' contrast is about {found.contrast:.2g} × the references' (a crystal "
-              "thicker than their one cell, or molecules unlike theirs): their evidence is weighed at the "
-              "contrasts the image supports")  # fmt: skip
+              "thicker than their one cell, or molecules unlike theirs): their evidence is weighed at "
+              "that contrast")  # fmt: skip
     if inverted:
         warning = "the contrast is inverted (atoms dark: check the detector rotation); analysed reversed"
         noted(goodness, warning)
     return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note, goodness, inverted)
+
+
+def molecules_found(
+    found: Hypotheses, refs: References, calibration: Calibration
+) -> tuple[SiteScores, np.ndarray, np.ndarray]:
+    """The sites of the hypotheses, their log Bayes factors and which hold a molecule (a calibrated
+    factor above the threshold, in a cell the framework explains)."""
+    scores = molecule_sites(found, refs)
+    bayes = scores.log_bayes_factor(calibration.temperature)
+    return scores, bayes, np.flatnonzero((bayes > calibration.occupancy_threshold) & scores.explained)
 
 
 def noted(goodness: dict, warning: str) -> None:

@@ -18,7 +18,10 @@ pixel, in reference units, measured from the spread of simulation variants of on
 ``zeostem.evaluation.mismatch``) adds to the shot noise's, so differences between candidates smaller
 than the references' own uncertainty stop counting as evidence, however high the dose.
 Hypotheses whose molecules sit within ``MOLECULE_RADIUS_A`` of one another describe the same
-molecule: they compete for it, and together they are its evidence against "no molecule".
+molecule: they compete for it, and together they are its evidence against "no molecule". Each ratio
+is kept as its two parts (the residual's projection on the molecule model, the model's energy), so
+it can be taken at any molecule contrast: in a crystal thicker than the references' one cell the
+molecules show fainter against the framework (``measured_contrast``).
 """
 
 from __future__ import annotations
@@ -276,7 +279,7 @@ def measured_contrast(found: Hypotheses, centres: np.ndarray, refs: References) 
     (which fixes the image's scale) is n times the references', one molecule's is not: it is 1 / n of
     what the references predict (a molecule turned or moved from the references' pose also matches
     them at less than its full contrast). Found molecules are those that stood out, so the fit leans
-    towards the references' contrast, never away from it.
+    towards the references' contrast.
     """
     radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
     best = []
