@@ -1,9 +1,14 @@
-"""The likelihood's statistics on fields the references describe exactly: its noise model is exact."""
+"""The likelihood's statistics on fields the references describe exactly (its noise model is exact),
+and the molecules' contrast fitted where it is not."""
+
+from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from zeostem.analysis.fourier import spectral_gradient
-from zeostem.analysis.likelihood import KNOWN, hypotheses
+from zeostem.analysis.likelihood import CONTRAST_BOUNDS, KNOWN, Hypotheses, hypotheses, measured_contrast
 from zeostem.simulation.images import noise_seed, noisy_idpc
 
 DRAWS = 24
@@ -26,3 +31,24 @@ def test_log_likelihood_ratios_on_noise_only_fields_have_variance_twice_their_me
     ratio = np.sum(llr.var(axis=0, ddof=1)) / np.sum(-llr.mean(axis=0))
     assert llr.shape[1] >= 40 and np.all(llr.mean(axis=0) < 0)
     assert 1.7 < ratio < 2.3
+
+
+def test_the_molecules_contrast_is_fitted_to_the_strongest_hypothesis_at_each_molecule_found():
+    """Hand-made hypotheses: at each of two molecules the strongest hypothesis matches the references'
+    molecule at contrast 0.6 (its projection 0.6 × its energy), a weaker one beside it at 0.9; the fit
+    is 0.6 at the references' contrast and at another, 1 without molecules, and held within its bounds.
+    (At the references' contrast a molecule of half their contrast has a ratio of 0: no evidence.)"""
+    refs = SimpleNamespace(pixel_size_A=(0.25, 0.25))  # 3 Å: 12 px
+    centres = np.array([[10.0, 10.0], [10.0, 14.0], [50.0, 50.0], [50.0, 54.0]])
+    energy = np.array([40.0, 4.0, 60.0, 4.0])
+    cross = energy * np.array([0.6, 0.9, 0.6, 0.9])
+    found = Hypotheses(centres, np.zeros(4, int), np.zeros(4, int), cross, energy, 1.0, 2 * cross - energy,
+                       1.0, 1.0, 0.0, None, 1.0)  # fmt: skip
+    molecules = centres[[0, 2]]
+    assert measured_contrast(found, molecules, refs) == pytest.approx(0.6)
+    assert measured_contrast(found.at_contrast(0.7), molecules, refs) == pytest.approx(0.6)
+    assert found.at_contrast(0.6).llr[0] == pytest.approx(0.36 * 40)  # the most a molecule there can give
+    assert found.at_contrast(0.5).llr[0] < found.at_contrast(0.6).llr[0] > found.at_contrast(0.7).llr[0]
+    assert measured_contrast(found, np.zeros((0, 2)), refs) == 1.0
+    faint = replace(found, cross=found.cross / 10)
+    assert measured_contrast(faint, molecules, refs) == CONTRAST_BOUNDS[0]
