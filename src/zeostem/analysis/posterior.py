@@ -15,8 +15,8 @@ from scipy.special import logsumexp, softmax
 from zeostem.analysis.classes import Classes
 from zeostem.errors import InputError
 
-# model mismatch makes the likelihood overconfident (a temperature above 1); averaged over the molecules'
-# contrast, at high doses it is underconfident where the molecules are as the references have them
+# model mismatch makes the likelihood overconfident (a temperature above 1); the model-error term and a
+# molecules' contrast fitted towards the references' can make it underconfident (below 1: 0.94 in the demo)
 TEMPERATURES = np.logspace(-0.6, 3, 145)
 
 
