@@ -245,6 +245,22 @@ def test_expected_calibration_error_on_known_answers():
     assert expected_calibration_error(always_sure, right_60) == pytest.approx(0.4)
 
 
+def test_the_calibration_test_tells_small_sample_noise_from_over_confidence():
+    """A calibrated tool's ECE on 100 calls is far from 0 (each bin a small sample): the test says it is
+    chance; calls as confident but right half as often are told apart at that same sample size."""
+    from zeostem.evaluation.stats import calibration_test
+
+    rng = np.random.default_rng(1)
+    confidence = rng.uniform(0.3, 1.0, 100)
+    ece, chance, p = calibration_test(confidence, rng.random(100) < confidence)
+    assert 0.04 < chance < 0.12 and p > 0.05  # chance level ≈ 0.08 at n = 100, the calls consistent with it
+    many = np.repeat(confidence, 16)
+    _, chance_large, _ = calibration_test(many, rng.random(1600) < many)
+    assert chance_large < chance / 2.5  # shrinks as 1 / √n
+    over, chance_over, p_over = calibration_test(confidence, rng.random(100) < confidence / 2)
+    assert over > 2 * chance_over and p_over < 0.01
+
+
 def test_scores_that_carry_no_confidence_put_the_temperature_at_its_grid_edge():
     """Likelihoods that point away from the truth (the references describe something else): the fitted
     temperature is the grid's top, which the calibration reports as a warning; scores with modest real

@@ -24,7 +24,7 @@ from zeostem.analysis.posterior import (
     topk_credit,
 )
 from zeostem.errors import InputError
-from zeostem.evaluation.stats import clustered_interval, expected_calibration_error
+from zeostem.evaluation.stats import calibration_test, clustered_interval
 from zeostem.evaluation.truth import MATCH_A, TruthImage, nearest_site, true_molecules
 from zeostem.io.images import read_image
 from zeostem.metrics.detection import coco_metrics
@@ -235,7 +235,8 @@ def recall_at_false_alarms(records: list[dict], rate: float) -> float:
 
 def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
     """Top-1 / top-3 with 95 % intervals clustered by conformation (:func:`clustered_interval`) per
-    observer, level and dose; ECE of the detected molecules; how many calls were made with
+    observer, level and dose; ECE of the detected molecules beside a calibrated tool's at the same
+    confidences and its p-value (:func:`calibration_test`); how many calls were made with
     probability ≥ ``SURE`` and how many of them were right (a promise a paper would quote).
 
     ``top1`` counts an undetected molecule as a miss; ``top1_detected`` is the matcher's accuracy on
@@ -252,7 +253,7 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
             top3_ci = clustered_interval(group["top3"], group["conformation"])
             detected_ci = clustered_interval(detected["top1"], detected["conformation"])
             sure = detected[detected["confidence"] >= SURE]
-            ece = expected_calibration_error(detected["confidence"].to_numpy(), detected["top1"].to_numpy())
+            ece, ece_chance, ece_p = calibration_test(detected["confidence"], detected["top1"])
             out.append(
                 {"model": model, "observer": observer, "level": level, "dose": dose, "n": n,
                  "detected": int(len(detected)),
@@ -262,6 +263,7 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
                  "top1_detected": hits / m if m else float("nan"),
                  "top1_detected_low": detected_ci[0], "top1_detected_high": detected_ci[1],
                  "mean_confidence": float(detected["confidence"].mean()) if len(detected) else float("nan"),
-                 "ece": ece, "sure_calls": len(sure), "sure_right": float(sure["top1"].sum())}
+                 "ece": ece, "ece_chance": ece_chance, "ece_p": ece_p,
+                 "sure_calls": len(sure), "sure_right": float(sure["top1"].sum())}
             )  # fmt: skip
     return pd.DataFrame(out)
