@@ -83,3 +83,28 @@ def test_unknown_tsite_and_acid_o_are_clear_errors(mfi, pyridine):
         enumerate_candidates(mfi, ["pyridine"], ["T13"])
     with pytest.raises(InputError, match="not a channel-facing bridging O of T1"):
         build_candidate(mfi, pyridine, "T1", "O26")
+
+
+def test_rotations_turn_each_vector_onto_its_target_including_parallel_and_opposite_ones():
+    from zeostem.structures.geometry import rotations_between, unit
+
+    rng = np.random.default_rng(3)
+    a = unit(rng.normal(size=(50, 3)))
+    b = unit(rng.normal(size=(50, 3)))
+    b[0], b[1] = a[0], -a[1]  # the two special cases
+    rotations = rotations_between(a, b)
+    assert np.allclose(np.einsum("nij,nj->ni", rotations, a), b, atol=1e-12)
+    assert np.allclose(rotations @ rotations.transpose(0, 2, 1), np.eye(3), atol=1e-12)
+    assert np.allclose(np.linalg.det(rotations), 1.0)
+
+
+def test_directions_in_a_cone_fill_it_uniformly_about_each_axis():
+    from zeostem.structures.geometry import directions_in_cone, unit
+
+    rng = np.random.default_rng(4)
+    axes = unit(rng.normal(size=(20_000, 3)))
+    half_angle = np.radians(40)
+    cos_angle = np.sum(directions_in_cone(axes, half_angle, rng.random((20_000, 2))) * axes, axis=1)
+    assert cos_angle.min() >= np.cos(half_angle) - 1e-12
+    # uniform over the cap's solid angle: cos θ uniform on [cos α, 1]
+    assert np.mean(cos_angle) == pytest.approx((1 + np.cos(half_angle)) / 2, abs=0.003)

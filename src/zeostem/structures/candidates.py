@@ -23,7 +23,7 @@ from zeostem.structures.geometry import (
     image_tree,
     minimum_image,
     periodic_images,
-    rotation_between,
+    rotations_between,
     unit,
 )
 from zeostem.structures.molecules import Molecule
@@ -199,12 +199,12 @@ def place_molecule(host: Atoms, molecule: Molecule, site: AcidSite, seed: int) -
     cone_anchor, cone_axis = np.radians(45), np.radians(70)
     centre_e, centre_a = site.h_direction, None
     for _ in range(3):  # coarse search, then two refinements around the best pose
-        e = directions_in_cone(centre_e, cone_anchor, N_SAMPLES, rng)
+        e = directions_in_cone(centre_e, cone_anchor, rng.random((2, N_SAMPLES)).T)
         anchor = h + molecule.anchor_distance_A * e
         target = unit(pore - anchor) if centre_a is None else np.broadcast_to(centre_a, anchor.shape)
-        axes = np.stack([directions_in_cone(t, cone_axis, 1, rng)[0] for t in target])
+        axes = directions_in_cone(target, cone_axis, rng.random((N_SAMPLES, 2)))
         spin = rng.uniform(0, 2 * np.pi, N_SAMPLES)
-        align = np.stack([rotation_between(axis_mol, a) for a in axes])
+        align = rotations_between(axis_mol, axes)
         rot = axis_angle_matrices(axes, spin) @ align
         pos = anchor[:, None, :] + np.einsum("nij,kj->nki", rot, mol)
         contact = env_tree.query(pos.reshape(-1, 3))[0].reshape(len(pos), -1).min(axis=1)

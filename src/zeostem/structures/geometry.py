@@ -34,17 +34,27 @@ def unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rotation matrix that turns unit vector ``a`` onto unit vector ``b``."""
+def rotations_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rotation matrices (…×3×3) that turn unit vectors ``a`` onto unit vectors ``b`` (…×3, broadcast)."""
+    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
     v = np.cross(a, b)
-    c = float(np.dot(a, b))
-    if np.linalg.norm(v) < 1e-12:
-        if c > 0:
-            return np.eye(3)
-        perp = unit(np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0]))
-        return 2.0 * np.outer(perp, perp) - np.eye(3)
-    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx / (1.0 + c)
+    c = np.sum(a * b, axis=-1)[..., None, None]
+    zero = np.zeros(v.shape[:-1])
+    vx = np.stack(
+        [np.stack([zero, -v[..., 2], v[..., 1]], -1),
+         np.stack([v[..., 2], zero, -v[..., 0]], -1),
+         np.stack([-v[..., 1], v[..., 0], zero], -1)],
+        -2,
+    )  # fmt: skip
+    eye = np.eye(3)
+    parallel = np.linalg.norm(v, axis=-1) < 1e-12
+    out = eye + vx + vx @ vx / np.where(parallel[..., None, None], 1.0, 1.0 + c)
+    if np.any(parallel):  # a onto ±a: the identity, or a half turn about an axis perpendicular to a
+        helper = np.where(np.abs(a[..., :1]) < 0.9, [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+        perp = unit(np.cross(a, helper))
+        flip = 2.0 * perp[..., :, None] * perp[..., None, :] - eye
+        out = np.where(parallel[..., None, None], np.where(c > 0, eye, flip), out)
+    return out
 
 
 def axis_angle_matrices(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
@@ -62,10 +72,14 @@ def axis_angle_matrices(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
     )
 
 
-def directions_in_cone(axis: np.ndarray, half_angle: float, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` unit vectors drawn uniformly within ``half_angle`` (rad) of unit ``axis``."""
-    cos_theta = rng.uniform(np.cos(half_angle), 1.0, n)
-    phi = rng.uniform(0.0, 2 * np.pi, n)
+def directions_in_cone(axes: np.ndarray, half_angle: float, uniform: np.ndarray) -> np.ndarray:
+    """Unit vectors within ``half_angle`` (rad) of unit ``axes`` (N×3, or one axis for all), drawn
+    uniformly over the cone's solid angle from ``uniform`` (N×2 draws in [0, 1))."""
+    low = np.cos(half_angle)
+    cos_theta = low + (1.0 - low) * uniform[:, 0]
+    phi = 2 * np.pi * uniform[:, 1]
     sin_theta = np.sqrt(1.0 - cos_theta**2)
     local = np.stack([sin_theta * np.cos(phi), sin_theta * np.sin(phi), cos_theta], -1)
-    return local @ rotation_between(np.array([0.0, 0.0, 1.0]), axis).T
+    return np.einsum(
+        "nij,nj->ni", rotations_between(np.array([0.0, 0.0, 1.0]), np.broadcast_to(axes, local.shape)), local
+    )
