@@ -15,10 +15,15 @@ import time
 import numpy as np
 from scipy import ndimage
 
-from zeostem.analysis.analyzer import Analyzer, molecules_found, registration_weight, resampled_and_registered
+from zeostem.analysis.analyzer import (
+    Analyzer,
+    molecules_at_their_contrast,
+    registration_weight,
+    resampled_and_registered,
+)
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.lattice import fit_lattice
-from zeostem.analysis.likelihood import CONTRAST_ROUNDS, hypotheses, measured_contrast
+from zeostem.analysis.likelihood import CONTRAST_ROUNDS, hypotheses
 from zeostem.analysis.references import References
 from zeostem.analysis.registration import refine_map
 from zeostem.io.config import load_config
@@ -72,15 +77,10 @@ def main() -> None:
         lambda: hypotheses(frame.image, frame.valid, refs, registration, analyzer.placements),
     )
 
-    def sites_at_fitted_contrast():  # as analyze_lattice: find, fit the contrast, find again
-        scores, _, detected = molecules_found(found, refs, analyzer.calibration)
-        fitted = found
-        for _ in range(CONTRAST_ROUNDS):
-            fitted = fitted.at_contrast(measured_contrast(fitted, scores.centres_px[detected], refs))
-            scores, _, detected = molecules_found(fitted, refs, analyzer.calibration)
-        return scores
-
-    sites = timed(f"sites, contrast ({CONTRAST_ROUNDS} rounds)", sites_at_fitted_contrast)
+    _, (sites, _, _) = timed(
+        f"sites, contrast ({CONTRAST_ROUNDS} rounds)",
+        lambda: molecules_at_their_contrast(found, refs, analyzer.calibration),
+    )
     total = sum(steps.values())
     print(
         f"{args.size} × {args.size} px at {args.dose} e/Å², {len(refs.candidates)} candidates × "

@@ -20,6 +20,7 @@ from zeostem.analysis.fit import raw_counts
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
 from zeostem.analysis.likelihood import (
     CONTRAST_ROUNDS,
+    CONTRAST_START,
     Hypotheses,
     SiteScores,
     hypotheses,
@@ -164,10 +165,7 @@ def analyze_lattice(
     found = hypotheses(
         frame.image, frame.valid, refs, registration, analyzer.placements, model_error=calibration.model_error
     )
-    scores, bayes, detected = molecules_found(found, refs, calibration)
-    for _ in range(CONTRAST_ROUNDS):  # the molecules found at the last round's contrast set the next's
-        found = found.at_contrast(measured_contrast(found, scores.centres_px[detected], refs))
-        scores, bayes, detected = molecules_found(found, refs, calibration)
+    found, (scores, bayes, detected) = molecules_at_their_contrast(found, refs, calibration)
     dose, note = dose_estimate(scores, fit, calibration, refs)
     goodness = {**found.fit.record(found.noise_whiteness), "molecule_contrast": found.contrast}
     if found.contrast < FAINT:
@@ -178,6 +176,19 @@ def analyze_lattice(
         warning = "the contrast is inverted (atoms dark: check the detector rotation); analysed reversed"
         noted(goodness, warning)
     return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note, goodness, inverted)
+
+
+def molecules_at_their_contrast(
+    found: Hypotheses, refs: References, calibration: Calibration
+) -> tuple[Hypotheses, tuple[SiteScores, np.ndarray, np.ndarray]]:
+    """The hypotheses at the molecules' fitted contrast and the molecules found at it: found from
+    ``CONTRAST_START``, the contrast fitted to them, found again (``CONTRAST_ROUNDS`` rounds)."""
+    found = found.at_contrast(CONTRAST_START)
+    scores, bayes, detected = molecules_found(found, refs, calibration)
+    for _ in range(CONTRAST_ROUNDS):  # the molecules found at the last round's contrast set the next's
+        found = found.at_contrast(measured_contrast(found, scores.centres_px[detected], refs))
+        scores, bayes, detected = molecules_found(found, refs, calibration)
+    return found, (scores, bayes, detected)
 
 
 def molecules_found(

@@ -42,8 +42,12 @@ KNOWN = Registration("identity", np.zeros(2), 1.0)  # simulated fields: lattice 
 VANISHING_VARIANCE = 1e-12
 MOLECULE_RADIUS_A = 3.0
 # the molecules' contrast relative to the references' is measured where they are found, within these
-# bounds (crystals up to 4 cells thick), in this many rounds of finding them at the last round's contrast
+# bounds (crystals up to 4 cells thick), in this many rounds of finding them at the last round's contrast,
+# the first at the bounds' geometric middle: at the references' contrast a molecule at half of it has a
+# log-likelihood ratio of 0 and is never found (a two-cell crystal's at 4500 e/Å² were not), at 0.5 both
+# it and a full-contrast one stand out, and the fit moves towards the contrast of the molecules found
 CONTRAST_BOUNDS = (0.25, 1.0)
+CONTRAST_START = 0.5
 CONTRAST_ROUNDS = 3
 
 
