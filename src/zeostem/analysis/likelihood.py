@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.spatial import cKDTree
 from scipy.special import logsumexp
 
 from zeostem.analysis.fit import FrameworkFit, framework_fit
@@ -231,47 +232,70 @@ def band_noise_variance(residual: np.ndarray, weight: np.ndarray, refs: Referenc
 
 def complete_windows(ij, centre, f0, t, cell, valid) -> list[tuple[tuple[int, int], np.ndarray]]:
     """Cells (i, j) whose cell-sized window centred on the molecule lies inside the valid image."""
-    out = []
+    i, j = np.meshgrid(
+        np.arange(ij[..., 0].min(), ij[..., 0].max() + 1),
+        np.arange(ij[..., 1].min(), ij[..., 1].max() + 1),
+        indexing="ij",
+    )
+    centres_u = f0 * (centre + np.stack([i, j], -1) * cell) + t
+    low, high = centres_u - cell / 2, centres_u + cell / 2
     limit = np.array(valid.shape) - 1
-    for i in range(ij[..., 0].min(), ij[..., 0].max() + 1):
-        for j in range(ij[..., 1].min(), ij[..., 1].max() + 1):
-            centre_u = f0 * (centre + np.array([i, j]) * cell) + t
-            low, high = centre_u - cell / 2, centre_u + cell / 2
-            if np.all(low >= 0) and np.all(high <= limit) and _corners_valid(valid, low, high):
-                out.append(((i, j), centre_u))
-    return out
+    inside = np.all(low >= 0, axis=-1) & np.all(high <= limit, axis=-1)
+    r0, c0 = np.moveaxis(np.ceil(np.where(inside[..., None], low, 0)).astype(int), -1, 0)
+    r1, c1 = np.moveaxis(np.floor(np.where(inside[..., None], high, 0)).astype(int), -1, 0)
+    complete = inside & valid[r0, c0] & valid[r0, c1] & valid[r1, c0] & valid[r1, c1]
+    return [
+        ((int(a), int(b)), c) for a, b, c in zip(i[complete], j[complete], centres_u[complete], strict=True)
+    ]
+
+
+def nearby(found: Hypotheses, centres: np.ndarray, radius: float) -> list[list[int]]:
+    """Per centre, the hypotheses within ``radius`` (px) of it."""
+    if not len(found.llr) or not len(centres):
+        return [[] for _ in centres]
+    return list(cKDTree(found.centres_px).query_ball_point(centres, radius))
 
 
 def sites_at(found: Hypotheses, centres: np.ndarray, refs: References) -> SiteScores:
-    """Per given molecule centre: each candidate's evidence from its hypotheses within the radius."""
+    """Per given molecule centre: each candidate's evidence from its hypotheses within the radius (their
+    likelihoods averaged over its placements there), and its strongest placement."""
     radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
-    k_all = len(refs.candidates)
-    llr = np.full((len(centres), k_all), -np.inf)
-    best = np.zeros((len(centres), k_all), int)
-    for n, centre in enumerate(centres):
-        near = np.linalg.norm(found.centres_px - centre, axis=1) <= radius
-        for k in range(k_all):
-            mine = near & (found.candidate == k)
-            if mine.any():
-                values = found.llr[mine]
-                llr[n, k] = logsumexp(values) - np.log(len(values))
-                best[n, k] = found.placement[mine][int(np.argmax(values))]
-    boxes = np.array([c.molecule_box_px for c in refs.candidates])
     centres = np.asarray(centres, float).reshape(-1, 2)
-    return SiteScores(centres, llr, best, boxes, found.noise_variance, found.scale, found.model_error,
-                      found.fit.explained(centres), found.noise_whiteness)  # fmt: skip
+    k_all = len(refs.candidates)
+    llr = np.full(len(centres) * k_all, -np.inf)
+    best = np.zeros(len(centres) * k_all, int)
+    near = [np.asarray(n, int) for n in nearby(found, centres, radius)]
+    hypothesis = np.concatenate([np.zeros(0, int), *near])
+    if len(hypothesis):
+        site = np.repeat(np.arange(len(centres)), [len(n) for n in near])
+        key = site * k_all + found.candidate[hypothesis]  # (site, candidate)
+        values = found.llr[hypothesis]
+        order = np.lexsort((hypothesis, -values, key))  # per key strongest first (the first of equals)
+        first = order[np.r_[True, key[order][1:] != key[order][:-1]]]
+        top = values[first]
+        groups = key[first]
+        group = np.searchsorted(groups, key)
+        total = np.bincount(group, np.exp(values - top[group]))
+        llr[groups] = top + np.log(total) - np.log(np.bincount(group))
+        best[groups] = found.placement[hypothesis[first]]
+    boxes = np.array([c.molecule_box_px for c in refs.candidates])
+    return SiteScores(
+        centres, llr.reshape(-1, k_all), best.reshape(-1, k_all), boxes, found.noise_variance, found.scale,
+        found.model_error, found.fit.explained(centres), found.noise_whiteness,
+    )  # fmt: skip
 
 
 def molecule_sites(found: Hypotheses, refs: References) -> SiteScores:
     """Every place a molecule could be, strongest first: greedy grouping of nearby hypotheses."""
     radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
+    neighbours = nearby(found, found.centres_px, radius)
     free = np.ones(len(found.llr), bool)
     centres = []
     for h in np.argsort(-found.llr):
         if not free[h]:
             continue
         centres.append(found.centres_px[h])
-        free &= np.linalg.norm(found.centres_px - found.centres_px[h], axis=1) > radius
+        free[neighbours[h]] = False
     return sites_at(found, np.array(centres).reshape(-1, 2), refs)
 
 
@@ -286,20 +310,12 @@ def measured_contrast(found: Hypotheses, centres: np.ndarray, refs: References) 
     towards the references' contrast.
     """
     radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
-    best = []
-    for centre in np.asarray(centres, float).reshape(-1, 2):
-        near = np.flatnonzero(np.linalg.norm(found.centres_px - centre, axis=1) <= radius)
-        if len(near):
-            best.append(near[np.argmax(found.llr[near])])
+    centres = np.asarray(centres, float).reshape(-1, 2)
+    near = [np.asarray(n, int) for n in nearby(found, centres, radius)]
+    best = [n[np.argmax(found.llr[n])] for n in near if len(n)]
     if not best:
         return 1.0
     return float(np.clip(found.cross[best].sum() / found.energy[best].sum(), *CONTRAST_BOUNDS))
-
-
-def _corners_valid(valid: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
-    r0, c0 = np.ceil(low).astype(int)
-    r1, c1 = np.floor(high).astype(int)
-    return bool(valid[r0, c0] and valid[r0, c1] and valid[r1, c0] and valid[r1, c1])
 
 
 def noise_free_llr(image: np.ndarray, centres: np.ndarray, refs: References, placements: list[Placement]):
