@@ -70,18 +70,21 @@ def fit_accuracy_curve(
     hits, trials = np.asarray(hits, float), np.asarray(trials, float)
     centre = float(np.mean(x))
 
-    def negative_log_likelihood(theta: np.ndarray) -> float:
+    def negative_log_likelihood(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """The binomial NLL and its gradient in (logit ceiling, intercept, log slope)."""
         ceiling, slope = expit(theta[0]), np.exp(theta[2])
-        p = np.clip(ceiling * expit(theta[1] + slope * (x - centre)), 1e-9, 1 - 1e-9)
-        return -float(np.sum(hits * np.log(p) + (trials - hits) * np.log1p(-p)))
+        rise = expit(theta[1] + slope * (x - centre))
+        p = np.clip(ceiling * rise, 1e-9, 1 - 1e-9)
+        d_p = -(hits / p - (trials - hits) / (1 - p))
+        d_theta = p * np.stack([np.full_like(x, 1 - ceiling), 1 - rise, (1 - rise) * slope * (x - centre)])
+        return -float(np.sum(hits * np.log(p) + (trials - hits) * np.log1p(-p))), d_theta @ d_p
 
     if start is None:
         starts = [np.array([c, 0.0, s]) for c in (1.0, 4.0) for s in (0.0, 1.0)]
     else:
         ceiling = np.clip(start.ceiling, 1e-6, 1 - 1e-6)
         starts = [np.array([logit(ceiling), start.intercept + start.slope * centre, np.log(start.slope)])]
-    best = min((minimize(negative_log_likelihood, s, method="Nelder-Mead",
-                         options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000}) for s in starts),
+    best = min((minimize(negative_log_likelihood, s, jac=True, method="BFGS") for s in starts),
                key=lambda r: r.fun)  # fmt: skip
     ceiling, intercept, slope = expit(best.x[0]), best.x[1], np.exp(best.x[2])
     return AccuracyCurve(float(ceiling), float(intercept - slope * centre), float(slope))
@@ -184,11 +187,10 @@ def estimate_proportions(
     """
     counts = np.atleast_2d(counts).astype(float)
     pi = rng.dirichlet(np.ones(matrix.shape[0]), size=len(counts))
-    for _ in range(iterations):
-        joint = pi[:, :, None] * matrix[None]  # draw × true × observed
-        marginal = joint.sum(axis=1, keepdims=True)
-        responsibility = np.divide(joint, marginal, out=np.zeros_like(joint), where=marginal > 0)
-        pi = (responsibility * counts[:, None, :]).sum(axis=2)
+    for _ in range(iterations):  # π_t ← π_t Σ_o M_to n_o / Σ_t' π_t' M_t'o (draw × true)
+        marginal = pi @ matrix  # draw × observed
+        ratio = np.divide(counts, marginal, out=np.zeros_like(marginal), where=marginal > 0)
+        pi = pi * (ratio @ matrix.T)
         pi /= np.maximum(pi.sum(axis=1, keepdims=True), 1e-300)
     return pi
 
