@@ -61,21 +61,21 @@ def plan_command(args: argparse.Namespace) -> int:
 def analyze_command(args: argparse.Namespace) -> int:
     """``zeostem analyze``: one report folder per image, a summary; a bad image is reported and skipped."""
     from zeostem.app.batch import analyze_many, expand_inputs, write_summary
-    from zeostem.app.report import write_report
-    from zeostem.app.trained import TrainedRun
-    from zeostem.app.trained import analyze as run_analysis
 
     results = Path(args.workflow_results)
     out = Path(args.out) if args.out else paths.located(paths.REPORTS, results)
     loaded = {}
 
-    def load() -> None:
-        loaded["trained"] = TrainedRun.from_results(results)
+    def load() -> None:  # the models and their libraries (seconds to import) once an image is readable
+        from zeostem.app.report import write_report
+        from zeostem.app.trained import TrainedRun, analyze
+
+        loaded.update(trained=TrainedRun.from_results(results), analyze=analyze, write_report=write_report)
 
     def analyze_one(micrograph, path: Path) -> dict:
         trained = loaded["trained"]
-        result = run_analysis(micrograph.image, micrograph.pixel_size_A, trained, str(path))
-        report = write_report(out / path.stem, path.stem, str(path), result, trained, micrograph)
+        result = loaded["analyze"](micrograph.image, micrograph.pixel_size_A, trained, str(path))
+        report = loaded["write_report"](out / path.stem, path.stem, str(path), result, trained, micrograph)
         print(_one_line(out / path.stem, report))
         return report
 
