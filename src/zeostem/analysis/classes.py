@@ -120,7 +120,7 @@ def pairwise_dprime(
     n = len(refs.candidates)
     dprime = np.full((n, n), np.inf)
     for a in range(n):
-        llr = noise_free_llr(refs.candidates[a].image, cell_centres(refs, a), refs, placements)
+        llr, _ = noise_free_llr(refs.candidates[a].image, cell_centres(refs, a), refs, placements)
         margin = np.mean(llr[:, [a]] - llr, axis=0) * dose / dose_constant  # nats at σ²(dose)
         dprime[a] = np.where(np.isfinite(margin), np.sqrt(2 * np.clip(margin, 0, None)), np.inf)
     return dprime

@@ -14,8 +14,9 @@ of an image is curl-free: its two components carry one degree of freedom per spa
 two, so the whitened residual's variance per pixel is that of both components together (twice one
 component's); counting them as independent would double every log-likelihood ratio. The
 references are never exactly the experiment: a model-error variance (per gradient component and
-pixel, in reference units, measured from the spread of simulation variants of one structure; see
-``zeostem.evaluation.mismatch``) adds to the shot noise's, so differences between candidates smaller
+pixel, in reference units, measured from the spread of simulation variants of one structure with
+their molecules at the contrast the analysis fits; see ``zeostem.evaluation.mismatch``) adds to the
+shot noise's, so differences between candidates smaller
 than the references' own uncertainty stop counting as evidence, however high the dose.
 Hypotheses whose molecules sit within ``MOLECULE_RADIUS_A`` of one another describe the same
 molecule: they compete for it, and together they are its evidence against "no molecule". Each ratio
@@ -318,8 +319,17 @@ def measured_contrast(found: Hypotheses, centres: np.ndarray, refs: References) 
     return float(np.clip(found.cross[best].sum() / found.energy[best].sum(), *CONTRAST_BOUNDS))
 
 
-def noise_free_llr(image: np.ndarray, centres: np.ndarray, refs: References, placements: list[Placement]):
-    """Per molecule centre, every candidate's LLR in a noise-free simulated field, per unit noise variance."""
+def noise_free_llr(
+    image: np.ndarray,
+    centres: np.ndarray,
+    refs: References,
+    placements: list[Placement],
+    fit_contrast: bool = False,
+) -> tuple[np.ndarray, float]:
+    """Per molecule centre, every candidate's LLR in a noise-free simulated field, per unit noise
+    variance, and the molecules' contrast it was taken at: the references' (1), or with
+    ``fit_contrast`` the molecules' own (``measured_contrast``), as the analysis takes it."""
     valid = np.ones(image.shape, bool)
     found = hypotheses(image, valid, refs, KNOWN, placements, VANISHING_VARIANCE, 1.0)
-    return sites_at(found, centres, refs).llr * VANISHING_VARIANCE
+    contrast = measured_contrast(found, centres, refs) if fit_contrast else 1.0
+    return sites_at(found.at_contrast(contrast), centres, refs).llr * VANISHING_VARIANCE, contrast

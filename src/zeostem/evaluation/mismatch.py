@@ -11,8 +11,10 @@ uncertainty, the variance of that uncertainty *along the directions that separat
 
     s² = mean over (variant, molecule, rival) of <e, Δ>² / ||Δ||²,
 
-per gradient component and pixel, in reference units — the model-error variance the likelihood adds
-to the shot noise's (``zeostem.analysis.likelihood``). With it, a candidate that wins by less than the
+per gradient component and pixel, in reference units, with the variant's molecules at the contrast the
+analysis fits (``measured_contrast``; Δ and the margins scale with it): a thicker crystal's fainter
+molecules are not model error, the analysis measures them. It is the model-error variance of the
+likelihood (``zeostem.analysis.likelihood``). With it, a candidate that wins by less than the
 references' own spread no longer wins with certainty at high dose.
 """
 
@@ -38,8 +40,9 @@ class VariantMismatch:
     tsite: str
     ncc: float  # of the clean variant with the nominal clean image (after its intensity scale)
     rivals: list[int]  # candidates that can sit at the truth's site (the others are no competition)
-    margin: np.ndarray  # (molecules, rivals) noise-free LLR margin of the truth, nominal image
+    margin: np.ndarray  # (molecules, rivals) noise-free LLR margin of the truth (nominal image, ``contrast``)
     shift: np.ndarray  # (molecules, rivals) what the variant adds to it
+    contrast: float  # the variant's molecules' contrast fitted as the analysis fits it (margins at it)
 
     @property
     def ratios(self) -> np.ndarray:
@@ -68,6 +71,7 @@ class VariantMismatch:
             "tsite": self.tsite,
             "molecules": len(margin),
             "ncc": self.ncc,
+            "molecule_contrast": self.contrast,
             "relative_shift": float(np.median(np.abs(self.shift) / self.margin)),
             "closest_rival_relative_shift": float(np.median(np.abs(shift) / margin)),
             "rival_preferred": float(np.mean(self.margin + self.shift < 0)),
@@ -91,13 +95,18 @@ def variant_mismatch(
     image = on_grid(image, nominal.shape)
     g_nominal, g_variant = spectral_gradient(nominal), spectral_gradient(image)
     scaled = image * np.sum(g_nominal * g_variant) / np.sum(g_variant**2)  # the analysis fits a scale
-    nominal_llr, variant_llr = (noise_free_llr(x, centres, refs, placements) for x in (nominal, scaled))
+    nominal_llr, _ = noise_free_llr(nominal, centres, refs, placements)
+    # the analysis fits the molecules' contrast (fainter in a thicker crystal, or turned from the
+    # references' pose): what that absorbs is not model error; at contrast c the margins are c² × those at 1
+    variant_llr, contrast = noise_free_llr(scaled, centres, refs, placements, fit_contrast=True)
     rivals = [j for j in range(len(refs.candidates)) if j != k and np.all(np.isfinite(nominal_llr[:, j]))]
-    margin = nominal_llr[:, [k]] - nominal_llr[:, rivals]
+    margin = contrast**2 * (nominal_llr[:, [k]] - nominal_llr[:, rivals])
     shift = variant_llr[:, [k]] - variant_llr[:, rivals] - margin
     a, b = nominal - nominal.mean(), scaled - scaled.mean()
     ncc = float(np.sum(a * b) / np.sqrt(np.sum(a**2) * np.sum(b**2)))
-    return VariantMismatch(variant, conformation, refs.candidates[k].tsite, ncc, rivals, margin, shift)
+    return VariantMismatch(
+        variant, conformation, refs.candidates[k].tsite, ncc, rivals, margin, shift, contrast
+    )
 
 
 def on_grid(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
