@@ -15,8 +15,8 @@ from scipy.special import logsumexp, softmax
 from zeostem.analysis.classes import Classes
 from zeostem.errors import InputError
 
-# model mismatch makes the likelihood overconfident (a temperature above 1); the model-error term and a
-# molecules' contrast fitted towards the references' can make it underconfident (below 1: 0.94 in the demo)
+# model mismatch makes the likelihood overconfident (a temperature above 1: 1.06 in the demo); a model-error
+# term measured too large can make it underconfident (below 1)
 TEMPERATURES = np.logspace(-0.6, 3, 145)
 
 
