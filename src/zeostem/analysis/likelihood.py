@@ -152,32 +152,41 @@ def hypotheses(
     data = gradients(image)
     spectra = refs.spectra
     model_empty = model_image(spectra["empty"], registration, None, shape, gradient=True)
-    z = (np.stack(np.indices(shape, dtype=float), -1) - t) * f0  # registered frame
-    fit = framework_fit(data, model_empty, valid, np.floor(z / cell).astype(int), cell, scale)
+    # the registered frame flips each axis on its own: a pixel's row (column) coordinate there
+    # depends on its row (column) alone, so every cell index is one per row and one per column
+    z = [(np.arange(n, dtype=float) - t[a]) * f0[a] for a, n in enumerate(shape)]
+    cells = [np.floor(z[a] / cell[a]).astype(int) for a in range(2)]
+    fit = framework_fit(
+        data, model_empty, valid, np.stack(np.meshgrid(*cells, indexing="ij"), -1), cell, scale
+    )
     local = fit.scale_map
     residual = data - local * model_empty
     band, whiteness = band_noise_variance(residual, valid & ~fit.misfit_map, refs)
     if noise_variance is None:
         noise_variance = band
+    local_valid, local2_valid = local * valid, local**2 * valid  # molecule model = local × (moved − empty)
     rows = {"centres": [], "candidate": [], "placement": [], "cross": [], "energy": []}
     for k, candidate in enumerate(refs.candidates):
         for p, placement in enumerate(placements):
             flip = np.array(FLIPS[placement.operation])
             centre = np.mod(flip * (np.array(candidate.molecule_centre_px) - placement.shift), cell)
-            ij = np.floor((z - centre) / cell + 0.5).astype(int)
-            windows = complete_windows(ij, centre, f0, t, cell, valid)
+            row_cell, col_cell = (np.floor((z[a] - centre[a]) / cell[a] + 0.5).astype(int) for a in range(2))
+            windows = complete_windows((row_cell, col_cell), centre, f0, t, cell, valid)
             if not windows:
                 continue
             moved = model_image(
                 spectra[candidate.conformation], registration, placement, shape, gradient=True
             )
-            molecule = local * (moved - model_empty)
-            low = ij.reshape(-1, 2).min(axis=0)
-            span = ij.reshape(-1, 2).max(axis=0) - low + 1
-            ids = ((ij[..., 0] - low[0]) * span[1] + (ij[..., 1] - low[1])).ravel()
+            difference = moved - model_empty
+            low = np.array([row_cell.min(), col_cell.min()])
+            span = np.array([row_cell.max(), col_cell.max()]) - low + 1
+            ids = ((row_cell - low[0])[:, None] * span[1] + (col_cell - low[1])[None, :]).ravel()
             per_cell = {
-                name: np.bincount(ids, (np.sum(term, axis=0) * valid).ravel(), int(np.prod(span)))
-                for name, term in (("cross", molecule * residual), ("energy", molecule**2))
+                name: np.bincount(ids, term.ravel(), int(np.prod(span)))
+                for name, term in (
+                    ("cross", local_valid * np.einsum("cij,cij->ij", difference, residual)),
+                    ("energy", local2_valid * np.einsum("cij,cij->ij", difference, difference)),
+                )
             }
             for (i, j), centre_u in windows:
                 rows["centres"].append(centre_u)
@@ -232,11 +241,10 @@ def band_noise_variance(residual: np.ndarray, weight: np.ndarray, refs: Referenc
 
 
 def complete_windows(ij, centre, f0, t, cell, valid) -> list[tuple[tuple[int, int], np.ndarray]]:
-    """Cells (i, j) whose cell-sized window centred on the molecule lies inside the valid image."""
+    """Cells (i, j) whose cell-sized window centred on the molecule lies inside the valid image
+    (``ij``: every row's and every column's cell index)."""
     i, j = np.meshgrid(
-        np.arange(ij[..., 0].min(), ij[..., 0].max() + 1),
-        np.arange(ij[..., 1].min(), ij[..., 1].max() + 1),
-        indexing="ij",
+        np.arange(ij[0].min(), ij[0].max() + 1), np.arange(ij[1].min(), ij[1].max() + 1), indexing="ij"
     )
     centres_u = f0 * (centre + np.stack([i, j], -1) * cell) + t
     low, high = centres_u - cell / 2, centres_u + cell / 2
