@@ -70,7 +70,7 @@ def test_a_fainter_molecule_is_measured_as_contrast_not_as_model_error(simulated
     result = variant_mismatch("half contrast", refs.conformations[k], faint, centres, refs, placements)
     assert result.contrast == pytest.approx(0.5, abs=0.03)
     assert result.row(1.0)["relative_shift"] < 0.05
-    # the same size of change that is not a contrast (a fifth of the way to T12) is model error
+    # a change that no contrast explains (a fifth of the way to T12) is model error
     toward = a + 0.2 * (rival_at_the_site(refs, analyzer, k, j, centres) - a)
     moved = variant_mismatch("toward T12", refs.conformations[k], toward, centres, refs, placements)
     assert moved.error_variance > 100 * result.error_variance
