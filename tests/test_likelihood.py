@@ -38,7 +38,7 @@ def test_the_molecules_contrast_is_fitted_to_the_strongest_hypothesis_at_each_mo
     molecule at contrast 0.6 (its projection 0.6 × its energy), a weaker one beside it at 0.9; the fit
     is 0.6 at the references' contrast and at another, 1 without molecules, and held within its bounds.
     (At the references' contrast a molecule of half their contrast has a ratio of 0: no evidence.)"""
-    refs = SimpleNamespace(pixel_size_A=(0.25, 0.25))  # 3 Å: 12 px
+    refs = SimpleNamespace(pixel_size_A=(0.25, 0.25))  # a site: 22 px
     centres = np.array([[10.0, 10.0], [10.0, 14.0], [50.0, 50.0], [50.0, 54.0]])
     energy = np.array([40.0, 4.0, 60.0, 4.0])
     cross = energy * np.array([0.6, 0.9, 0.6, 0.9])

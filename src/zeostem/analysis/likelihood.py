@@ -18,8 +18,8 @@ pixel, in reference units, measured from the spread of simulation variants of on
 their molecules at the contrast the analysis fits; see ``zeostem.evaluation.mismatch``) adds to the
 shot noise's, so differences between candidates smaller
 than the references' own uncertainty stop counting as evidence, however high the dose.
-Hypotheses whose molecules sit within ``MOLECULE_RADIUS_A`` of one another describe the same
-molecule: they compete for it, and together they are its evidence against "no molecule". Each ratio
+Hypotheses whose molecules sit within ``SITE_RADIUS_A`` of the strongest are one molecule site, one
+molecule at most: they compete for it, and together they are its evidence against "no molecule". Each ratio
 is kept as its two parts (the residual's projection on the molecule model, the model's energy), so
 it can be taken at any molecule contrast: in a crystal thicker than the references' one cell the
 molecules show fainter against the framework (``measured_contrast``).
@@ -42,7 +42,13 @@ KNOWN = Registration("identity", np.zeros(2), 1.0)  # simulated fields: lattice 
 # the noise-free limit: the log-likelihoods are computed at a vanishing noise variance (so pooling a
 # site's hypotheses is a maximum, not an average with its −log(count)) and reported per unit variance
 VANISHING_VARIANCE = 1e-12
-MOLECULE_RADIUS_A = 3.0
+# one site per channel: the demo's library puts every candidate's molecule in one of two channels per
+# cell (MFI [010]), those of one channel within 6.9 Å of each other, 5.1 Å at closest from the other's.
+# At 3 Å a real molecule's offset hypotheses (another candidate or placement in its channel) became
+# sites of their own: false alarms at every dose (closed world 16 / 15 / 15 % of empty sites at 500 /
+# 1500 / 4500 e/Å², 21 / 14 / 9 % at 5.5 Å, the lattice detector's AP50 0.12 / 0.32 / 0.67 → 0.22 /
+# 0.45 / 0.81; measured side by side on the demo's simulations)
+SITE_RADIUS_A = 5.5
 # the molecules' contrast relative to the references' is measured where they are found, within these
 # bounds (crystals up to 4 cells thick), in this many rounds of finding them at the last round's contrast,
 # the first at the bounds' geometric middle: at the references' contrast a molecule at half of it has a
@@ -268,7 +274,7 @@ def nearby(found: Hypotheses, centres: np.ndarray, radius: float) -> list[list[i
 def sites_at(found: Hypotheses, centres: np.ndarray, refs: References) -> SiteScores:
     """Per given molecule centre: each candidate's evidence from its hypotheses within the radius (their
     likelihoods averaged over its placements there), and its strongest placement."""
-    radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
+    radius = SITE_RADIUS_A / np.mean(refs.pixel_size_A)
     centres = np.asarray(centres, float).reshape(-1, 2)
     k_all = len(refs.candidates)
     llr = np.full(len(centres) * k_all, -np.inf)
@@ -296,7 +302,7 @@ def sites_at(found: Hypotheses, centres: np.ndarray, refs: References) -> SiteSc
 
 def molecule_sites(found: Hypotheses, refs: References) -> SiteScores:
     """Every place a molecule could be, strongest first: greedy grouping of nearby hypotheses."""
-    radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
+    radius = SITE_RADIUS_A / np.mean(refs.pixel_size_A)
     neighbours = nearby(found, found.centres_px, radius)
     free = np.ones(len(found.llr), bool)
     centres = []
@@ -318,7 +324,7 @@ def measured_contrast(found: Hypotheses, centres: np.ndarray, refs: References) 
     them at less than its full contrast). Found molecules are those that stood out, so the fit leans
     towards the references' contrast.
     """
-    radius = MOLECULE_RADIUS_A / np.mean(refs.pixel_size_A)
+    radius = SITE_RADIUS_A / np.mean(refs.pixel_size_A)
     centres = np.asarray(centres, float).reshape(-1, 2)
     near = [np.asarray(n, int) for n in nearby(found, centres, radius)]
     best = [n[np.argmax(found.llr[n])] for n in near if len(n)]

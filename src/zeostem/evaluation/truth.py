@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zeostem.analysis.likelihood import MOLECULE_RADIUS_A
+from zeostem.analysis.likelihood import SITE_RADIUS_A
 
-MATCH_A = MOLECULE_RADIUS_A  # a site within this distance of a true molecule's centre is that molecule's
+MATCH_A = SITE_RADIUS_A  # a site within this distance of a true molecule's centre is that molecule's
 
 
 @dataclass(frozen=True)
