@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from zeostem.analysis.fourier import spectral_gradient
-from zeostem.analysis.likelihood import CONTRAST_BOUNDS, KNOWN, Hypotheses, hypotheses, measured_contrast
+from zeostem.analysis.likelihood import (
+    CONTRAST_BOUNDS,
+    KNOWN,
+    Hypotheses,
+    hypotheses,
+    measured_contrast,
+    molecule_sites,
+)
 from zeostem.simulation.images import noise_seed, noisy_idpc
 
 DRAWS = 24
@@ -73,3 +80,24 @@ def test_molecules_at_a_third_of_the_references_contrast_are_found_and_their_con
     fitted, (scores, _, detected) = molecules_at_their_contrast(found, refs, Calibration(1.0, 0.0, 0.1, 1.0))
     assert fitted.contrast == pytest.approx(0.35)
     assert sorted(map(tuple, scores.centres_px[detected])) == sorted(map(tuple, centres[:3]))
+
+
+def test_a_molecule_s_offset_hypotheses_in_its_channel_are_one_site_with_it():
+    """Hand-made hypotheses around one molecule, as the demo's reports showed them: the true candidate,
+    and others 3.3, 4.4 and 5.1 Å away in its channel that fit it almost as well (each of a different
+    candidate); a second molecule one channel on (12 Å). Two sites, each with every candidate it can
+    hold: the offsets compete for the one molecule rather than each counting as one (at a 3 Å radius
+    they were four sites, three of them false alarms)."""
+    refs = SimpleNamespace(
+        pixel_size_A=(0.25, 0.25), candidates=[SimpleNamespace(molecule_box_px=(20, 20))] * 4
+    )
+    offsets_A = np.array([[0.0, 0.0], [3.3, 0.0], [0.0, 4.4], [-3.6, -3.6], [7.2, 9.6]])  # the last: 12 Å
+    centres = 40.0 + offsets_A / 0.25
+    llr = np.array([30.0, 24.0, 22.0, 20.0, 28.0])
+    explains_all = SimpleNamespace(explained=lambda at: np.ones(len(at), bool))
+    found = Hypotheses(centres, np.array([0, 1, 2, 3, 0]), np.zeros(5, int), llr / 2, np.zeros(5), 1.0, llr,
+                       1.0, 1.0, 0.0, explains_all, 1.0)  # fmt: skip
+    sites = molecule_sites(found, refs)
+    assert sites.centres_px.tolist() == centres[[0, 4]].tolist()
+    assert np.all(np.isfinite(sites.llr[0])) and sites.llr[0].tolist() == llr[:4].tolist()
+    assert np.argmax(sites.llr[1]) == 0 and np.isfinite(sites.llr[1]).sum() == 1
