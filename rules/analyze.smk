@@ -169,6 +169,7 @@ rule evaluate_alsite:
         images=paths.ALSITE_IMAGES,
         summary=paths.ALSITE,
         occupancy=paths.OCCUPANCY,
+        coverage=paths.AL_COVERAGE,
         figure=report(
             paths.figure("alsite_identifiability"),
             caption="../resources/report/alsite_identifiability.rst",

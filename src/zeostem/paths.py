@@ -78,6 +78,7 @@ ALSITE_IMAGES = f"{METRICS}/alsite_images.csv"
 ALSITE_MOLECULES = f"{METRICS}/alsite_molecules.csv"  # also the dose planner's input
 OCCUPANCY = f"{METRICS}/occupancy.csv"
 AL_DISTRIBUTION = f"{METRICS}/al_distribution.csv"
+AL_COVERAGE = f"{METRICS}/al_coverage.csv"  # the Al distribution's intervals against known truth
 MISMATCH = f"{METRICS}/mismatch.csv"
 ROBUSTNESS = f"{METRICS}/robustness.csv"
 DOSE_PLAN = f"{METRICS}/plan.csv"

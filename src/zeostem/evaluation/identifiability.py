@@ -19,11 +19,13 @@ from zeostem.analysis.classes import Classes
 from zeostem.analysis.fourier import spectral_gradient
 from zeostem.analysis.likelihood import KNOWN, Hypotheses, SiteScores, hypotheses, molecule_sites, sites_at
 from zeostem.analysis.posterior import (
+    class_log_likelihoods,
     class_posteriors,
     shared_class_posterior,
     topk_credit,
 )
 from zeostem.errors import InputError
+from zeostem.evaluation.coverage import al_coverage
 from zeostem.evaluation.stats import calibration_test, clustered_interval
 from zeostem.evaluation.truth import MATCH_A, TruthImage, nearest_site, true_molecules
 from zeostem.io.images import read_image
@@ -72,9 +74,10 @@ def occupancy_record(
 
 def evaluate_image(
     item: TruthImage, analyzer: Analyzer, ideal_observer: bool = True
-) -> tuple[list[dict], list[dict], list[dict]]:
-    """Molecule rows (both observers, or the pipeline's only), image rows (full fields) and the
-    occupancy records of one image (the lattice's, and the ideal detector's with the ideal observer)."""
+) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """Molecule rows (both observers, or the pipeline's only), image rows (full fields), the
+    occupancy records of one image (the lattice's, and the ideal detector's with the ideal observer)
+    and, for a full field, what its Al distribution is computed from (``zeostem.evaluation.coverage``)."""
     refs, calibration = analyzer.references, analyzer.calibration
     noisy, meta = read_image(item.noisy)
     clean, _ = read_image(item.clean)
@@ -103,7 +106,7 @@ def evaluate_image(
         ideal = sites_at(found_ideal, centres, refs)
         observers["ideal"] = (ideal.llr, np.arange(len(centres)), set(range(len(ideal.llr))), 1.0)
         detections += ideal_detectors(found_ideal, item, (centres, boxes), analyzer, tolerance)
-    molecules, images = [], []
+    molecules, images, fields = [], [], []
     classes = analyzer.classes
     truth = classes.of_tsite(item.tsite)
     base = {
@@ -132,7 +135,13 @@ def evaluate_image(
             images.append(
                 {"observer": observer, **base, "molecules": len(detected), **_scored(shared, truth)}
             )
-    return molecules, images, detections
+    if item.field == "full" and found is not None:
+        answering = found.scores.answering_llr[found.detected]
+        class_ll = class_log_likelihoods(answering, classes, calibration.temperature)
+        fields.append(
+            {**base, "classes": sorted(truth), "molecules": len(centres), "class_log_likelihood": class_ll}
+        )
+    return molecules, images, detections, fields
 
 
 def ideal_detectors(
@@ -194,15 +203,18 @@ def _scored(posterior: dict[str, float], truth: set[str]) -> dict:
 
 def evaluate(
     analyzer: Analyzer, images: list[TruthImage], workers: int = 1
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Per-molecule and per-image rows of both observers, and occupancy metrics per dose."""
-    molecules, image_rows, occupancy = [], [], []
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per-molecule and per-image rows of both observers, occupancy metrics per dose, and the Al
+    distribution's coverage on stacks of the full fields."""
+    molecules, image_rows, occupancy, fields = [], [], [], []
     results = forked_map(lambda item: evaluate_image(item, analyzer), images, workers, "identifiability")
-    for m, i, o in results:
+    for m, i, o, f in results:
         molecules += m
         image_rows += i
         occupancy += o
-    return pd.DataFrame(molecules), pd.DataFrame(image_rows), occupancy_metrics(occupancy)
+        fields += f
+    coverage = al_coverage(fields, analyzer.classes.names, analyzer.classes.tsites)
+    return pd.DataFrame(molecules), pd.DataFrame(image_rows), occupancy_metrics(occupancy), coverage
 
 
 def occupancy_metrics(records: list[dict]) -> pd.DataFrame:

@@ -46,7 +46,9 @@ def evaluate_cases(
 
     def case_rows(row: dict) -> tuple[list[dict], list[dict]]:
         item = TruthImage(**{k: v for k, v in row.items() if k != "case"})
-        m, i, occupancy = evaluate_image(item, analyzer, ideal_observer=not geometric(row["case"], scanned))
+        m, i, occupancy, _ = evaluate_image(
+            item, analyzer, ideal_observer=not geometric(row["case"], scanned)
+        )
         o = next(r for r in occupancy if r["method"] == "lattice")
         alarms = {"empty_sites": o["empty_sites"], "empty_alarms": o["empty_alarms"]}
         return (
