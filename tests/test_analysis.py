@@ -235,7 +235,8 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
              "log_bayes_factor": 12.0, "placement": "mirror_x",
              "conformations": [{"conformation": "c", "tsite": "T1", "probability": 1.0,
                                 "log_likelihood_ratio": 12.0}],
-             "classes": ranking, "class_log_likelihood": {"O2: T1|T2": 12.0}}
+             "classes": ranking, "class_log_likelihood": {"O2: T1|T2": 12.0},
+             "al_log_likelihood": {"O2: T1|T2": 9.0}}
         ],
         "classes": [{"class": "O2: T1|T2", "tsites": ["T1", "T2"], "split_identified": False}],
         "goodness_of_fit": {"contrast_spread": 0.02, "cells": 12, "misfit_cells": 0, "noise_whiteness": 1.0,

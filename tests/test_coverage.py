@@ -12,7 +12,7 @@ def field(tsite: str, called: str, molecules: int, dose: int = 1500) -> dict:
     """A field of ``molecules`` molecules of ``tsite``, each detected and called ``called`` beyond doubt."""
     log_lik = np.where(np.array(NAMES) == called, 30.0, -30.0) * np.ones((molecules, 1))
     return {"model": "realistic", "dose": dose, "conformation": f"pyridine_{tsite}", "true_tsite": tsite,
-            "classes": [tsite], "molecules": molecules, "class_log_likelihood": log_lik}  # fmt: skip
+            "classes": [tsite], "molecules": molecules, "al_log_likelihood": log_lik}  # fmt: skip
 
 
 def test_stacks_are_single_fields_and_pairs_of_different_tsites_at_one_dose():

@@ -3,11 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import logsumexp
 from scipy.stats import beta
 
 from zeostem.analysis.classes import Classes
 from zeostem.analysis.posterior import (
     FALSE_ALARMS,
+    against_false_alarms,
     al_distribution,
     al_distribution_table,
     at_grid_edge,
@@ -17,7 +19,7 @@ from zeostem.analysis.posterior import (
     shared_class_posterior,
     topk_credit,
 )
-from zeostem.evaluation.calibration import f1_threshold
+from zeostem.evaluation.calibration import f1_threshold, false_alarm_fit
 from zeostem.evaluation.robustness import robustness_table
 from zeostem.evaluation.stats import wilson
 
@@ -165,7 +167,7 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods]).reshape(-1, 2)
         return {
             "image": name,
-            "molecules": [{"class_log_likelihood": ll} for ll in likelihoods],
+            "molecules": [{"al_log_likelihood": ll} for ll in likelihoods],
             "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]]),
         }
 
@@ -320,3 +322,25 @@ def test_robustness_table_on_hand_made_rows():
     assert rows.loc[("bg", "pipeline"), "false_alarms_per_empty_site"] == pytest.approx(0.1)
     assert rows.loc[("bg", "pipeline"), "nuisance"] == "background"
     assert rows.loc[("rot", "pipeline"), "top1_detected"] == pytest.approx(5 / 7)
+
+
+def test_a_detection_keeps_its_classes_relative_evidence_and_takes_the_calibrated_evidence_for_a_molecule():
+    classes = one_per_tsite(["T1", "T5", "T9"])
+    class_ll = np.array([[6.0, 2.0, -1.0], [0.5, 0.4, 0.1]])
+    fit = {"intercept": -2.0, "slope": 1.5}
+    adjusted = against_false_alarms(class_ll, classes, fit)
+    assert np.allclose(np.diff(adjusted, axis=1), np.diff(class_ll, axis=1))  # classes against each other
+    score = logsumexp(class_ll + classes.log_prior, axis=1)  # any molecule against an empty site
+    assert np.allclose(logsumexp(adjusted + classes.log_prior, axis=1), -2.0 + 1.5 * score)
+    assert against_false_alarms(class_ll, classes, None) is class_ll
+
+
+def test_the_false_alarm_fit_recovers_a_known_log_bayes_factor_with_the_prior_odds_taken_out():
+    """Scores of molecules ~ N(3, 1), of false alarms ~ N(0, 1), one molecule to three false alarms: the
+    log Bayes factor of a molecule against a false alarm is exactly 3 s − 4.5, whatever their shares."""
+    rng = np.random.default_rng(5)
+    scores = np.r_[rng.normal(3, 1, 1000), rng.normal(0, 1, 3000)]
+    molecule = np.r_[np.ones(1000, bool), np.zeros(3000, bool)]
+    fit = false_alarm_fit(scores, molecule)
+    assert fit["slope"] == pytest.approx(3.0, abs=0.25) and fit["intercept"] == pytest.approx(-4.5, abs=0.35)
+    assert fit["false_alarms"] == 3000 and false_alarm_fit(scores[:1004], molecule[:1004]) is None  # 4 alarms

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from zeostem.errors import InputError
 from zeostem.paths import CALIBRATION
 
@@ -25,6 +27,9 @@ class Calibration:
     model_error: float = 0.0  # variance per gradient component and pixel, reference units
     model_error_source: str = "none"
     classes: dict | None = None
+    # per validation dose: the log Bayes factor of a molecule against a false alarm, intercept + slope ×
+    # a detection's score (``zeostem.analysis.posterior.against_false_alarms``)
+    false_alarm_fits: list[dict] | None = None
 
     @classmethod
     def uncalibrated(cls, model_error: float = 0.0, model_error_source: str = "none") -> Calibration:
@@ -36,6 +41,13 @@ class Calibration:
     def class_names(self) -> list[str]:
         """The identifiable classes' names (empty before they are derived)."""
         return [c["name"] for c in self.classes["classes"]] if self.classes else []
+
+    def false_alarm_fit(self, dose: float | None) -> dict | None:
+        """The false-alarm fit of the validation dose nearest ``dose`` (on a log scale); None without
+        fits or a dose."""
+        if not self.false_alarm_fits or dose is None or not dose > 0:
+            return None
+        return min(self.false_alarm_fits, key=lambda f: abs(np.log(f["dose"] / dose)))
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
@@ -54,8 +66,8 @@ class Calibration:
                 "model_error_source",
                 "classes",
             )
-            return cls(**{k: data[k] for k in keys},
-                       warning=data.get("warning"))  # fmt: skip
+            return cls(**{k: data[k] for k in keys}, warning=data.get("warning"),
+                       false_alarm_fits=data.get("false_alarm_fits"))  # fmt: skip
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"
             raise InputError(problem, path=path, fix=fix) from exc

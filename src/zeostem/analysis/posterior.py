@@ -87,6 +87,21 @@ def at_grid_edge(temperature: float) -> bool:
 FALSE_ALARMS = "false alarms"  # the Al distribution's null component: detections that hold no molecule
 
 
+def against_false_alarms(class_ll: np.ndarray, classes: Classes, fit: dict | None) -> np.ndarray:
+    """(detections, classes) log p(data | class) − log p(data | false alarm), what the Al distribution
+    pools. A detection's class likelihoods are against an *empty* site, but a detection is a site whose
+    strongest hypothesis stood out: a false alarm's ratios are maxima over positions, candidates and
+    placements, not an empty site's, and with them the false alarms were read as molecules of other
+    classes. Each detection keeps its classes' relative evidence; its evidence for a molecule at all
+    becomes the calibrated one, ``fit["intercept"] + fit["slope"] × score`` with score its log
+    likelihood ratio of any molecule against an empty site (``Calibration.false_alarm_fit``, fitted
+    on the validation detections of the image's dose). Without a fit, the ratios against an empty site."""
+    if fit is None or not len(class_ll):
+        return class_ll
+    score = logsumexp(class_ll + classes.log_prior, axis=1)
+    return class_ll + (fit["intercept"] + (fit["slope"] - 1) * score)[:, None]
+
+
 def mixture_posterior(
     log_lik: np.ndarray, draws: int = 2000, burn_in: int = 200, prior_mass: float = 1.0, seed: int = 0
 ) -> np.ndarray:
@@ -170,7 +185,7 @@ def topk_credit(probabilities: dict[str, float], truth: set[str], k: int) -> flo
 
 def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
     """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
-    (a fit of all their molecules' class log-likelihoods): columns images, molecules (detections),
+    (a fit of all their molecules' ``al_log_likelihood``): columns images, molecules (detections),
     class, tsites, split_identified, fraction (of the molecules; of the detections for the false
     alarms), low, high. Every report must answer in the same classes."""
     columns = ["images", "molecules", "class", "tsites", "split_identified", "fraction", "low", "high"]
@@ -187,7 +202,7 @@ def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
                 fix="pool only reports made with one workflow run's calibration",
             )
     pooled = np.array(
-        [[m["class_log_likelihood"][n] for n in names] for r in reports for m in r["molecules"]]
+        [[m["al_log_likelihood"][n] for n in names] for r in reports for m in r["molecules"]]
     ).reshape(-1, len(names))
     rows = [
         {"images": "all images", "molecules": len(pooled), **e}

@@ -9,6 +9,7 @@ import jsonschema
 import numpy as np
 
 from zeostem.analysis.posterior import (
+    against_false_alarms,
     al_distribution,
     class_log_likelihoods,
     class_posteriors,
@@ -66,6 +67,8 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     posteriors = molecule_posteriors(llr, classes, temperature)
     per_class = class_posteriors(llr, classes, temperature)
     class_ll = class_log_likelihoods(llr, classes, temperature)
+    false_alarm_fit = calibration.false_alarm_fit(lat.dose_estimate)
+    al_ll = against_false_alarms(class_ll, classes, false_alarm_fit)
     boxes = lattice_boxes(analysis)
     molecules = []
     for i, n in enumerate(lat.detected):
@@ -93,6 +96,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
                 "class_log_likelihood": {
                     c: float(v) for c, v in zip(classes.names, class_ll[i], strict=True)
                 },
+                "al_log_likelihood": {c: float(v) for c, v in zip(classes.names, al_ll[i], strict=True)},
             }
         )
     frcnn = analysis.frcnn_scores >= FRCNN_MIN_SCORE
@@ -124,6 +128,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
             "warning": calibration.warning,
             "model_error_variance": calibration.model_error,
             "model_error_source": calibration.model_error_source,
+            "false_alarm_fit": false_alarm_fit,
         },
         "sites_analysed": int(len(lat.log_bayes_factor)),
         "molecules": molecules,
@@ -144,7 +149,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
             if len(lat.detected)
             else {}
         ),
-        "al_distribution": al_distribution(class_ll, classes.names, classes.tsites),
+        "al_distribution": al_distribution(al_ll, classes.names, classes.tsites),
         "faster_rcnn": {
             "boxes": [
                 {"box_xyxy": to_input_box(b, analysis), "score": float(s)}

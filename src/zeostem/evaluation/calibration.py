@@ -4,11 +4,13 @@ truth: dose constant, identifiable classes, temperature and occupancy threshold.
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import logsumexp
 
 from zeostem.analysis.analyzer import Analyzer
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes, derive_classes
-from zeostem.analysis.posterior import at_grid_edge, calibrate_temperature
+from zeostem.analysis.posterior import at_grid_edge, calibrate_temperature, class_log_likelihoods
 from zeostem.evaluation.identifiability import lattice_or_none
 from zeostem.evaluation.truth import MATCH_A, TruthImage, nearest_site, true_molecules
 from zeostem.io.images import read_image
@@ -30,6 +32,47 @@ def f1_threshold(scores: np.ndarray, occupied: np.ndarray) -> float:
     return float((scores[order[best]] + below) / 2)
 
 
+MIN_PER_KIND = 5  # a dose's false-alarm fit needs this many molecules and false alarms among its detections
+
+
+def false_alarm_fit(scores: np.ndarray, molecule: np.ndarray) -> dict | None:
+    """Logistic regression of "a molecule" on a detection's score (log likelihood ratio of any molecule
+    against an empty site), its prior log odds among these detections taken out: the log Bayes factor
+    of a molecule against a false alarm, intercept + slope × score. None with fewer than
+    ``MIN_PER_KIND`` of either."""
+    molecule = np.asarray(molecule, bool)
+    if min(molecule.sum(), (~molecule).sum()) < MIN_PER_KIND:
+        return None
+
+    def loss(p):  # negative log-likelihood, a weak ridge keeping separable data finite
+        z = p[0] + p[1] * scores
+        return np.sum(np.logaddexp(0, z) - molecule * z) + 1e-3 * p[1] ** 2
+
+    a, b = minimize(loss, [0.0, 1.0], method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-9}).x
+    prior = np.log(molecule.mean() / (1 - molecule.mean()))
+    return {"intercept": float(a - prior), "slope": float(b), "detections": int(len(molecule)),
+            "false_alarms": int((~molecule).sum())}  # fmt: skip
+
+
+def false_alarm_fits(
+    records: list[dict], classes: Classes, temperature: float, threshold: float
+) -> list[dict]:
+    """Per validation dose, :func:`false_alarm_fit` of the sites detected at ``threshold``."""
+    fits = []
+    for dose in sorted({r["dose"] for r in records}):
+        scores, molecule = [], []
+        for r in (r for r in records if r["dose"] == dose):
+            sites = r["scores"]
+            detected = (sites.log_bayes_factor(temperature) > threshold) & sites.explained
+            class_ll = class_log_likelihoods(sites.answering_llr[detected], classes, temperature)
+            scores.append(logsumexp(class_ll + classes.log_prior, axis=1) if len(class_ll) else np.zeros(0))
+            molecule.append(r["occupied"][detected])
+        fit = false_alarm_fit(np.concatenate(scores), np.concatenate(molecule))
+        if fit is not None:
+            fits.append({"dose": dose, **fit})
+    return fits
+
+
 def calibrate(
     references,
     images: list[TruthImage],
@@ -45,7 +88,7 @@ def calibrate(
     fitted on the ``realistic`` images where there are any (structures no reference was made from),
     the dose constant on the ``matched`` ones (simulated as the references were: their scale is 1)."""
     analyzer = Analyzer(references, Calibration.uncalibrated(model_error, model_error_source))
-    llr_rows, truth, bayes, occupied, constants = [], [], [], [], []
+    llr_rows, truth, bayes, occupied, constants, detection_records = [], [], [], [], [], []
     # the temperature measures the references' error on structures they were not made from (where
     # there are any); the dose constant needs images simulated as the references were (scale 1)
     realistic = any(item.model == "realistic" for item in images)
@@ -59,6 +102,9 @@ def calibrate(
             truth += record["truth"]
         bayes.append(record["scores"])
         occupied.append(record["occupied"])
+        detection_records.append(
+            {"dose": item.dose, "scores": record["scores"], "occupied": record["occupied"]}
+        )
         if item.model == "matched" or not matched:
             constants.append(record["dose_constant"])
     dose_constant = float(np.median(constants))
@@ -69,6 +115,7 @@ def calibrate(
     scores = np.concatenate([s.log_bayes_factor(temperature) for s in bayes])
     labels = np.concatenate(occupied)
     threshold = f1_threshold(scores, labels)
+    fits = false_alarm_fits(detection_records, classes, temperature, threshold)
     warning = None
     if at_grid_edge(temperature):
         warning = (
@@ -87,6 +134,7 @@ def calibrate(
         "molecules": len(truth),
         "sites": int(len(labels)),
         "occupancy_f1": _f1_at(scores, labels, threshold),
+        "false_alarm_fits": fits,
     }
 
 

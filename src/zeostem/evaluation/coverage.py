@@ -37,7 +37,7 @@ def coverage_stacks(fields: list[dict]) -> list[tuple[str, list[dict]]]:
 
 def stack_outcome(fields: list[dict], names: list[str], tsites: list[list[str]]) -> dict | None:
     """Which of one stack's intervals hold the truth (None when nothing was detected in it)."""
-    log_lik = np.concatenate([f["class_log_likelihood"] for f in fields]).reshape(-1, len(names))
+    log_lik = np.concatenate([f["al_log_likelihood"] for f in fields]).reshape(-1, len(names))
     if not len(log_lik):
         return None
     truth = np.zeros(len(names))
@@ -57,7 +57,7 @@ def al_coverage(fields: list[dict], names: list[str], tsites: list[list[str]]) -
     which share fields), the share of the absent classes' intervals that hold 0, and the mean
     |fraction − truth| of the present classes. ``fields``: per full field, ``model``, ``dose``,
     ``conformation``, ``true_tsite``, ``classes`` (its true class), ``molecules`` (true ones in it) and the
-    detections' ``class_log_likelihood`` (detections, classes)."""
+    detections' ``al_log_likelihood`` (detections, classes; ``against_false_alarms``)."""
     outcomes: dict[tuple, list] = {}
     for kind, stack in coverage_stacks(fields):
         outcome = stack_outcome(stack, names, tsites)

@@ -19,6 +19,7 @@ from zeostem.analysis.classes import Classes
 from zeostem.analysis.fourier import spectral_gradient
 from zeostem.analysis.likelihood import KNOWN, Hypotheses, SiteScores, hypotheses, molecule_sites, sites_at
 from zeostem.analysis.posterior import (
+    against_false_alarms,
     class_log_likelihoods,
     class_posteriors,
     shared_class_posterior,
@@ -137,9 +138,13 @@ def evaluate_image(
             )
     if item.field == "full" and found is not None:
         answering = found.scores.answering_llr[found.detected]
-        class_ll = class_log_likelihoods(answering, classes, calibration.temperature)
+        al_ll = against_false_alarms(
+            class_log_likelihoods(answering, classes, calibration.temperature),
+            classes,
+            calibration.false_alarm_fit(found.dose_estimate),
+        )
         fields.append(
-            {**base, "classes": sorted(truth), "molecules": len(centres), "class_log_likelihood": class_ll}
+            {**base, "classes": sorted(truth), "molecules": len(centres), "al_log_likelihood": al_ll}
         )
     return molecules, images, detections, fields
 
