@@ -344,3 +344,5 @@ def test_the_false_alarm_fit_recovers_a_known_log_bayes_factor_with_the_prior_od
     fit = false_alarm_fit(scores, molecule)
     assert fit["slope"] == pytest.approx(3.0, abs=0.25) and fit["intercept"] == pytest.approx(-4.5, abs=0.35)
     assert fit["false_alarms"] == 3000 and false_alarm_fit(scores[:1004], molecule[:1004]) is None  # 4 alarms
+    backwards = false_alarm_fit(-scores, molecule)  # molecules scoring lower: the score says nothing
+    assert backwards["slope"] == 0.0 and backwards["intercept"] == pytest.approx(0.0)

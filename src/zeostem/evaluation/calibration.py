@@ -38,8 +38,8 @@ MIN_PER_KIND = 5  # a dose's false-alarm fit needs this many molecules and false
 def false_alarm_fit(scores: np.ndarray, molecule: np.ndarray) -> dict | None:
     """Logistic regression of "a molecule" on a detection's score (log likelihood ratio of any molecule
     against an empty site), its prior log odds among these detections taken out: the log Bayes factor
-    of a molecule against a false alarm, intercept + slope × score. None with fewer than
-    ``MIN_PER_KIND`` of either."""
+    of a molecule against a false alarm, intercept + slope × score, the slope at least 0. None with
+    fewer than ``MIN_PER_KIND`` of either."""
     molecule = np.asarray(molecule, bool)
     if min(molecule.sum(), (~molecule).sum()) < MIN_PER_KIND:
         return None
@@ -50,6 +50,8 @@ def false_alarm_fit(scores: np.ndarray, molecule: np.ndarray) -> dict | None:
 
     a, b = minimize(loss, [0.0, 1.0], method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-9}).x
     prior = np.log(molecule.mean() / (1 - molecule.mean()))
+    if b < 0:  # a higher score is not less of a molecule: where the data say so, the score says nothing
+        a, b = prior, 0.0  # (the demo's 500 e/Å² detections fitted −0.57: molecules and alarms alike)
     return {"intercept": float(a - prior), "slope": float(b), "detections": int(len(molecule)),
             "false_alarms": int((~molecule).sum())}  # fmt: skip
 
