@@ -87,6 +87,12 @@ def at_grid_edge(temperature: float) -> bool:
 FALSE_ALARMS = "false alarms"  # the Al distribution's null component: detections that hold no molecule
 
 
+def detection_scores(class_ll: np.ndarray, classes: Classes) -> np.ndarray:
+    """(detections,) each detection's log likelihood ratio of any molecule (the classes' prior) against
+    an empty site: the score the false-alarm fits are made on."""
+    return logsumexp(class_ll + classes.log_prior, axis=1) if len(class_ll) else np.zeros(0)
+
+
 def against_false_alarms(class_ll: np.ndarray, classes: Classes, fit: dict | None) -> np.ndarray:
     """(detections, classes) log p(data | class) − log p(data | false alarm), what the Al distribution
     pools. A detection's class likelihoods are against an *empty* site, but a detection is a site whose
@@ -98,7 +104,7 @@ def against_false_alarms(class_ll: np.ndarray, classes: Classes, fit: dict | Non
     on the validation detections of the image's dose). Without a fit, the ratios against an empty site."""
     if fit is None or not len(class_ll):
         return class_ll
-    score = logsumexp(class_ll + classes.log_prior, axis=1)
+    score = detection_scores(class_ll, classes)
     return class_ll + (fit["intercept"] + (fit["slope"] - 1) * score)[:, None]
 
 

@@ -1,16 +1,20 @@
 """Fitting the analysis's calibration (``zeostem.analysis.calibration``) on validation images with known
-truth: dose constant, identifiable classes, temperature and occupancy threshold."""
+truth: dose constant, identifiable classes, temperature, occupancy threshold and false-alarm fits."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import logsumexp
 
 from zeostem.analysis.analyzer import Analyzer
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes, derive_classes
-from zeostem.analysis.posterior import at_grid_edge, calibrate_temperature, class_log_likelihoods
+from zeostem.analysis.posterior import (
+    at_grid_edge,
+    calibrate_temperature,
+    class_log_likelihoods,
+    detection_scores,
+)
 from zeostem.evaluation.identifiability import lattice_or_none
 from zeostem.evaluation.truth import MATCH_A, TruthImage, nearest_site, true_molecules
 from zeostem.io.images import read_image
@@ -67,7 +71,7 @@ def false_alarm_fits(
             sites = r["scores"]
             detected = (sites.log_bayes_factor(temperature) > threshold) & sites.explained
             class_ll = class_log_likelihoods(sites.answering_llr[detected], classes, temperature)
-            scores.append(logsumexp(class_ll + classes.log_prior, axis=1) if len(class_ll) else np.zeros(0))
+            scores.append(detection_scores(class_ll, classes))
             molecule.append(r["occupied"][detected])
         fit = false_alarm_fit(np.concatenate(scores), np.concatenate(molecule))
         if fit is not None:
