@@ -79,7 +79,7 @@ def main() -> None:
 
     _, (sites, _, _) = timed(
         f"sites, contrast ({CONTRAST_ROUNDS} rounds)",
-        lambda: molecules_at_their_contrast(found, refs, analyzer.calibration),
+        lambda: molecules_at_their_contrast(found, refs, 1.0, analyzer.calibration.occupancy_threshold),
     )
     total = sum(steps.values())
     print(

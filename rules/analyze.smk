@@ -104,6 +104,7 @@ rule calibrate_analysis:
         images=JOBS.calibration_images + JOBS.realistic_images("validation"),
         class_dose=max(config["simulation"]["doses"]),
         class_dprime=config["analysis"]["identifiable_dprime"],
+        false_alarm_rate=config["analysis"]["false_alarm_rate"],
     script:
         "../scripts/calibrate_analysis.py"
 

@@ -1,5 +1,6 @@
-"""Rule calibrate_analysis: dose constant, identifiable classes, temperature and occupancy threshold from
-validation images, with the measured model-error variance (``analysis.model_error: measured``) or none."""
+"""Rule calibrate_analysis: dose constant, identifiable classes, temperature and per-dose occupancy
+thresholds (at the config's false-alarm rate) from validation images, with the measured model-error
+variance (``analysis.model_error: measured``) or none."""
 
 import json
 
@@ -22,6 +23,7 @@ with logged(snakemake.log[0]):
         images,
         p.class_dose,
         p.class_dprime,
+        p.false_alarm_rate,
         model_error["variance"],
         model_error["source"],
         snakemake.threads,

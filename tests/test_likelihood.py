@@ -67,7 +67,6 @@ def test_molecules_at_a_third_of_the_references_contrast_are_found_and_their_con
     (0.7 − 1) × 60 < 0: none would ever be found and the contrast never fitted. Starting between the
     bounds all three are found, the contrast fitted to 0.35, and no noise hypothesis is taken."""
     from zeostem.analysis.analyzer import molecules_at_their_contrast
-    from zeostem.analysis.calibration import Calibration
 
     refs = SimpleNamespace(pixel_size_A=(0.25, 0.25), candidates=[SimpleNamespace(molecule_box_px=(20, 20))])
     centres = np.array([[10.0, 10.0], [10.0, 60.0], [60.0, 10.0], [60.0, 60.0], [35.0, 35.0]])
@@ -77,7 +76,7 @@ def test_molecules_at_a_third_of_the_references_contrast_are_found_and_their_con
     found = Hypotheses(centres, np.zeros(5, int), np.zeros(5, int), cross, energy, 1.0, 2 * cross - energy,
                        1.0, 1.0, 0.0, explains_all, 1.0)  # fmt: skip
     assert np.all(found.llr[:3] < 0)
-    fitted, (scores, _, detected) = molecules_at_their_contrast(found, refs, Calibration(1.0, 0.0, 0.1, 1.0))
+    fitted, (scores, _, detected) = molecules_at_their_contrast(found, refs, 1.0, 0.0)
     assert fitted.contrast == pytest.approx(0.35)
     assert sorted(map(tuple, scores.centres_px[detected])) == sorted(map(tuple, centres[:3]))
 

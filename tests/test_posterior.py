@@ -19,7 +19,7 @@ from zeostem.analysis.posterior import (
     shared_class_posterior,
     topk_credit,
 )
-from zeostem.evaluation.calibration import f1_threshold, false_alarm_fit
+from zeostem.evaluation.calibration import false_alarm_fit, false_alarm_threshold
 from zeostem.evaluation.robustness import robustness_table
 from zeostem.evaluation.stats import wilson
 
@@ -292,12 +292,18 @@ def test_scores_that_carry_no_confidence_put_the_temperature_at_its_grid_edge():
     assert not at_grid_edge(calibrate_temperature(noise + 3 * truth, truth, classes))
 
 
-def test_f1_threshold_separates_molecules_from_empty_sites_between_their_scores():
-    scores = np.array([9.0, 8.0, 7.0, 3.0, 2.0, 1.0, 0.5])
-    occupied = np.array([True, True, True, False, False, True, False])
-    # cutting below 7 gives F1 6/7; below 1 (catching the fourth molecule) 8/11: the cut is between 7 and 3
-    assert f1_threshold(scores, occupied) == pytest.approx(5.0)
-    assert f1_threshold(np.array([2.0, 1.0]), np.array([True, True])) == pytest.approx(0.5)  # all taken
+def test_a_false_alarm_threshold_holds_its_rate_on_new_empty_sites():
+    """Empty sites' scores from N(0, 1): at a stated 5 % the threshold is the normal's 95th percentile
+    (1.645, within the order statistic's spread for 4 000 sites), and on 20 000 new empty sites the
+    share above it lies in the binomial interval of 5 % (with the threshold's own spread); the
+    threshold falls as the rate rises, and where no site may alarm it is the highest score."""
+    rng = np.random.default_rng(4)
+    threshold = false_alarm_threshold(rng.normal(size=4000), 0.05)
+    assert threshold == pytest.approx(1.645, abs=0.05)
+    assert np.mean(rng.normal(size=20_000) > threshold) == pytest.approx(0.05, abs=0.008)
+    assert false_alarm_threshold(rng.normal(size=4000), 0.25) < threshold - 0.8  # N: 0.674
+    assert false_alarm_threshold(np.array([3.0, 1.0, 2.0]), 0.2) == 3.0
+    assert false_alarm_threshold(np.array([4.0, 1.0, 2.0, 3.0]), 0.5) == pytest.approx(2.5)
 
 
 def test_robustness_table_on_hand_made_rows():

@@ -82,6 +82,7 @@ class LatticeAnalysis:
     scores: SiteScores
     log_bayes_factor: np.ndarray  # per site
     detected: np.ndarray  # indices of the sites that hold a molecule
+    occupancy_threshold: float  # the log Bayes factor they exceed (the calibration's at the image's dose)
     dose_estimate: float | None
     dose_note: str | None
     goodness_of_fit: dict  # FrameworkFit.record() (local contrast, cells not explained, noise whiteness),
@@ -165,8 +166,11 @@ def analyze_lattice(
     found = hypotheses(
         frame.image, frame.valid, refs, registration, analyzer.placements, model_error=calibration.model_error
     )
-    found, (scores, bayes, detected) = molecules_at_their_contrast(found, refs, calibration)
-    dose, note = dose_estimate(scores, fit, calibration, refs)
+    dose, note = dose_estimate(found, fit, calibration, refs)
+    threshold = calibration.occupancy_threshold_at(dose)
+    found, (scores, bayes, detected) = molecules_at_their_contrast(
+        found, refs, calibration.temperature, threshold
+    )
     goodness = {**found.fit.record(found.noise_whiteness), "molecule_contrast": found.contrast}
     if found.contrast < FAINT:
         noted(goodness, f"the molecules' contrast is about {found.contrast:.2g} × the references' (a crystal "
@@ -175,30 +179,32 @@ def analyze_lattice(
     if inverted:
         warning = "the contrast is inverted (atoms dark: check the detector rotation); analysed reversed"
         noted(goodness, warning)
-    return LatticeAnalysis(fit, frame, registration, scores, bayes, detected, dose, note, goodness, inverted)
+    return LatticeAnalysis(
+        fit, frame, registration, scores, bayes, detected, threshold, dose, note, goodness, inverted
+    )
 
 
 def molecules_at_their_contrast(
-    found: Hypotheses, refs: References, calibration: Calibration
+    found: Hypotheses, refs: References, temperature: float, threshold: float
 ) -> tuple[Hypotheses, tuple[SiteScores, np.ndarray, np.ndarray]]:
     """The hypotheses at the molecules' fitted contrast and the molecules found at it: found from
     ``CONTRAST_START``, the contrast fitted to them, found again (``CONTRAST_ROUNDS`` rounds)."""
     found = found.at_contrast(CONTRAST_START)
-    scores, bayes, detected = molecules_found(found, refs, calibration)
+    scores, bayes, detected = molecules_found(found, refs, temperature, threshold)
     for _ in range(CONTRAST_ROUNDS):  # the molecules found at the last round's contrast set the next's
         found = found.at_contrast(measured_contrast(found, scores.centres_px[detected], refs))
-        scores, bayes, detected = molecules_found(found, refs, calibration)
+        scores, bayes, detected = molecules_found(found, refs, temperature, threshold)
     return found, (scores, bayes, detected)
 
 
 def molecules_found(
-    found: Hypotheses, refs: References, calibration: Calibration
+    found: Hypotheses, refs: References, temperature: float, threshold: float
 ) -> tuple[SiteScores, np.ndarray, np.ndarray]:
-    """The sites of the hypotheses, their log Bayes factors and which hold a molecule (a calibrated
-    factor above the threshold, in a cell the framework explains)."""
+    """The sites of the hypotheses, their log Bayes factors at ``temperature`` and which hold a molecule
+    (a factor above ``threshold``, in a cell the framework explains)."""
     scores = molecule_sites(found, refs)
-    bayes = scores.log_bayes_factor(calibration.temperature)
-    return scores, bayes, np.flatnonzero((bayes > calibration.occupancy_threshold) & scores.explained)
+    bayes = scores.log_bayes_factor(temperature)
+    return scores, bayes, np.flatnonzero((bayes > threshold) & scores.explained)
 
 
 def noted(goodness: dict, warning: str) -> None:
@@ -221,7 +227,7 @@ def resampled_and_registered(
 
 
 def dose_estimate(
-    scores: SiteScores, fit: LatticeFit, calibration: Calibration, refs: References
+    found: Hypotheses, fit: LatticeFit, calibration: Calibration, refs: References
 ) -> tuple[float | None, str | None]:
     """Dose from the noise (in the molecules' band) relative to the lattice's own contrast
     (independent of intensity units).
@@ -233,15 +239,15 @@ def dose_estimate(
     """
     if not calibration.dose_constant > 0:
         return None, "no dose constant in the calibration"
-    if not scores.scale > 0:
+    if not found.scale > 0:
         return None, "the image's contrast is inverted or absent relative to the framework reference"
     physical = fit.physical()
     ratio = np.sqrt(np.prod(refs.pixel_size_A) / (physical["pixel_size_x_A"] * physical["pixel_size_y_A"]))
-    dose = calibration.dose_constant * scores.scale**2 / scores.noise_variance * ratio**2
+    dose = calibration.dose_constant * found.scale**2 / found.noise_variance * ratio**2
     notes = []
     if abs(ratio - 1) > 0.05:
         notes.append("the input's pixel size differs from the reference's by > 5 %: it is approximate")
-    if not raw_counts(scores.noise_whiteness):
+    if not raw_counts(found.noise_whiteness):
         notes.append(
             "the input is not raw counts (its noise is not white in the gradient): this is the dose its "
             "noise in the molecules' band corresponds to"

@@ -15,12 +15,14 @@ from zeostem.paths import CALIBRATION
 
 @dataclass(frozen=True)
 class Calibration:
-    """Fitted on validation images: probability temperature, occupancy threshold, noise-to-dose
+    """Fitted on validation images: probability temperature, occupancy thresholds, noise-to-dose
     constant; the model-error variance the likelihood assumed while fitting them; and the
     identifiable classes every answer is given in (``zeostem.analysis.classes``; None: one per T-site)."""
 
     temperature: float
-    occupancy_threshold: float  # on the log Bayes factor molecule vs none
+    # on the log Bayes factor molecule vs none, where the image's dose is unknown: the strictest of
+    # ``occupancy_thresholds``
+    occupancy_threshold: float
     occupancy_prior: float  # fraction of the validation sites that hold a molecule
     dose_constant: float  # gradient noise variance × dose (e/Å²) / scale², on the reference grid
     warning: str | None = None
@@ -30,6 +32,9 @@ class Calibration:
     # per validation dose: the log Bayes factor of a molecule against a false alarm, intercept + slope ×
     # a detection's score (``zeostem.analysis.posterior.against_false_alarms``)
     false_alarm_fits: list[dict] | None = None
+    # per validation dose: the threshold that ``false_alarm_rate`` of the empty sites exceed
+    occupancy_thresholds: list[dict] | None = None
+    false_alarm_rate: float | None = None  # per empty site, stated in the config
 
     @classmethod
     def uncalibrated(cls, model_error: float = 0.0, model_error_source: str = "none") -> Calibration:
@@ -45,9 +50,13 @@ class Calibration:
     def false_alarm_fit(self, dose: float | None) -> dict | None:
         """The false-alarm fit of the validation dose nearest ``dose`` (on a log scale); None without
         fits or a dose."""
-        if not self.false_alarm_fits or dose is None or not dose > 0:
-            return None
-        return min(self.false_alarm_fits, key=lambda f: abs(np.log(f["dose"] / dose)))
+        return nearest_dose(self.false_alarm_fits, dose)
+
+    def occupancy_threshold_at(self, dose: float | None) -> float:
+        """The occupancy threshold of the validation dose nearest ``dose`` (on a log scale); without
+        per-dose thresholds or a dose, ``occupancy_threshold``."""
+        entry = nearest_dose(self.occupancy_thresholds, dose)
+        return self.occupancy_threshold if entry is None else entry["threshold"]
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
@@ -66,8 +75,15 @@ class Calibration:
                 "model_error_source",
                 "classes",
             )
-            return cls(**{k: data[k] for k in keys}, warning=data.get("warning"),
-                       false_alarm_fits=data.get("false_alarm_fits"))  # fmt: skip
+            optional = ("warning", "false_alarm_fits", "occupancy_thresholds", "false_alarm_rate")
+            return cls(**{k: data[k] for k in keys}, **{k: data.get(k) for k in optional})
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"
             raise InputError(problem, path=path, fix=fix) from exc
+
+
+def nearest_dose(entries: list[dict] | None, dose: float | None) -> dict | None:
+    """The entry whose ``dose`` is nearest ``dose`` on a log scale; None without entries or a dose."""
+    if not entries or dose is None or not dose > 0:
+        return None
+    return min(entries, key=lambda e: abs(np.log(e["dose"] / dose)))

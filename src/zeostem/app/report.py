@@ -123,7 +123,8 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
         },
         "calibration": {
             "temperature": temperature,
-            "occupancy_threshold": calibration.occupancy_threshold,
+            "occupancy_threshold": lat.occupancy_threshold,
+            "false_alarm_rate": calibration.false_alarm_rate,
             "occupancy_prior": calibration.occupancy_prior,
             "warning": calibration.warning,
             "model_error_variance": calibration.model_error,

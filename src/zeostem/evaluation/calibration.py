@@ -1,9 +1,11 @@
 """Fitting the analysis's calibration (``zeostem.analysis.calibration``) on validation images with known
-truth: dose constant, identifiable classes, temperature, occupancy threshold and false-alarm fits."""
+truth: dose constant, identifiable classes, temperature, occupancy thresholds at a stated false-alarm
+rate and false-alarm fits."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 from scipy.optimize import minimize
 
 from zeostem.analysis.analyzer import Analyzer
@@ -16,24 +18,55 @@ from zeostem.analysis.posterior import (
     detection_scores,
 )
 from zeostem.evaluation.identifiability import lattice_or_none
-from zeostem.evaluation.truth import MATCH_A, TruthImage, nearest_site, true_molecules
+from zeostem.evaluation.truth import MATCH_A, TruthImage, edge_molecules, near, nearest_site, true_molecules
 from zeostem.io.images import read_image
 from zeostem.parallel import forked_map
 
 
-def f1_threshold(scores: np.ndarray, occupied: np.ndarray) -> float:
-    """The occupancy threshold with the best F1 of molecules vs empty sites.
+def false_alarm_threshold(empty_scores: np.ndarray, rate: float) -> float:
+    """The threshold that ``rate`` of the empty sites' scores exceed: halfway between the
+    ⌊rate × n⌋-th highest and the next (the highest itself where none may exceed); ``rate`` < 1.
 
-    Empty sites outnumber molecules many times over, so this keeps false molecules (each votes for a
-    T-site at random) rare, without the cost in missed molecules of a fixed false-alarm rate.
+    The 2-D template-matching practice: a threshold from the null distribution of the score (here a
+    site's maximum over its candidates and placements) at a stated false-alarm rate, which holds on
+    new images whatever their molecules, unlike a best-F1 threshold that moves with how many there are.
     """
-    order = np.argsort(-scores)
-    true_pos = np.cumsum(occupied[order])
-    false_pos = np.cumsum(~occupied[order])
-    f1 = 2 * true_pos / (2 * true_pos + false_pos + (occupied.sum() - true_pos))
-    best = int(np.argmax(f1))
-    below = scores[order[best + 1]] if best + 1 < len(order) else scores[order[best]] - 1.0
-    return float((scores[order[best]] + below) / 2)
+    ranked = np.sort(np.asarray(empty_scores, float))[::-1]
+    if not len(ranked):
+        raise ValueError("no empty sites to set a false-alarm threshold on")
+    allowed = int(np.floor(rate * len(ranked)))
+    if allowed == 0:
+        return float(ranked[0])
+    return float((ranked[allowed - 1] + ranked[allowed]) / 2)
+
+
+def occupancy_thresholds(records: list[dict], temperature: float, rate: float) -> list[dict]:
+    """Per validation dose, :func:`false_alarm_threshold` of the empty sites that count (in cells the
+    framework explains: only those can be taken for a molecule), with what it gives on the validation
+    images: false alarms among the empty sites and molecules found."""
+    thresholds = []
+    for dose in sorted({r["dose"] for r in records}):
+        at_dose = [(r["scores"], r["occupied"], r["counted"]) for r in records if r["dose"] == dose]
+        bayes = np.concatenate([s.log_bayes_factor(temperature)[c] for s, _, c in at_dose])
+        occupied = np.concatenate([o[c] for _, o, c in at_dose])
+        threshold = false_alarm_threshold(bayes[~occupied], rate)
+        taken = bayes > threshold
+        empty, alarms = int((~occupied).sum()), int((taken & ~occupied).sum())
+        thresholds.append({"dose": dose, "threshold": threshold, "empty_sites": empty, "false_alarms": alarms,
+                           "false_alarm_rate_interval": false_alarm_rate_interval(alarms, empty),
+                           "molecules": int(occupied.sum()),
+                           "found": int((taken & occupied).sum())})  # fmt: skip
+    return thresholds
+
+
+def false_alarm_rate_interval(alarms: int, empty_sites: int, level: float = 0.95) -> list[float]:
+    """Where the false-alarm rate on new empty sites lies (``level`` interval) for a threshold that
+    ``alarms`` of ``empty_sites`` validation scores exceed: for continuous scores the share of the
+    null distribution above the k-th highest of n is Beta(k, n − k + 1), above the next Beta(k + 1, n − k);
+    the interval spans both."""
+    tail = (1 - level) / 2
+    low = stats.beta.ppf(tail, alarms, empty_sites - alarms + 1) if alarms else 0.0
+    return [float(low), float(stats.beta.ppf(1 - tail, alarms + 1, empty_sites - alarms))]
 
 
 MIN_PER_KIND = 5  # a dose's false-alarm fit needs this many molecules and false alarms among its detections
@@ -61,15 +94,15 @@ def false_alarm_fit(scores: np.ndarray, molecule: np.ndarray) -> dict | None:
 
 
 def false_alarm_fits(
-    records: list[dict], classes: Classes, temperature: float, threshold: float
+    records: list[dict], classes: Classes, temperature: float, thresholds: list[dict]
 ) -> list[dict]:
-    """Per validation dose, :func:`false_alarm_fit` of the sites detected at ``threshold``."""
+    """Per validation dose, :func:`false_alarm_fit` of the sites detected at its threshold."""
     fits = []
-    for dose in sorted({r["dose"] for r in records}):
+    for dose, threshold in ((t["dose"], t["threshold"]) for t in thresholds):
         scores, molecule = [], []
         for r in (r for r in records if r["dose"] == dose):
             sites = r["scores"]
-            detected = (sites.log_bayes_factor(temperature) > threshold) & sites.explained
+            detected = (sites.log_bayes_factor(temperature) > threshold) & r["counted"]
             class_ll = class_log_likelihoods(sites.answering_llr[detected], classes, temperature)
             scores.append(detection_scores(class_ll, classes))
             molecule.append(r["occupied"][detected])
@@ -84,17 +117,19 @@ def calibrate(
     images: list[TruthImage],
     class_dose: float,
     class_dprime: float,
+    false_alarm_rate: float,
     model_error: float = 0.0,
     model_error_source: str = "none",
     workers: int = 1,
 ) -> dict:
     """Dose constant, identifiable classes (d′ < ``class_dprime`` per molecule at ``class_dose``),
-    temperature and occupancy threshold from validation images (true molecules known), with the
-    likelihood's model-error variance ``model_error`` (reference units) in place. The temperature is
+    temperature and per-dose occupancy thresholds (``false_alarm_rate`` per empty site) from validation
+    images (true molecules known), with the likelihood's model-error variance ``model_error``
+    (reference units) in place. The temperature is
     fitted on the ``realistic`` images where there are any (structures no reference was made from),
     the dose constant on the ``matched`` ones (simulated as the references were: their scale is 1)."""
     analyzer = Analyzer(references, Calibration.uncalibrated(model_error, model_error_source))
-    llr_rows, truth, bayes, occupied, constants, detection_records = [], [], [], [], [], []
+    llr_rows, truth, occupied, constants, detection_records = [], [], [], [], []
     # the temperature measures the references' error on structures they were not made from (where
     # there are any); the dose constant needs images simulated as the references were (scale 1)
     realistic = any(item.model == "realistic" for item in images)
@@ -106,11 +141,9 @@ def calibrate(
         if item.model == "realistic" or not realistic:
             llr_rows += record["llr_rows"]
             truth += record["truth"]
-        bayes.append(record["scores"])
-        occupied.append(record["occupied"])
-        detection_records.append(
-            {"dose": item.dose, "scores": record["scores"], "occupied": record["occupied"]}
-        )
+        occupied.append(record["occupied"][record["counted"]])
+        kept = ("scores", "occupied", "counted")
+        detection_records.append({"dose": item.dose, **{k: record[k] for k in kept}})
         if item.model == "matched" or not matched:
             constants.append(record["dose_constant"])
     dose_constant = float(np.median(constants))
@@ -118,10 +151,9 @@ def calibrate(
     classes = Classes.from_record(record, references)
     truth_mask = np.array([[c in classes.of_tsite(t) for c in classes.names] for t in truth])
     temperature = calibrate_temperature(np.array(llr_rows).reshape(len(truth), -1), truth_mask, classes)
-    scores = np.concatenate([s.log_bayes_factor(temperature) for s in bayes])
     labels = np.concatenate(occupied)
-    threshold = f1_threshold(scores, labels)
-    fits = false_alarm_fits(detection_records, classes, temperature, threshold)
+    thresholds = occupancy_thresholds(detection_records, temperature, false_alarm_rate)
+    fits = false_alarm_fits(detection_records, classes, temperature, thresholds)
     warning = None
     if at_grid_edge(temperature):
         warning = (
@@ -130,7 +162,9 @@ def calibrate(
         )
     return {
         "temperature": temperature,
-        "occupancy_threshold": threshold,
+        "occupancy_threshold": max(t["threshold"] for t in thresholds),
+        "occupancy_thresholds": thresholds,
+        "false_alarm_rate": false_alarm_rate,
         "occupancy_prior": float(labels.mean()),
         "dose_constant": dose_constant,
         "warning": warning,
@@ -139,7 +173,6 @@ def calibrate(
         "classes": record,
         "molecules": len(truth),
         "sites": int(len(labels)),
-        "occupancy_f1": _f1_at(scores, labels, threshold),
         "false_alarm_fits": fits,
     }
 
@@ -147,7 +180,7 @@ def calibrate(
 def _validation_record(item: TruthImage, analyzer: Analyzer) -> dict | None:
     """One validation image's part of the calibration (None when it has no lattice): every candidate's
     LLR at every true molecule's site where a hypothesis sits, with the true T-site; the sites'
-    scores and which hold a molecule; and the image's dose constant."""
+    scores, which hold a molecule and which count; and the image's dose constant."""
     references = analyzer.references
     noisy, meta = read_image(item.noisy)
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
@@ -155,22 +188,20 @@ def _validation_record(item: TruthImage, analyzer: Analyzer) -> dict | None:
         return None
     centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
     tolerance = MATCH_A / np.mean(references.pixel_size_A)
-    at = nearest_site(centres, found.frame.to_input(found.scores.centres_px), tolerance)
+    sites = found.frame.to_input(found.scores.centres_px)
+    at = nearest_site(centres, sites, tolerance)
     at = at[at >= 0]
     mine = [k for k, t in enumerate(references.tsites) if t == item.tsite]
     competing = [n for n in at if np.isfinite(found.scores.llr[n, mine]).any()]  # the truth competes there
     occupied = np.zeros(len(found.scores.llr), bool)
     occupied[at] = True
+    edge = edge_molecules(item.labels, noisy.shape, references.cell_px)
     return {
         "llr_rows": [found.scores.llr[n] for n in competing],
         "truth": [item.tsite] * len(competing),
         "scores": found.scores,
         "occupied": occupied,
+        # sites that can count: in a cell the framework explains, not on a molecule left out at the edge
+        "counted": found.scores.explained & ~near(sites, edge, tolerance),
         "dose_constant": found.scores.noise_variance * item.dose / found.scores.scale**2,
     }
-
-
-def _f1_at(scores: np.ndarray, occupied: np.ndarray, threshold: float) -> float:
-    taken = scores > threshold
-    tp = int(np.sum(taken & occupied))
-    return 2 * tp / max(2 * tp + int(np.sum(taken & ~occupied)) + int(np.sum(~taken & occupied)), 1)

@@ -28,7 +28,7 @@ from zeostem.analysis.posterior import (
 from zeostem.errors import InputError
 from zeostem.evaluation.coverage import al_coverage
 from zeostem.evaluation.stats import calibration_test, clustered_interval
-from zeostem.evaluation.truth import MATCH_A, TruthImage, nearest_site, true_molecules
+from zeostem.evaluation.truth import MATCH_A, TruthImage, edge_molecules, near, nearest_site, true_molecules
 from zeostem.io.images import read_image
 from zeostem.metrics.detection import coco_metrics
 from zeostem.parallel import forked_map
@@ -53,10 +53,12 @@ def ideal_scores(noisy: np.ndarray, clean: np.ndarray, centres: np.ndarray, anal
 def occupancy_record(
     method: str, item: TruthImage, truth: tuple, sites: tuple, threshold: float, tolerance_px: float
 ) -> dict:
-    """One detector's sites of one image against the true molecules: ``truth`` = (centres, boxes),
-    ``sites`` = (centres, boxes, scores); its alarms at ``threshold`` on sites with no molecule."""
-    centres, boxes = truth
-    site_centres, site_boxes, scores = sites
+    """One detector's sites of one image against the true molecules: ``truth`` = (centres, boxes, edge
+    molecules' centres), ``sites`` = (centres, boxes, scores); its alarms at ``threshold`` on sites with
+    no molecule. Sites on edge molecules are left out (``zeostem.evaluation.truth.edge_molecules``)."""
+    centres, boxes, edge = truth
+    counted = ~near(sites[0], edge, tolerance_px)
+    site_centres, site_boxes, scores = (x[counted] for x in sites)
     at = nearest_site(centres, site_centres, tolerance_px)
     empty = np.delete(scores, at[at >= 0])
     return {
@@ -84,6 +86,7 @@ def evaluate_image(
     clean, _ = read_image(item.clean)
     tolerance = MATCH_A / np.mean(refs.pixel_size_A)
     centres, boxes = true_molecules(item.labels, noisy.shape, refs.cell_px)
+    edge = edge_molecules(item.labels, noisy.shape, refs.cell_px)
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
     if found is None:  # no lattice found: every molecule of the image is a miss
         site_centres, pipeline_llr, detected, bayes = (
@@ -98,15 +101,15 @@ def evaluate_image(
         detected, bayes = found.detected.tolist(), found.log_bayes_factor
     at = nearest_site(centres, site_centres, tolerance)
     observers = {"pipeline": (pipeline_llr, at, set(detected), calibration.temperature)}
-    threshold = calibration.occupancy_threshold
+    threshold = calibration.occupancy_threshold if found is None else found.occupancy_threshold
     site_boxes = np.zeros((0, 4)) if found is None else found.scores.boxes_xyxy(site_centres)
     lattice = (site_centres, site_boxes, bayes)
-    detections = [occupancy_record("lattice", item, (centres, boxes), lattice, threshold, tolerance)]
+    detections = [occupancy_record("lattice", item, (centres, boxes, edge), lattice, threshold, tolerance)]
     if ideal_observer:
         found_ideal = ideal_hypotheses(noisy.astype(np.float64), clean.astype(np.float64), analyzer)
         ideal = sites_at(found_ideal, centres, refs)
         observers["ideal"] = (ideal.llr, np.arange(len(centres)), set(range(len(ideal.llr))), 1.0)
-        detections += ideal_detectors(found_ideal, item, (centres, boxes), analyzer, tolerance)
+        detections += ideal_detectors(found_ideal, item, (centres, boxes, edge), analyzer, tolerance)
     molecules, images, fields = [], [], []
     classes = analyzer.classes
     truth = classes.of_tsite(item.tsite)
@@ -155,7 +158,7 @@ def ideal_detectors(
     """The ideal detector's sites of one image (geometry and noise known): ``ideal`` scores each site by
     molecule vs empty, every candidate and placement marginalised; ``ideal_pose_known`` by the true
     candidate alone (where the image's conformation is a reference's)."""
-    refs, threshold = analyzer.references, analyzer.calibration.occupancy_threshold
+    refs, threshold = analyzer.references, analyzer.calibration.occupancy_threshold_at(item.dose)
     sites = molecule_sites(found, refs)
     records = [
         occupancy_record(

@@ -40,18 +40,39 @@ def molecules_inside(
     labels: dict, shape: tuple[int, int], cell_px: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`true_molecules` of a labels dict."""
-    centres, boxes = [], []
-    for m in labels["molecules"]:
-        x0, y0, x1, y1 = m["bbox_xyxy"]
-        c = np.array([(y0 + y1) / 2, (x0 + x1) / 2])
-        if (
-            not m["truncated"]
-            and np.all(c - cell_px / 2 >= 0)
-            and np.all(c + cell_px / 2 <= np.array(shape) - 1)
-        ):
-            centres.append(c)
-            boxes.append(m["bbox_xyxy"])
-    return np.array(centres).reshape(-1, 2), np.array(boxes, float).reshape(-1, 4)
+    inside = [m for m in labels["molecules"] if _inside(m, shape, cell_px)]
+    centres = [_centre(m) for m in inside]
+    return np.array(centres).reshape(-1, 2), np.array([m["bbox_xyxy"] for m in inside], float).reshape(-1, 4)
+
+
+def edge_molecules(labels_path: str, shape: tuple[int, int], cell_px: np.ndarray) -> np.ndarray:
+    """Centres of the molecules :func:`true_molecules` leaves out (their window crosses the image's
+    edge): sites on them are neither a detection's hit nor its false alarm (an ignore region, as
+    COCO's crowd boxes)."""
+    with open(labels_path) as f:
+        edge = [_centre(m) for m in json.load(f)["molecules"] if not _inside(m, shape, cell_px)]
+    return np.array(edge).reshape(-1, 2)
+
+
+def near(sites: np.ndarray, centres: np.ndarray, tolerance_px: float) -> np.ndarray:
+    """Which ``sites`` lie within ``tolerance_px`` of any of ``centres``."""
+    if not len(centres) or not len(sites):
+        return np.zeros(len(sites), bool)
+    return np.linalg.norm(np.asarray(sites)[:, None] - centres[None], axis=-1).min(axis=1) <= tolerance_px
+
+
+def _centre(molecule: dict) -> np.ndarray:
+    x0, y0, x1, y1 = molecule["bbox_xyxy"]
+    return np.array([(y0 + y1) / 2, (x0 + x1) / 2])
+
+
+def _inside(molecule: dict, shape: tuple[int, int], cell_px: np.ndarray) -> bool:
+    c = _centre(molecule)
+    return bool(
+        not molecule["truncated"]
+        and np.all(c - cell_px / 2 >= 0)
+        and np.all(c + cell_px / 2 <= np.array(shape) - 1)
+    )
 
 
 def nearest_site(centres: np.ndarray, sites: np.ndarray, tolerance_px: float) -> np.ndarray:
