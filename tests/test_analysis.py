@@ -22,9 +22,10 @@ from zeostem.evaluation.identifiability import (
     evaluate_image,
     ideal_scores,
     occupancy_metrics,
+    occupancy_record,
     recall_at_false_alarms,
 )
-from zeostem.evaluation.truth import TruthImage, molecules_inside
+from zeostem.evaluation.truth import TruthImage, edge_molecules, molecules_inside
 from zeostem.io.images import write_image
 from zeostem.io.micrographs import read_micrograph
 from zeostem.simulation.images import noise_seed, noisy_idpc
@@ -169,6 +170,31 @@ def test_recall_at_a_fixed_false_alarm_rate_on_hand_made_scores():
     assert recall_at_false_alarms([record], 0.8) == 0.75  # threshold 3.8
 
 
+def test_a_site_on_a_molecule_at_the_field_s_edge_is_neither_a_hit_nor_a_false_alarm(tmp_path):
+    """Three labelled molecules, one of them whose cell-sized window crosses the image's edge (not a
+    true molecule: the analysis takes whole cells). A detector scoring a site on it high does not get a
+    false alarm for it (before, such sites made 2 of the fixture's 36 empty validation sites at 4500
+    e/Å² and set its 5 % threshold at 9.7 instead of 3.1), nor a box; an empty site still does."""
+    cell = np.array([40.0, 40.0])
+    labels = {"molecules": [
+        {"bbox_xyxy": [45, 45, 55, 55], "truncated": False},  # centre (50, 50): inside
+        {"bbox_xyxy": [85, 45, 95, 55], "truncated": False},  # centre (50, 90): inside
+        {"bbox_xyxy": [5, 45, 15, 55], "truncated": False},  # centre (50, 10): window crosses the edge
+    ]}  # fmt: skip
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    shape = (120, 140)
+    centres, boxes = molecules_inside(labels, shape, cell)
+    edge = edge_molecules(str(tmp_path / "labels.json"), shape, cell)
+    assert len(centres) == 2 and edge.tolist() == [[50.0, 10.0]]
+    sites = np.array([[50.0, 50.0], [50.0, 90.0], [51.0, 11.0], [100.0, 100.0]])  # two hits, edge, empty
+    site_boxes = np.array([[45, 45, 55, 55], [85, 45, 95, 55], [6, 46, 16, 56], [95, 95, 105, 105]], float)
+    scores = np.array([8.0, 7.0, 9.0, 4.0])
+    item = TruthImage("c", "T1", 1500, "", "", "", field="full")
+    record = occupancy_record("lattice", item, (centres, boxes, edge), (sites, site_boxes, scores), 3.0, 5.0)
+    assert record["empty_sites"] == 1 and record["empty_alarms"] == 1  # the site at (100, 100)
+    assert record["truth_scores"].tolist() == [8.0, 7.0] and record["scores"].tolist() == [8.0, 7.0, 4.0]
+
+
 def test_column_classes_sit_on_the_labelled_atoms(simulated, analyzer):
     """A mirrored, shifted T1 field at a high dose, with one extra atom-like spot in an empty channel:
     each column found on the analysed image is named through the registration and scored against the
@@ -283,3 +309,19 @@ def test_a_missing_or_malformed_calibration_is_a_clear_error(tmp_path):
     calibration = Calibration.load(tmp_path / "calibration.json")
     assert calibration.occupancy_threshold == 1.5 and calibration.model_error == 1e-6
     assert calibration.class_names == ["O2: T1|T2"]
+    assert calibration.occupancy_threshold_at(1500) == 1.5  # no per-dose thresholds: the one threshold
+
+
+def test_an_image_is_analysed_at_the_threshold_of_the_validation_dose_nearest_its_own(tmp_path):
+    """Per-dose thresholds at 500 / 1500 / 4500 e/Å²: an image's estimated dose takes the nearest on a
+    log scale (2500 is nearer 1500 than 4500), one far outside takes the end's, and an image without a
+    dose estimate the strictest (the file's ``occupancy_threshold``)."""
+    per_dose = [{"dose": d, "threshold": t} for d, t in ((500, 5.0), (1500, 3.0), (4500, 2.0))]
+    record = {"temperature": 1.0, "occupancy_threshold": 5.0, "occupancy_prior": 0.1, "dose_constant": 0.2,
+              "model_error": 0.0, "model_error_source": "none", "classes": None,
+              "occupancy_thresholds": per_dose, "false_alarm_rate": 0.05}  # fmt: skip
+    (tmp_path / "calibration.json").write_text(json.dumps(record))
+    calibration = Calibration.load(tmp_path / "calibration.json")
+    at = calibration.occupancy_threshold_at
+    assert (at(700), at(2500), at(3000), at(20_000), at(None)) == (5.0, 3.0, 2.0, 2.0, 5.0)
+    assert calibration.false_alarm_rate == 0.05
