@@ -43,10 +43,15 @@ rule experiment_image:
 
 rule evaluation_images:
     input:
-        field(paths.SIMULATION, "segments"),
+        full=field(paths.SIMULATION, "segments"),
+        empty=field(paths.SIMULATION, "empty_segments"),
     output:
-        [
+        full=[
             field(paths.EVALUATION, "noisy", prefix="", dose=d, replica=r)
+            for d, r in JOBS.evaluation_jobs
+        ],
+        empty=[
+            field(paths.EVALUATION, "noisy", prefix="empty-", dose=d, replica=r)
             for d, r in JOBS.evaluation_jobs
         ],
     log:
@@ -164,6 +169,7 @@ rule evaluate_alsite:
             + JOBS.mismatched_test_images
             + JOBS.realistic_images("test")
         ),
+        molecule_free=[row["noisy"] for row in JOBS.molecule_free_images],
         calibration=paths.CALIBRATION,
     output:
         molecules=paths.ALSITE_MOLECULES,
@@ -171,6 +177,7 @@ rule evaluate_alsite:
         summary=paths.ALSITE,
         occupancy=paths.OCCUPANCY,
         coverage=paths.AL_COVERAGE,
+        molecule_free=paths.MOLECULE_FREE,
         figure=report(
             paths.figure("alsite_identifiability"),
             caption="../resources/report/alsite_identifiability.rst",
@@ -188,6 +195,7 @@ rule evaluate_alsite:
         images=JOBS.test_images
         + JOBS.mismatched_test_images
         + JOBS.realistic_images("test"),
+        molecule_free=JOBS.molecule_free_images,
     script:
         "../scripts/evaluate_alsite.py"
 

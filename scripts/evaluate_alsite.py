@@ -1,10 +1,11 @@
 """Rule evaluate_alsite: per-molecule and per-image T-site identifiability, occupancy, the Al distribution's
-coverage, reliability figure."""
+coverage, false molecules and calls on molecule-free fields, reliability figure."""
 
 from zeostem.analysis.analyzer import Analyzer
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.references import References
 from zeostem.evaluation.identifiability import evaluate, summarise
+from zeostem.evaluation.molecule_free import evaluate_molecule_free
 from zeostem.evaluation.truth import TruthImage
 from zeostem.figures.alsite import alsite_figure
 from zeostem.runlog import logged
@@ -24,4 +25,7 @@ with logged(snakemake.log[0]):
     print(summary.to_string())
     print(occupancy.to_string())
     print(coverage.to_string())
+    molecule_free = evaluate_molecule_free(analyzer, snakemake.params.molecule_free, snakemake.threads)
+    molecule_free.to_csv(o.molecule_free, index=False)
+    print(molecule_free.to_string())
     alsite_figure(molecules, summary, len(analyzer.classes.names), o.figure)

@@ -282,6 +282,16 @@ class Jobs:
             ],  # fmt: skip
         )
 
+    @property
+    def molecule_free_images(self) -> list[dict]:
+        """The test conformations' molecule-free twins with fresh shot noise (``evaluation_jobs``)."""
+        return [
+            {"conformation": c, "dose": d,
+             "noisy": field(EVALUATION, "noisy", conformation=c, prefix="empty-", dose=d, replica=r)}
+            for c in self.split["test"]
+            for d, r in self.evaluation_jobs
+        ]  # fmt: skip
+
     # model mismatch
     @cached_property
     def mismatch_variants(self) -> dict[str, dict]:

@@ -79,6 +79,7 @@ ALSITE_MOLECULES = f"{METRICS}/alsite_molecules.csv"  # also the dose planner's 
 OCCUPANCY = f"{METRICS}/occupancy.csv"
 AL_DISTRIBUTION = f"{METRICS}/al_distribution.csv"
 AL_COVERAGE = f"{METRICS}/al_coverage.csv"  # the Al distribution's intervals against known truth
+MOLECULE_FREE = f"{METRICS}/molecule_free.csv"  # false molecules and calls on fields with none
 MISMATCH = f"{METRICS}/mismatch.csv"
 ROBUSTNESS = f"{METRICS}/robustness.csv"
 DOSE_PLAN = f"{METRICS}/plan.csv"

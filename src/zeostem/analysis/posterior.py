@@ -69,6 +69,18 @@ def shared_class_posterior(
     return dict(zip(classes.names, softmax(classes.log_prior + shared).tolist(), strict=True))
 
 
+def image_class_posterior(scores, detected: np.ndarray, classes: Classes, calibration) -> dict[str, float]:
+    """An image's class ranking as its report gives it: every site's evidence (``SiteScores``) with its
+    occupancy marginalised (the calibration's prior), the references' shared error discounted
+    (:func:`shared_class_posterior`); no molecule found (``detected`` empty), no call."""
+    if not len(detected):
+        return {}
+    occupancy, correlation = calibration.occupancy_prior, scores.correlation
+    return shared_class_posterior(
+        scores.answering_llr, classes, calibration.temperature, occupancy, correlation
+    )
+
+
 def calibrate_temperature(llr: np.ndarray, truth: np.ndarray, classes: Classes) -> float:
     """Temperature minimising the negative log-likelihood of the true classes (log-spaced grid);
     ``truth`` (molecules, classes) marks each molecule's true class (or classes)."""

@@ -13,9 +13,9 @@ from zeostem.analysis.posterior import (
     al_distribution,
     class_log_likelihoods,
     class_posteriors,
+    image_class_posterior,
     molecule_posteriors,
     ranking,
-    shared_class_posterior,
 )
 from zeostem.analysis.references import FLIPS
 from zeostem.app.panel import panel
@@ -139,17 +139,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
         ],
         "shared_error_correlation": lat.scores.correlation,
         "goodness_of_fit": lat.goodness_of_fit,
-        "class_ranking": ranking(  # no molecule found, no call
-            shared_class_posterior(
-                lat.scores.answering_llr,
-                classes,
-                temperature,
-                calibration.occupancy_prior,
-                lat.scores.correlation,
-            )
-            if len(lat.detected)
-            else {}
-        ),
+        "class_ranking": ranking(image_class_posterior(lat.scores, lat.detected, classes, calibration)),
         "al_distribution": al_distribution(al_ll, classes.names, classes.tsites),
         "faster_rcnn": {
             "boxes": [
