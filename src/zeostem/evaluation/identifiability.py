@@ -103,7 +103,9 @@ def evaluate_image(
     observers = {"pipeline": (pipeline_llr, at, set(detected), calibration.temperature)}
     threshold = calibration.occupancy_threshold if found is None else found.occupancy_threshold
     site_boxes = np.zeros((0, 4)) if found is None else found.scores.boxes_xyxy(site_centres)
-    lattice = (site_centres, site_boxes, bayes)
+    # the lattice detects only in cells the framework explains (elsewhere a site is none of the candidates)
+    explained = np.ones(0, bool) if found is None else found.scores.explained
+    lattice = (site_centres[explained], site_boxes[explained], bayes[explained])
     detections = [occupancy_record("lattice", item, (centres, boxes, edge), lattice, threshold, tolerance)]
     if ideal_observer:
         found_ideal = ideal_hypotheses(noisy.astype(np.float64), clean.astype(np.float64), analyzer)
