@@ -45,6 +45,7 @@ rule evaluation_images:
     input:
         full=field(paths.SIMULATION, "segments"),
         empty=field(paths.SIMULATION, "empty_segments"),
+        labels=field(paths.SIMULATION, "labels"),
     output:
         full=[
             field(paths.EVALUATION, "noisy", prefix="", dose=d, replica=r)
@@ -54,6 +55,7 @@ rule evaluation_images:
             field(paths.EVALUATION, "noisy", prefix="empty-", dose=d, replica=r)
             for d, r in JOBS.evaluation_jobs
         ],
+        empty_labels=field(paths.EVALUATION, "prefix_labels", prefix="empty-"),
     log:
         "logs/evaluation/{conformation}.log",
     conda:
@@ -89,7 +91,11 @@ rule empty_reference:
 rule calibrate_analysis:
     input:
         **JOBS.reference_files,
-        **truth_inputs(JOBS.calibration_images + JOBS.realistic_images("validation")),
+        **truth_inputs(
+            JOBS.calibration_images
+            + JOBS.realistic_images("validation")
+            + JOBS.molecule_free_images("validation")
+        ),
         model_error=(
             paths.MODEL_ERROR
             if config["analysis"]["model_error"] == "measured"
@@ -106,7 +112,9 @@ rule calibrate_analysis:
         mem_mb=4000,
         runtime=30,
     params:
-        images=JOBS.calibration_images + JOBS.realistic_images("validation"),
+        images=JOBS.calibration_images
+        + JOBS.realistic_images("validation")
+        + JOBS.molecule_free_images("validation"),
         class_dose=max(config["simulation"]["doses"]),
         class_dprime=config["analysis"]["identifiable_dprime"],
         false_alarm_rate=config["analysis"]["false_alarm_rate"],
@@ -169,7 +177,7 @@ rule evaluate_alsite:
             + JOBS.mismatched_test_images
             + JOBS.realistic_images("test")
         ),
-        molecule_free=[row["noisy"] for row in JOBS.molecule_free_images],
+        molecule_free=[row["noisy"] for row in JOBS.molecule_free_images("test")],
         calibration=paths.CALIBRATION,
     output:
         molecules=paths.ALSITE_MOLECULES,
@@ -195,7 +203,7 @@ rule evaluate_alsite:
         images=JOBS.test_images
         + JOBS.mismatched_test_images
         + JOBS.realistic_images("test"),
-        molecule_free=JOBS.molecule_free_images,
+        molecule_free=JOBS.molecule_free_images("test"),
     script:
         "../scripts/evaluate_alsite.py"
 

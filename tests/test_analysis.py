@@ -173,8 +173,9 @@ def test_recall_at_a_fixed_false_alarm_rate_on_hand_made_scores():
 def test_a_site_on_a_molecule_at_the_field_s_edge_is_neither_a_hit_nor_a_false_alarm(tmp_path):
     """Three labelled molecules, one of them whose cell-sized window crosses the image's edge (not a
     true molecule: the analysis takes whole cells). A detector scoring a site on it high does not get a
-    false alarm for it (before, such sites made 2 of the fixture's 36 empty validation sites at 4500
-    e/Å² and set its 5 % threshold at 9.7 instead of 3.1), nor a box; an empty site still does."""
+    false alarm for it, nor a box; an empty site still does. (Before, such sites were 2 of the test
+    suite's 36 empty validation sites at 4500 e/Å², both scored above 9: the false alarms of
+    detection.csv and of the false-alarm fits held real molecules.)"""
     cell = np.array([40.0, 40.0])
     labels = {"molecules": [
         {"bbox_xyxy": [45, 45, 55, 55], "truncated": False},  # centre (50, 50): inside

@@ -1,6 +1,7 @@
 """Lattice-first analysis: lattice fit, registration, per-cell likelihoods, occupancy, dose estimate."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -96,7 +97,8 @@ def write_truth(tmp_path, name, image, labels, fov, dose, conformation, tsite) -
 
 @pytest.fixture(scope="module")
 def validation_images(simulated, tmp_path_factory) -> list[TruthImage]:
-    """T1 and T12 fields with and without molecules at 1500 and 4500 e/Å²."""
+    """T1 and T12 fields with and without molecules (``molecule-free``: the thresholds' null) at 1500 and
+    4500 e/Å²."""
     refs, segments, labels = simulated
     folder = tmp_path_factory.mktemp("calibration")
     images = []
@@ -108,7 +110,8 @@ def validation_images(simulated, tmp_path_factory) -> list[TruthImage]:
                 noisy = noisy_idpc(seg, fov.pixel_size, dose, -45, noise_seed(0, tsite + kind, dose, 0))
                 lab = labels[tsite] if not kind else {**labels[tsite], "molecules": []}
                 name = f"{tsite}{kind}-{dose}"
-                images.append(write_truth(folder, name, noisy, lab, fov, dose, refs.conformations[k], tsite))
+                item = write_truth(folder, name, noisy, lab, fov, dose, refs.conformations[k], tsite)
+                images.append(replace(item, field="molecule-free") if kind else item)
     return images
 
 
@@ -128,9 +131,9 @@ def test_calibration_on_two_worker_processes_is_the_one_of_a_single_process(simu
 def test_molecules_are_found_in_full_cells_and_rarely_in_molecule_free_fields(simulated, calibrated):
     """A full field at 4500 e/Å²: its molecules found, few false ones. Nine molecule-free fields (three
     noise draws of each empty twin): the share of their sites taken for a molecule is the stated
-    false-alarm rate within its interval (the threshold's, from the validation's 36 empty sites at this
-    dose, and the fields' own binomial spread). Measured: 2 of 108 sites at 5 % (0 while the validation
-    counted sites on molecules at the field's edge as empty: the threshold was 9.7, not 3.1)."""
+    false-alarm rate within its interval (the threshold's, set on the 24 sites of the validation's
+    molecule-free fields at this dose, and the fields' own binomial spread). Measured: 6 of 108 sites at
+    5 %."""
     alarms, sites = false_alarms_in_molecule_free_fields(simulated, calibrated)
     low, high = calibrated.calibration.occupancy_thresholds[-1]["false_alarm_rate_interval"]  # 4500 e/Å²
     assert stats.binom.ppf(0.025, sites, low) <= alarms <= stats.binom.ppf(0.975, sites, high)
@@ -151,7 +154,7 @@ def test_a_higher_stated_false_alarm_rate_takes_that_share_of_empty_sites(simula
     """Calibrated at 25 % instead of 5 %, the molecule-free fields' sites are taken at 25 % within the
     interval (a threshold that ignored the stated rate would not move). Measured: 41 of 108."""
     calibration = calibrate(simulated[0], validation_images, 4500, 1.0, 0.25)
-    assert calibration["occupancy_thresholds"][-1]["false_alarms"] == 9  # ⌊0.25 × 36⌋
+    assert calibration["occupancy_thresholds"][-1]["false_alarms"] == 6  # ⌊0.25 × 24⌋ null sites
     analyzer = Analyzer(simulated[0], Calibration(**{k: calibration[k] for k in CALIBRATION_KEYS}))
     alarms, sites = false_alarms_in_molecule_free_fields(simulated, analyzer)
     low, high = calibration["occupancy_thresholds"][-1]["false_alarm_rate_interval"]
@@ -393,8 +396,8 @@ def test_an_image_the_framework_does_not_describe_is_a_clear_error(simulated, ca
 
 def test_a_molecule_free_field_gets_no_molecule_and_no_call(simulated, calibrated, tmp_path):
     """At 4500 e/Å²: no site taken, no class named, no Al distribution. (With its threshold at 5 % of the
-    empty sites a field of 12 sites gets a false molecule now and then: the molecule-free fields of
-    ``test_molecules_are_found_in_full_cells_and_rarely_in_molecule_free_fields`` got 2 in 108 sites.)"""
+    null sites a field of 12 sites gets a false molecule now and then: the molecule-free fields of
+    ``test_molecules_are_found_in_full_cells_and_rarely_in_molecule_free_fields`` got 6 in 108 sites.)"""
     dose = 4500
     from zeostem.analysis.columns import registered_columns
     from zeostem.app.report import write_report

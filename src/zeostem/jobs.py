@@ -282,13 +282,17 @@ class Jobs:
             ],  # fmt: skip
         )
 
-    @property
-    def molecule_free_images(self) -> list[dict]:
-        """The test conformations' molecule-free twins with fresh shot noise (``evaluation_jobs``)."""
+    def molecule_free_images(self, split: str) -> list[dict]:
+        """Known-truth images (``TruthImage`` fields) of the ``split`` conformations' molecule-free twins
+        with fresh shot noise (``evaluation_jobs``): the calibration's null fields (validation) and the
+        evaluation's fields with nothing to find (test)."""
         return [
-            {"conformation": c, "dose": d,
-             "noisy": field(EVALUATION, "noisy", conformation=c, prefix="empty-", dose=d, replica=r)}
-            for c in self.split["test"]
+            {"conformation": c, "tsite": self.conformations[c].tsite, "dose": d,
+             "noisy": field(EVALUATION, "noisy", conformation=c, prefix="empty-", dose=d, replica=r),
+             "clean": field(SIMULATION, "empty_clean", conformation=c),
+             "labels": field(EVALUATION, "prefix_labels", conformation=c, prefix="empty-"),
+             "field": "molecule-free", "model": "matched"}
+            for c in self.split[split]
             for d, r in self.evaluation_jobs
         ]  # fmt: skip
 

@@ -15,8 +15,9 @@ MATCH_A = SITE_RADIUS_A  # a site within this distance of a true molecule's cent
 
 @dataclass(frozen=True)
 class TruthImage:
-    """A simulated image of one conformation: ``field`` is ``full`` (every cell) or ``mosaic``; ``model``
-    is ``matched`` (simulated as the references were) or ``mismatched`` (other settings)."""
+    """A simulated image of one conformation: ``field`` is ``full`` (every cell), ``mosaic`` or
+    ``molecule-free`` (its framework without the molecule); ``model`` is ``matched`` (simulated as
+    the references were) or ``mismatched`` (other settings)."""
 
     conformation: str
     tsite: str
