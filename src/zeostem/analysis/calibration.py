@@ -58,17 +58,6 @@ class Calibration:
         entry = nearest_dose(self.occupancy_thresholds, dose)
         return self.occupancy_threshold if entry is None else entry["threshold"]
 
-    def alarm_rates(self, dose: float | None) -> tuple[float, float] | None:
-        """At the validation dose nearest ``dose``: the share of sites detected in molecule-free fields
-        (false alarms) and in fields with molecules; None without per-dose thresholds or a dose."""
-        entry = nearest_dose(self.occupancy_thresholds, dose)
-        if entry is None:
-            return None
-        detected = entry["empty_site_alarms"] + entry["found"]
-        return entry["false_alarms"] / entry["null_sites"], detected / (
-            entry["empty_sites"] + entry["molecules"]
-        )
-
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
         path = Path(path)

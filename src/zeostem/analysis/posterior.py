@@ -69,49 +69,16 @@ def shared_class_posterior(
     return dict(zip(classes.names, softmax(classes.log_prior + shared).tolist(), strict=True))
 
 
-NO_MOLECULES = "no molecules"  # the image answer that every detection is a false alarm
-PRESENCE_PRIOR = 0.5  # prior probability that an analysed image holds molecules
-
-
-def image_class_posterior(lattice, classes: Classes, calibration) -> dict[str, float]:
-    """An image's class ranking as its report gives it (``lattice``: its ``LatticeAnalysis``): every
-    site's evidence with its occupancy marginalised (the calibration's prior) and the references'
-    shared error discounted (:func:`shared_class_posterior`), times the probability that the image
-    holds molecules at all (:func:`molecules_present`), beside ``NO_MOLECULES``; no molecule found,
-    no call. Without the calibration's false-alarm fits, the ranking given molecules."""
-    scores, detected = lattice.scores, lattice.detected
+def image_class_posterior(scores, detected: np.ndarray, classes: Classes, calibration) -> dict[str, float]:
+    """An image's class ranking as its report gives it: every site's evidence (``SiteScores``) with its
+    occupancy marginalised (the calibration's prior), the references' shared error discounted
+    (:func:`shared_class_posterior`); no molecule found (``detected`` empty), no call."""
     if not len(detected):
         return {}
     occupancy, correlation = calibration.occupancy_prior, scores.correlation
-    given = shared_class_posterior(
+    return shared_class_posterior(
         scores.answering_llr, classes, calibration.temperature, occupancy, correlation
     )
-    fit, rates = (
-        calibration.false_alarm_fit(lattice.dose_estimate),
-        calibration.alarm_rates(lattice.dose_estimate),
-    )
-    if fit is None or rates is None:
-        return given
-    class_ll = class_log_likelihoods(scores.answering_llr[detected], classes, calibration.temperature)
-    against = logsumexp(against_false_alarms(class_ll, classes, fit) + classes.log_prior, axis=1)
-    present = molecules_present(against, fit, rates, int(scores.explained.sum()))
-    return {**{c: present * p for c, p in given.items()}, NO_MOLECULES: 1 - present}
-
-
-def molecules_present(log_bf: np.ndarray, fit: dict, rates: tuple[float, float], sites: int) -> float:
-    """Probability that an image holds molecules, given its detections: each detection's log Bayes
-    factor of a molecule against a false alarm (``log_bf``, the calibrated fit's) and how many of its
-    ``sites`` were detected. With molecules (prior ``PRESENCE_PRIOR``) a detection is one with the
-    validation detections' share of molecules π and sites are detected at the validation fields' rate;
-    without, every detection is a false alarm and sites alarm at the molecule-free fields' rate
-    (``rates``). log LR = Σ log(π · BF + 1 − π) + k log(r₁ / r₀) + (n − k) log((1 − r₁) / (1 − r₀))."""
-    share = 1 - fit["false_alarms"] / fit["detections"]
-    null_rate, field_rate = rates
-    k = len(log_bf)
-    marks = np.sum(np.logaddexp(np.log(share) + log_bf, np.log1p(-share))) if share > 0 else 0.0
-    count = k * np.log(field_rate / null_rate) + (sites - k) * np.log((1 - field_rate) / (1 - null_rate))
-    log_odds = marks + count + np.log(PRESENCE_PRIOR / (1 - PRESENCE_PRIOR))
-    return float(1 / (1 + np.exp(-log_odds)))
 
 
 def calibrate_temperature(llr: np.ndarray, truth: np.ndarray, classes: Classes) -> float:

@@ -10,7 +10,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from zeostem.analysis.posterior import NO_MOLECULES
 from zeostem.app.trained import FRCNN_MIN_SCORE  # noqa: E402
 
 
@@ -44,8 +43,8 @@ def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:
         "Faster R-CNN (magenta)",
         fontsize=8,
     )
+    order = [c["class"] for c in report["classes"]]
     probability = {r["class"]: r["probability"] for r in report["class_ranking"]}
-    order = [c["class"] for c in report["classes"]] + [NO_MOLECULES] * (NO_MOLECULES in probability)
     axes[2].bar(order, [probability.get(c, 0.0) for c in order])
     axes[2].set_ylim(0, 1)
     axes[2].set_title("Al site class (all molecules at one kind of site)", fontsize=8)

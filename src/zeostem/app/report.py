@@ -139,7 +139,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
         ],
         "shared_error_correlation": lat.scores.correlation,
         "goodness_of_fit": lat.goodness_of_fit,
-        "class_ranking": ranking(image_class_posterior(lat, classes, calibration)),
+        "class_ranking": ranking(image_class_posterior(lat.scores, lat.detected, classes, calibration)),
         "al_distribution": al_distribution(al_ll, classes.names, classes.tsites),
         "faster_rcnn": {
             "boxes": [

@@ -22,7 +22,6 @@ from zeostem.analysis.posterior import (
     against_false_alarms,
     class_log_likelihoods,
     class_posteriors,
-    image_class_posterior,
     shared_class_posterior,
     topk_credit,
 )
@@ -130,12 +129,15 @@ def evaluate_image(
             posterior = _class_posterior(llr[n], classes, temperature) if scored else {}
             molecules.append({"observer": observer, **base, **_scored(posterior, truth)})
         if item.field == "full" and len(centres):
-            # the pipeline's is the report's; the ideal observer knows the molecules and that its
-            # references are exact
-            if observer == "pipeline":
-                shared = {} if found is None else image_class_posterior(found, classes, calibration)
-            else:
-                shared = shared_class_posterior(llr, classes, temperature) if len(llr) else {}
+            # the pipeline weighs every site by its occupancy and discounts the references' shared
+            # error; the ideal observer knows the molecules and that its references are exact
+            pipeline = observer == "pipeline" and found is not None
+            occupancy = calibration.occupancy_prior if observer == "pipeline" else None
+            correlation = found.scores.correlation if pipeline else 0.0
+            called = len(llr) and len(detected)  # no molecule found, no call
+            shared = (
+                shared_class_posterior(llr, classes, temperature, occupancy, correlation) if called else {}
+            )
             images.append(
                 {"observer": observer, **base, "molecules": len(detected), **_scored(shared, truth)}
             )

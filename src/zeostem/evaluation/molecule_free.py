@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from zeostem.analysis.analyzer import Analyzer
-from zeostem.analysis.posterior import NO_MOLECULES, image_class_posterior
+from zeostem.analysis.posterior import image_class_posterior
 from zeostem.evaluation.identifiability import SURE, lattice_or_none
 from zeostem.evaluation.stats import clustered_interval
 from zeostem.io.images import read_image
@@ -21,36 +21,31 @@ from zeostem.parallel import forked_map
 COLUMNS = [
     "dose", "fields", "sites", "false_molecules", "per_site", "per_site_low", "per_site_high",
     "stated_rate", "fields_with_false_molecules", "calls", "sure_calls", "mean_call_probability",
-    "mean_no_molecules_probability",
 ]  # fmt: skip
 
 
 def molecule_free_record(image: dict, analyzer: Analyzer) -> dict | None:
     """One molecule-free field (``image``: its ``noisy`` file, ``dose``, ``conformation``): the sites that
-    could be taken for a molecule (in cells the framework explains), those taken, the report's class
-    call (its probability; 0 where ``NO_MOLECULES`` ranks first or nothing was found) and the
-    probability of ``NO_MOLECULES``. None where no lattice is found."""
+    could be taken for a molecule (in cells the framework explains), those taken, and the report's class
+    call (its probability; 0 without one). None where no lattice is found."""
     noisy, meta = read_image(image["noisy"])
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, image["noisy"])
     if found is None:
         return None
-    ranking = image_class_posterior(found, analyzer.classes, analyzer.calibration)
-    top = max(ranking, key=ranking.get, default=NO_MOLECULES)
+    call = image_class_posterior(found.scores, found.detected, analyzer.classes, analyzer.calibration)
     return {
         "dose": image["dose"],
         "conformation": image["conformation"],
         "sites": int(found.scores.explained.sum()),
         "false_molecules": int(len(found.detected)),
-        "call_probability": 0.0 if top == NO_MOLECULES else ranking[top],
-        "no_molecules_probability": ranking.get(NO_MOLECULES, 0.0 if ranking else 1.0),
+        "call_probability": max(call.values(), default=0.0),
     }
 
 
 def molecule_free_table(records: list[dict], stated_rate: float | None) -> pd.DataFrame:
     """Per dose: fields, sites, false molecules and their share of the sites (95 % interval clustered by
-    field) beside the stated rate, fields with any, fields whose report ranks a class first (a call;
-    any probability, and ≥ ``SURE``), the mean probability of the class called (0 without a call) and
-    the mean probability of ``NO_MOLECULES``."""
+    field) beside the stated rate, fields with any, fields the report names a class for (any
+    probability, and ≥ ``SURE``) and the mean probability of the class named (0 without a call)."""
     rows = []
     for dose in sorted({r["dose"] for r in records}):
         group = [r for r in records if r["dose"] == dose]
@@ -64,7 +59,6 @@ def molecule_free_table(records: list[dict], stated_rate: float | None) -> pd.Da
             "fields_with_false_molecules": sum(r["false_molecules"] > 0 for r in group),
             "calls": int((calls > 0).sum()), "sure_calls": int((calls >= SURE).sum()),
             "mean_call_probability": float(calls.mean()),
-            "mean_no_molecules_probability": float(np.mean([r["no_molecules_probability"] for r in group])),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
 
