@@ -32,7 +32,7 @@ class Calibration:
     # per validation dose: the log Bayes factor of a molecule against a false alarm, intercept + slope ×
     # a detection's score (``zeostem.analysis.posterior.against_false_alarms``)
     false_alarm_fits: list[dict] | None = None
-    # per validation dose: the threshold that ``false_alarm_rate`` of the empty sites exceed
+    # per validation dose: the threshold that ``false_alarm_rate`` of the molecule-free fields' sites exceed
     occupancy_thresholds: list[dict] | None = None
     false_alarm_rate: float | None = None  # per empty site, stated in the config
 
