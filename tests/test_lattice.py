@@ -23,7 +23,7 @@ from zeostem.structures import build_candidate
 from zeostem.structures.perturb import thickened
 
 FLIPS = [np.diag(f) for f in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
-FALSE_ALARM_RATE = 0.05  # per empty site (the config schema's default)
+FALSE_ALARM_RATE = 0.05  # of the molecule-free fields' sites (the config schema's default)
 CALIBRATION_KEYS = ("temperature", "occupancy_threshold", "occupancy_prior", "dose_constant", "classes",
                     "occupancy_thresholds", "false_alarm_rate")  # fmt: skip
 
