@@ -138,7 +138,10 @@ def test_ideal_observer_tells_the_true_conformation_at_the_lowest_dose(simulated
 def test_the_ideal_detector_bounds_detection_and_knowing_the_pose_helps(simulated, tmp_path):
     """detection.csv's ideal rows: geometry and noise known, molecule vs empty at every site. At 4500
     e/Å² it finds every molecule of the T7 field where 5 % of empty sites alarm; at 1500 knowing the
-    molecule's pose finds more than marginalising over the 3 candidates; the lattice's rows beside."""
+    molecule's pose ranks them better (AP50) than marginalising over the 3 candidates (at 5 % false
+    alarms both find all four since sites on molecules cut by the edge stopped counting as empty;
+    measured AP50 1.00 against 0.985);
+    the lattice's rows beside."""
     refs, segments, labels = simulated
     analyzer = Analyzer(refs, Calibration.uncalibrated())
     seg, fov = segments["T7"]
@@ -158,7 +161,7 @@ def test_the_ideal_detector_bounds_detection_and_knowing_the_pose_helps(simulate
     assert (table["empty_sites"] > 0).all()
     recall = table["recall_at_fixed_false_alarms"]
     assert recall[("ideal_pose_known", 4500)] == 1.0 and recall[("ideal", 4500)] >= 0.85
-    assert recall[("ideal_pose_known", 1500)] > recall[("ideal", 1500)]
+    assert table.loc[("ideal_pose_known", 1500), "ap50"] > table.loc[("ideal", 1500), "ap50"]
     assert table.loc[("ideal_pose_known", 4500), "ap50"] > 0.95
 
 
