@@ -43,19 +43,12 @@ rule experiment_image:
 
 rule evaluation_images:
     input:
-        full=field(paths.SIMULATION, "segments"),
-        empty=field(paths.SIMULATION, "empty_segments"),
-        labels=field(paths.SIMULATION, "labels"),
+        field(paths.SIMULATION, "segments"),
     output:
-        full=[
+        [
             field(paths.EVALUATION, "noisy", prefix="", dose=d, replica=r)
             for d, r in JOBS.evaluation_jobs
         ],
-        empty=[
-            field(paths.EVALUATION, "noisy", prefix="empty-", dose=d, replica=r)
-            for d, r in JOBS.evaluation_jobs
-        ],
-        empty_labels=field(paths.EVALUATION, "prefix_labels", prefix="empty-"),
     log:
         "logs/evaluation/{conformation}.log",
     conda:
@@ -69,6 +62,31 @@ rule evaluation_images:
         seed=config["simulation"]["seed"],
     script:
         "../scripts/evaluation_image.py"
+
+
+rule molecule_free_images:
+    input:
+        segments=field(paths.SIMULATION, "empty_segments"),
+        labels=field(paths.SIMULATION, "labels"),
+    output:
+        noisy=[
+            field(paths.EVALUATION, "noisy", prefix="empty-", dose=d, replica=r)
+            for d, r in JOBS.evaluation_jobs
+        ],
+        labels=field(paths.EVALUATION, "prefix_labels", prefix="empty-"),
+    log:
+        "logs/evaluation/{conformation}-molecule-free.log",
+    conda:
+        "../envs/simulation.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        jobs=JOBS.evaluation_jobs,
+        seed=config["simulation"]["seed"],
+    script:
+        "../scripts/molecule_free_images.py"
 
 
 rule empty_reference:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from zeostem.io.images import read_image
+from zeostem.io.images import read_image, write_image
 from zeostem.io.segments import idpc
 from zeostem.simulation.idpc import shot_noise, source_blur, tile
 from zeostem.simulation.multislice import CellSignals
@@ -95,6 +95,18 @@ def noisy_idpc(
     """iDPC of Poisson-noisy segment counts at ``dose`` e/Å² (one probe position per pixel)."""
     noisy = shot_noise(segments, dose, pixel_size, np.random.default_rng(seed))
     return idpc(noisy, pixel_size, np.radians(rotation_deg))
+
+
+def write_noise_replicas(
+    segments_path: str, outputs: list[str], jobs: list[tuple[int, int]], seed: int, name: str, signal: str
+) -> None:
+    """One noisy iDPC image per (dose, replica) of ``jobs`` from a simulation's segments file, each
+    seeded by ``seed``, ``name``, dose and replica (:func:`noise_seed`) and saying so in its metadata."""
+    sim = SimulatedSegments.read(segments_path)
+    for (dose, replica), path in zip(jobs, outputs, strict=True):
+        draw = (seed, name, dose, replica)
+        image = noisy_idpc(sim.segments, sim.fov.pixel_size, dose, sim.rotation_deg, noise_seed(*draw))
+        write_image(path, image, {**sim.meta, **noise_record(*draw), "signal": signal})
 
 
 def settings_metadata(settings: SimulationSettings) -> dict:
