@@ -260,6 +260,8 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
                         "occupancy_prior": 0.1, "warning": None, "model_error_variance": 1e-6,
                         "model_error_source": "measured"},
         "sites_analysed": 8,
+        "molecule_evidence": {"detections": 1, "sites": 8, "false_alarms_expected": 0.4, "p_value": 0.34,
+                              "molecules_present": False},  # fmt: skip
         "models": {"divaesr": {"weights": "divaesr.pt", "sha256": "0" * 64}},
         "molecules": [
             {"centre_px": [3, 4], "centre_reference_px": [4, 3], "box_xyxy": [1, 2, 3, 4],

@@ -38,6 +38,7 @@ def test_coverage_counts_a_recovered_field_as_held_and_a_confidently_wrong_one_a
     assert two["present_abs_error"] == pytest.approx(0.5 * (abs(0.5 - 0.5) + 0.5), abs=0.06)
 
 
-def test_a_field_with_nothing_detected_makes_no_stack():
+def test_a_field_that_reports_no_molecule_is_counted_as_unanswered_not_covered():
     empty = {**field("T1", "T1", 0), "molecules": 10}
-    assert al_coverage([empty], NAMES, [[n] for n in NAMES]).empty
+    row = al_coverage([empty], NAMES, [[n] for n in NAMES]).iloc[0]
+    assert (row["stacks"], row["unanswered"]) == (0, 1) and np.isnan(row["present_covered"])

@@ -13,6 +13,7 @@ from zeostem.evaluation.dose_planner import (
     AccuracyCurve,
     DosePlanSettings,
     confusion,
+    confusion_floor,
     fit_accuracy_curve,
     lowest_dose,
     molecules_needed,
@@ -102,9 +103,28 @@ def test_molecules_needed_matches_the_binomial_closed_form():
     )
 
 
+def test_a_confusion_measured_from_few_test_molecules_asks_for_more_molecules():
+    """Two sites told apart 80 % of the time: known exactly, the binomial closed form through the
+    confusion, N = (1.645 / w)² / (2 · 0.8 − 1)² ≈ 752 at w = 0.1; measured from 1000 test molecules per
+    site its own error adds to every estimate (≈ 1.4 × as many molecules; 10⁵ per site: about the same),
+    and from 60 per site the error alone is wider than the interval asked for (no count suffices)."""
+    width, matrix = 0.1, np.array([[0.8, 0.2, 0.0], [0.2, 0.8, 0.0]])
+    closed_form = (1.645 / width) ** 2 / (2 * 0.8 - 1) ** 2
+    known = molecules_needed(matrix, width, draws=2000)
+    assert known == pytest.approx(closed_form, rel=0.1)
+    plenty = molecules_needed(matrix, width, draws=2000, measured=np.array([100_000, 100_000]))
+    assert plenty == pytest.approx(known, rel=0.1)
+    thousand = molecules_needed(matrix, width, draws=2000, measured=np.array([1000, 1000]))
+    assert thousand > 1.25 * known
+    few = np.array([60, 60])
+    assert molecules_needed(matrix, width, draws=400, measured=few, most=100_000) is None
+    assert confusion_floor(matrix, few, draws=400, seed=0) > width
+
+
 def test_confusion_counts_misses_and_rows_sum_to_one():
     rows = pd.DataFrame({"true_class": ["T5", "T5", "T5", "T7"], "predicted_class": ["T5", "T6", "", "T7"]})
-    truths, matrix = confusion(rows, TSITES)
+    truths, matrix, measured = confusion(rows, TSITES)
+    assert measured.tolist() == [3, 1]
     columns = [*TSITES, MISSED]
     assert truths == ["T5", "T7"]
     assert matrix[0, columns.index("T5")] == pytest.approx(1 / 3)
@@ -136,10 +156,15 @@ def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path
     out = capsys.readouterr().out
     assert "ideal observer (upper bound): lowest dose" in out
     table = pd.read_csv(tmp_path / "metrics" / "plan.csv")
-    assert set(table["observer"]) == {"ideal", "pipeline"} and table["molecules_needed"].notna().all()
+    assert set(table["observer"]) == {"ideal", "pipeline"}
+    # a count where the confusion's own error (≈ 73 test molecules per class) leaves room for the interval
+    reachable = table["interval_from_confusion"] < 0.1
+    assert table["molecules_needed"].notna().eq(reachable).all() and reachable.any()
     # fewer molecules are needed where the T-site is read better
-    ideal = table[table["observer"] == "ideal"].sort_values("dose")["molecules_needed"].to_numpy()
-    assert ideal[0] > ideal[-1]
+    ideal = table[table["observer"] == "ideal"].sort_values("dose")
+    needed = ideal["molecules_needed"].astype(float).fillna(np.inf).to_numpy()
+    assert needed[0] > needed[-1]
+    assert "test molecules per class" in out
     assert (tmp_path / "figures" / "plan.png").stat().st_size > 10_000
     assert main(["plan", "--workflow-results", str(tmp_path), "--target-accuracy", "1.5"]) == 2
     assert "analysis/plan/target_accuracy" in capsys.readouterr().err  # the schema names the bad value

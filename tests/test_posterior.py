@@ -6,6 +6,7 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import beta
 
+from zeostem.analysis.analyzer import molecule_evidence
 from zeostem.analysis.classes import Classes
 from zeostem.analysis.posterior import (
     FALSE_ALARMS,
@@ -19,7 +20,7 @@ from zeostem.analysis.posterior import (
     shared_class_posterior,
     topk_credit,
 )
-from zeostem.evaluation.calibration import false_alarm_fit, false_alarm_threshold
+from zeostem.evaluation.calibration import false_alarm_fit, false_alarm_threshold, field_dispersion
 from zeostem.evaluation.robustness import robustness_table
 from zeostem.evaluation.stats import wilson
 
@@ -304,6 +305,44 @@ def test_a_false_alarm_threshold_holds_its_rate_on_new_empty_sites():
     assert false_alarm_threshold(rng.normal(size=4000), 0.25) < threshold - 0.8  # N: 0.674
     assert false_alarm_threshold(np.array([3.0, 1.0, 2.0]), 0.2) == 3.0
     assert false_alarm_threshold(np.array([4.0, 1.0, 2.0, 3.0]), 0.5) == pytest.approx(2.5)
+
+
+def clumped_alarm_counts(fields: int, sites: int, rate: float, rho: float, rng) -> np.ndarray:
+    """False alarms per field whose sites share the field's alarm probability (beta-distributed around
+    ``rate``; intraclass correlation ``rho``)."""
+    a, b = rate * (1 - rho) / rho, (1 - rate) * (1 - rho) / rho
+    return rng.binomial(sites, rng.beta(a, b, size=fields))
+
+
+def test_the_over_dispersion_of_false_alarms_per_field_is_measured():
+    """Fields of 60 sites whose alarms clump (ρ = 0.08) and fields whose alarms do not: the estimator
+    gives each its ρ within the spread of 300 fields."""
+    rng = np.random.default_rng(11)
+    clumped = clumped_alarm_counts(300, 60, 0.05, 0.08, rng)
+    assert field_dispersion(clumped, [60] * 300) == pytest.approx(0.08, abs=0.025)
+    independent = rng.binomial(60, 0.05, size=300)
+    assert field_dispersion(independent, [60] * 300) < 0.015
+    assert field_dispersion([0, 0, 0], [60, 60, 60]) == 0.0
+
+
+def test_a_field_gets_molecules_only_with_more_detections_than_false_alarms_give():
+    """Molecule-free fields of 68 sites whose alarms clump as the calibration measured: at most the
+    stated 5 % of them are said to hold molecules (a binomial null that ignored the clumping would say
+    so for more than twice as many); a field with 15 molecules found beside its false alarms holds them
+    (the clumping costs power: from 13 detections on, against 8 for a binomial null), and without a
+    calibrated null any detection counts."""
+    rng = np.random.default_rng(12)
+    null = {"rate": 0.05, "dispersion": 0.06}
+    counts = clumped_alarm_counts(4000, 68, 0.05, 0.06, rng)
+    present = [molecule_evidence(int(k), 68, null, 0.05)["molecules_present"] for k in counts]
+    assert np.mean(present) <= 0.05
+    binomial = {"rate": 0.05, "dispersion": 0.0}
+    naive = [molecule_evidence(int(k), 68, binomial, 0.05)["molecules_present"] for k in counts]
+    assert np.mean(naive) > 2 * 0.05
+    found = [molecule_evidence(int(k) + 15, 68, null, 0.05)["molecules_present"] for k in counts[:400]]
+    assert np.mean(found) >= 0.9
+    assert molecule_evidence(1, 68, None, None)["molecules_present"]
+    assert not molecule_evidence(0, 68, None, None)["molecules_present"]
 
 
 def test_robustness_table_on_hand_made_rows():

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import stats
 
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes
@@ -81,13 +82,20 @@ class LatticeAnalysis:
     registration: Registration
     scores: SiteScores
     log_bayes_factor: np.ndarray  # per site
-    detected: np.ndarray  # indices of the sites that hold a molecule
+    detected: np.ndarray  # indices of the sites taken for a molecule (at the stated false-alarm rate)
     occupancy_threshold: float  # the log Bayes factor they exceed (the calibration's at the image's dose)
+    molecule_evidence: dict  # do the image's detections hold more than false alarms? (molecule_evidence)
     dose_estimate: float | None
     dose_note: str | None
     goodness_of_fit: dict  # FrameworkFit.record() (local contrast, cells not explained, noise whiteness),
     # the molecules' contrast
     contrast_inverted: bool  # atoms were dark: the image was analysed with its sign reversed
+
+    @property
+    def molecules(self) -> np.ndarray:
+        """The sites the analysis answers with: those detected, where the image holds evidence of
+        molecules at all (none where its detections are as many as false alarms alone would give)."""
+        return self.detected if self.molecule_evidence["molecules_present"] else self.detected[:0]
 
 
 def check_image(image: np.ndarray, pixel_size_A: float, refs: References, name: str | None) -> None:
@@ -171,6 +179,9 @@ def analyze_lattice(
     found, (scores, bayes, detected) = molecules_at_their_contrast(
         found, refs, calibration.temperature, threshold
     )
+    sites = int(scores.explained.sum())
+    null = calibration.field_null(dose)
+    evidence = molecule_evidence(len(detected), sites, null, calibration.false_alarm_rate)
     goodness = {**found.fit.record(found.noise_whiteness), "molecule_contrast": found.contrast}
     if found.contrast < FAINT:
         noted(goodness, f"the molecules' contrast is about {found.contrast:.2g} × the references' (a crystal "
@@ -180,8 +191,31 @@ def analyze_lattice(
         warning = "the contrast is inverted (atoms dark: check the detector rotation); analysed reversed"
         noted(goodness, warning)
     return LatticeAnalysis(
-        fit, frame, registration, scores, bayes, detected, threshold, dose, note, goodness, inverted
+        fit, frame, registration, scores, bayes, detected, threshold, evidence, dose, note, goodness, inverted
     )
+
+
+def molecule_evidence(detections: int, sites: int, null: dict | None, level: float | None) -> dict:
+    """Does an image hold molecules at all, or only what the threshold takes on fields without any?
+
+    Under "no molecules" a field's count of detections among its ``sites`` is beta-binomial: the
+    calibration's per-site false-alarm rate, with its own uncertainty and the fields' over-dispersion
+    (``Calibration.field_null``);
+    ``p_value`` is the chance of at least ``detections`` under it, and the molecules are present where it
+    is at most ``level`` (the stated false-alarm rate, so that share of molecule-free fields gets an
+    answer). Without a calibrated null (``null`` None) any detection counts as present.
+    """
+    record = {"detections": detections, "sites": sites, "false_alarms_expected": None, "p_value": None}
+    if null is None or level is None or not detections:
+        return {**record, "molecules_present": detections > 0}
+    rate, rho = null["rate"], null["dispersion"]
+    if rho > 0:
+        a, b = rate * (1 - rho) / rho, (1 - rate) * (1 - rho) / rho
+        p_value = float(stats.betabinom.sf(detections - 1, sites, a, b))
+    else:
+        p_value = float(stats.binom.sf(detections - 1, sites, rate))
+    return {**record, "false_alarms_expected": rate * sites, "p_value": p_value,
+            "molecules_present": p_value <= level}  # fmt: skip
 
 
 def molecules_at_their_contrast(

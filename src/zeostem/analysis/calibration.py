@@ -58,6 +58,20 @@ class Calibration:
         entry = nearest_dose(self.occupancy_thresholds, dose)
         return self.occupancy_threshold if entry is None else entry["threshold"]
 
+    def field_null(self, dose: float | None) -> dict | None:
+        """What the threshold of the validation dose nearest ``dose`` takes on a new field with no
+        molecule: its alarm probability per site has mean ``rate`` and intraclass correlation
+        ``dispersion`` (a beta distribution): the posterior of the rate on the validation's null sites
+        (Jeffreys prior; k alarms of n: mean (k + ½) / (n + 1), variance ≈ mean (1 − mean) / (n + 2))
+        and the fields' own spread around it (``field_dispersion``). None without per-dose thresholds
+        or a dose."""
+        entry = nearest_dose(self.occupancy_thresholds, dose)
+        if entry is None:
+            return None
+        alarms, sites = entry["false_alarms"], entry["null_sites"]
+        dispersion = min(1 / (sites + 2) + entry["field_dispersion"], 0.99)
+        return {"rate": (alarms + 0.5) / (sites + 1), "dispersion": dispersion}
+
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
         path = Path(path)

@@ -54,7 +54,8 @@ class BatchResult:
 
 SUMMARY_COLUMNS = [
     "image", "input_file", "status", "top_class", "top_probability", "second_class", "second_probability",
-    "molecules", "sites_analysed", "rotation_deg", "pixel_size_x_A", "pixel_size_y_A", "shear_deg",
+    "molecules", "detections", "false_alarms_expected", "sites_analysed", "rotation_deg", "pixel_size_x_A",
+    "pixel_size_y_A", "shear_deg",
     "dose_estimate_e_per_A2", "fit_flagged", "fit_note", "warning", "error",
 ]  # fmt: skip
 
@@ -72,6 +73,8 @@ def summary_row(report: dict) -> dict:
         "second_class": ranking[1]["class"],
         "second_probability": ranking[1]["probability"],
         "molecules": len(report["molecules"]),
+        "detections": report["molecule_evidence"]["detections"],
+        "false_alarms_expected": report["molecule_evidence"]["false_alarms_expected"],
         "sites_analysed": report["sites_analysed"],
         "rotation_deg": lattice["rotation_deg"],
         "pixel_size_x_A": lattice["pixel_size_x_A"],

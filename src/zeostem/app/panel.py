@@ -47,7 +47,14 @@ def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:
     probability = {r["class"]: r["probability"] for r in report["class_ranking"]}
     axes[2].bar(order, [probability.get(c, 0.0) for c in order])
     axes[2].set_ylim(0, 1)
-    axes[2].set_title("Al site class (all molecules at one kind of site)", fontsize=8)
+    evidence = report["molecule_evidence"]
+    axes[2].set_title(
+        "Al site class (all molecules at one kind of site)"
+        if evidence["molecules_present"]
+        else f"no call: {evidence['detections']} detections, "
+        f"{evidence['false_alarms_expected'] or 0:.1f} expected from false alarms alone",
+        fontsize=8,
+    )
     dist = report["al_distribution"]
     if dist:
         f = np.array([d["fraction"] for d in dist])

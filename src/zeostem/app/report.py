@@ -35,7 +35,7 @@ def validate_report(report: dict) -> None:
 
 def lattice_boxes(analysis: ImageAnalysis) -> np.ndarray:
     """xyxy boxes (reference grid) of the detected molecules: the best candidate's box at its site."""
-    return analysis.lattice.scores.boxes_xyxy()[analysis.lattice.detected]
+    return analysis.lattice.scores.boxes_xyxy()[analysis.lattice.molecules]
 
 
 def to_input_box(box: np.ndarray, analysis: ImageAnalysis) -> list[float]:
@@ -63,7 +63,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     refs, calibration = analyzer.references, analyzer.calibration
     temperature = calibration.temperature
     classes = analyzer.classes
-    llr = lat.scores.llr[lat.detected]
+    llr = lat.scores.llr[lat.molecules]
     posteriors = molecule_posteriors(llr, classes, temperature)
     per_class = class_posteriors(llr, classes, temperature)
     class_ll = class_log_likelihoods(llr, classes, temperature)
@@ -71,7 +71,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     al_ll = against_false_alarms(class_ll, classes, false_alarm_fit)
     boxes = lattice_boxes(analysis)
     molecules = []
-    for i, n in enumerate(lat.detected):
+    for i, n in enumerate(lat.molecules):
         order = np.argsort(-posteriors[i])
         best = int(order[0])
         centre = lat.frame.to_input(lat.scores.centres_px[n][None])[0]
@@ -132,6 +132,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
             "false_alarm_fit": false_alarm_fit,
         },
         "sites_analysed": int(len(lat.log_bayes_factor)),
+        "molecule_evidence": lat.molecule_evidence,
         "molecules": molecules,
         "classes": [
             {"class": c, "tsites": t, "split_identified": classes.split_identified(c)}
@@ -139,7 +140,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
         ],
         "shared_error_correlation": lat.scores.correlation,
         "goodness_of_fit": lat.goodness_of_fit,
-        "class_ranking": ranking(image_class_posterior(lat.scores, lat.detected, classes, calibration)),
+        "class_ranking": ranking(image_class_posterior(lat.scores, lat.molecules, classes, calibration)),
         "al_distribution": al_distribution(al_ll, classes.names, classes.tsites),
         "faster_rcnn": {
             "boxes": [

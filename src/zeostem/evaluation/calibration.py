@@ -54,9 +54,11 @@ def occupancy_thresholds(
     fields; set on the molecule-free fields, the rate is a bound on full fields."""
     thresholds = []
     for dose in sorted({r["dose"] for r in null}):
-        empty = np.concatenate([_counted_bayes(r, temperature) for r in null if r["dose"] == dose])
+        per_field = [_counted_bayes(r, temperature) for r in null if r["dose"] == dose]
+        empty = np.concatenate(per_field)
         threshold = false_alarm_threshold(empty, rate)
         alarms = int((empty > threshold).sum())
+        field_alarms = [int((field > threshold).sum()) for field in per_field]
         full = [r for r in records if r["dose"] == dose]
         bayes = np.concatenate([_counted_bayes(r, temperature) for r in full] or [np.zeros(0)])
         occupied = np.concatenate([r["occupied"][r["counted"]] for r in full] or [np.zeros(0, bool)])
@@ -64,10 +66,29 @@ def occupancy_thresholds(
         thresholds.append({
             "dose": dose, "threshold": threshold, "null_sites": len(empty), "false_alarms": alarms,
             "false_alarm_rate_interval": false_alarm_rate_interval(alarms, len(empty)),
+            "null_fields": len(per_field),
+            "field_dispersion": field_dispersion(field_alarms, [len(field) for field in per_field]),
             "empty_sites": int((~occupied).sum()), "empty_site_alarms": int((taken & ~occupied).sum()),
             "molecules": int(occupied.sum()), "found": int((taken & occupied).sum()),
         })  # fmt: skip
     return thresholds
+
+
+def field_dispersion(alarms: list[int], sites: list[int]) -> float:
+    """The intraclass correlation of false alarms among the sites of one field (the ANOVA estimator for
+    binary outcomes, clipped to [0, 0.99]): the sites of a field share its noise estimate, registration
+    and the references' error, so their alarms come in clumps and a field's count is over-dispersed
+    against a binomial. 0 with fewer than two fields or no alarms."""
+    k, n = np.asarray(alarms, float), np.asarray(sites, float)
+    fields, total = len(n), n.sum()
+    if fields < 2 or not k.sum() or total <= fields:
+        return 0.0
+    p, mean = k / n, k.sum() / total
+    between = np.sum(n * (p - mean) ** 2) / (fields - 1)
+    within = np.sum(n * p * (1 - p)) / (total - fields)
+    size = (total - np.sum(n**2) / total) / (fields - 1)
+    spread = between + (size - 1) * within
+    return float(np.clip((between - within) / spread, 0.0, 0.99)) if spread > 0 else 0.0
 
 
 def _counted_bayes(record: dict, temperature: float) -> np.ndarray:

@@ -20,7 +20,7 @@ from zeostem.analysis.posterior import FALSE_ALARMS, al_distribution
 from zeostem.evaluation.stats import clustered_interval
 
 COLUMNS = [
-    "model", "dose", "stack", "stacks", "present_covered", "present_low", "present_high",
+    "model", "dose", "stack", "stacks", "unanswered", "present_covered", "present_low", "present_high",
     "absent_covered", "present_abs_error",
 ]  # fmt: skip
 
@@ -36,7 +36,8 @@ def coverage_stacks(fields: list[dict]) -> list[tuple[str, list[dict]]]:
 
 
 def stack_outcome(fields: list[dict], names: list[str], tsites: list[list[str]]) -> dict | None:
-    """Which of one stack's intervals hold the truth (None when nothing was detected in it)."""
+    """Which of one stack's intervals hold the truth (None when it reports no molecule: nothing
+    detected, or no more than false alarms alone give)."""
     log_lik = np.concatenate([f["al_log_likelihood"] for f in fields]).reshape(-1, len(names))
     if not len(log_lik):
         return None
@@ -52,25 +53,35 @@ def stack_outcome(fields: list[dict], names: list[str], tsites: list[list[str]])
 
 
 def al_coverage(fields: list[dict], names: list[str], tsites: list[list[str]]) -> pd.DataFrame:
-    """Per model, dose and kind of stack: how many stacks, the share of the present classes' intervals
-    that hold their share (95 % interval clustered by conformation for single fields; none for pairs,
-    which share fields), the share of the absent classes' intervals that hold 0, and the mean
-    |fraction − truth| of the present classes. ``fields``: per full field, ``model``, ``dose``,
-    ``conformation``, ``true_tsite``, ``classes`` (its true class), ``molecules`` (true ones in it) and the
-    detections' ``al_log_likelihood`` (detections, classes; ``against_false_alarms``)."""
+    """Per model, dose and kind of stack: how many stacks answer (and how many report no molecule),
+    the share of the present classes' intervals that hold their share (95 % interval clustered by
+    conformation for single fields; none for pairs, which share fields), the share of the absent
+    classes' intervals that hold 0, and the mean |fraction − truth| of the present classes. ``fields``:
+    per full field, ``model``, ``dose``, ``conformation``, ``true_tsite``, ``classes`` (its true class),
+    ``molecules`` (true ones in it) and the reported molecules' ``al_log_likelihood`` (molecules,
+    classes; ``against_false_alarms``)."""
     outcomes: dict[tuple, list] = {}
+    unanswered: dict[tuple, int] = {}
     for kind, stack in coverage_stacks(fields):
         outcome = stack_outcome(stack, names, tsites)
-        if outcome is not None:
-            key = (stack[0]["model"], stack[0]["dose"], kind)
+        key = (stack[0]["model"], stack[0]["dose"], kind)
+        if outcome is None:
+            unanswered[key] = unanswered.get(key, 0) + 1
+        else:
             outcomes.setdefault(key, []).append((outcome, stack[0]["conformation"]))
     rows = []
-    for (model, dose, kind), group in sorted(outcomes.items()):
+    for model, dose, kind in sorted({*outcomes, *unanswered}):
+        group = outcomes.get((model, dose, kind), [])
+        if not group:  # no stack of this kind answers: nothing to cover
+            rows.append({"model": model, "dose": dose, "stack": kind, "stacks": 0,
+                         "unanswered": unanswered[(model, dose, kind)]})  # fmt: skip
+            continue
         present = np.concatenate([o["present"] for o, _ in group]).astype(float)
         clusters = np.concatenate([[c] * len(o["present"]) for o, c in group])
         low, high = clustered_interval(present, clusters) if kind == "one field" else (np.nan, np.nan)
         rows.append({
             "model": model, "dose": dose, "stack": kind, "stacks": len(group),
+            "unanswered": unanswered.get((model, dose, kind), 0),
             "present_covered": present.mean(), "present_low": low, "present_high": high,
             "absent_covered": np.concatenate([o["absent"] for o, _ in group]).mean(),
             "present_abs_error": np.concatenate([o["error"] for o, _ in group]).mean(),

@@ -11,7 +11,9 @@ test molecule at every simulated dose):
   (the ceiling's band ends below the target), or when the simulated curve crosses it above ``max_dose``.
 * per simulated dose, the number of imaged molecules for which the Al distribution over the measured
   T-sites (uniform truth) is estimated with every fraction's 90 % interval narrower than ``interval``:
-  Monte Carlo from the measured confusion matrix (misses included), each draw refitted by EM.
+  Monte Carlo from the measured confusion matrix (misses included) and its sampling error (each draw's
+  molecules classified by a confusion drawn from what the test molecules allow), each draw refitted by
+  EM with the measured matrix.
 """
 
 from __future__ import annotations
@@ -164,8 +166,9 @@ def _between(low: float, high: float, cap: float) -> list[float]:
     return [float(d) for d in np.geomspace(low, min(high, cap), 4)]
 
 
-def confusion(molecules: pd.DataFrame, classes: list[str]) -> tuple[list[str], np.ndarray]:
-    """Row-stochastic confusion (true class × predicted class, then "missed") of one observer, one dose."""
+def confusion(molecules: pd.DataFrame, classes: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Row-stochastic confusion (true class × predicted class, then "missed") of one observer, one dose,
+    and how many test molecules each row was measured from."""
     truths = sorted(molecules["true_class"].unique(), key=lambda t: classes.index(t))
     columns = [*classes, MISSED]
     predicted = molecules["predicted_class"].fillna("").replace("", MISSED)
@@ -173,7 +176,8 @@ def confusion(molecules: pd.DataFrame, classes: list[str]) -> tuple[list[str], n
         index=truths, columns=columns, fill_value=0
     )
     matrix = counts.to_numpy(float)
-    return truths, matrix / matrix.sum(axis=1, keepdims=True)
+    measured = matrix.sum(axis=1)
+    return truths, matrix / measured[:, None], measured
 
 
 def estimate_proportions(
@@ -195,23 +199,46 @@ def estimate_proportions(
     return pi
 
 
-def interval_width(matrix: np.ndarray, molecules: int, draws: int, rng: np.random.Generator) -> float:
+def interval_width(
+    matrix: np.ndarray,
+    molecules: int,
+    draws: int,
+    rng: np.random.Generator,
+    measured: np.ndarray | None = None,
+) -> float:
     """Widest 90 % interval of the estimated proportions when ``molecules`` molecules of a uniform
-    distribution over the true sites are imaged and classified by ``matrix``."""
-    observed = np.full(matrix.shape[0], 1.0 / matrix.shape[0]) @ matrix
-    counts = rng.multinomial(molecules, observed / observed.sum(), size=draws)
+    distribution over the true sites are imaged, classified and estimated with ``matrix``.
+
+    With ``measured`` (test molecules per row of ``matrix``) the confusion the molecules are really
+    classified by is uncertain: each draw takes its own from the rows' posterior (Dirichlet, Jeffreys
+    prior), while the estimate uses the measured one, as a user's would. Its error does not shrink with
+    the molecules imaged, so a matrix measured from too few molecules can make a width unreachable.
+    """
+    uniform = np.full(matrix.shape[0], 1.0 / matrix.shape[0])
+    if measured is None:
+        observed = np.broadcast_to(uniform @ matrix, (draws, matrix.shape[1]))
+    else:
+        rows = [rng.dirichlet(row * n + 0.5, size=draws) for row, n in zip(matrix, measured, strict=True)]
+        observed = np.einsum("t,dto->do", uniform, np.stack(rows, axis=1))
+    counts = rng.multinomial(molecules, observed / observed.sum(axis=1, keepdims=True))
     estimates = estimate_proportions(counts, matrix, rng)
     return float(np.max(np.percentile(estimates, 95, axis=0) - np.percentile(estimates, 5, axis=0)))
 
 
 def molecules_needed(
-    matrix: np.ndarray, interval: float, draws: int = 400, seed: int = 0, most: int = 1_000_000
+    matrix: np.ndarray,
+    interval: float,
+    draws: int = 400,
+    seed: int = 0,
+    most: int = 1_000_000,
+    measured: np.ndarray | None = None,
 ) -> int | None:
     """Fewest imaged molecules for which every proportion's 90 % interval is narrower than ``interval``
-    (bisection on a common random stream); None when even ``most`` molecules do not suffice."""
+    (bisection on a common random stream; ``measured``: see :func:`interval_width`); None when even
+    ``most`` molecules do not suffice."""
 
     def narrow(n: int) -> bool:
-        return interval_width(matrix, n, draws, np.random.default_rng(seed)) <= interval
+        return interval_width(matrix, n, draws, np.random.default_rng(seed), measured) <= interval
 
     if not narrow(most):
         return None
@@ -222,6 +249,12 @@ def molecules_needed(
         mid = (low + high) // 2
         low, high = (low, mid) if narrow(mid) else (mid, high)
     return high
+
+
+def confusion_floor(matrix: np.ndarray, measured: np.ndarray, draws: int = 400, seed: int = 0) -> float:
+    """The widest 90 % interval the confusion's own sampling error leaves however many molecules are
+    imaged (:func:`interval_width` at 10⁶ molecules): below it no count of molecules reaches."""
+    return interval_width(matrix, 1_000_000, draws, np.random.default_rng(seed), measured)
 
 
 @dataclass
@@ -236,7 +269,7 @@ def plan_experiment(molecules: pd.DataFrame, classes: list[str], settings: DoseP
     """The planner's answers and its per-dose table from the identifiability's per-molecule rows."""
     table = per_dose(molecules)
     answers = {o: lowest_dose(table, o, settings) for o in sorted(table["observer"].unique())}
-    fitted, low, high, needed, measured = [], [], [], [], []
+    fitted, low, high, needed, floor, measured_classes, per_class = [], [], [], [], [], [], []
     for row in table.itertuples():
         answer = answers[row.observer]
         band = answer.band(np.array([row.dose]))
@@ -244,11 +277,20 @@ def plan_experiment(molecules: pd.DataFrame, classes: list[str], settings: DoseP
         low.append(float(band[0][0]))
         high.append(float(band[1][0]))
         group = molecules[(molecules["observer"] == row.observer) & (molecules["dose"] == row.dose)]
-        truths, matrix = confusion(group, classes)
-        needed.append(molecules_needed(matrix, settings.interval, seed=settings.seed))
-        measured.append(" ".join(truths))
+        truths, matrix, test_molecules = confusion(group, classes)
+        needed.append(
+            molecules_needed(matrix, settings.interval, seed=settings.seed, measured=test_molecules)
+        )
+        floor.append(confusion_floor(matrix, test_molecules, seed=settings.seed))
+        measured_classes.append(" ".join(truths))
+        per_class.append(int(test_molecules.min()))
     table = table.assign(fitted_top1=fitted, fitted_low=low, fitted_high=high)
-    table = table.assign(molecules_needed=pd.array(needed, dtype="Int64"), classes_measured=measured)
+    table = table.assign(
+        molecules_needed=pd.array(needed, dtype="Int64"),
+        interval_from_confusion=floor,
+        classes_measured=measured_classes,
+        fewest_test_molecules_per_class=per_class,
+    )
     return DosePlan(table, answers, settings, classes)
 
 
@@ -280,7 +322,15 @@ def answer_text(plan: DosePlan) -> str:
         lines.append(f"Molecules to image for the Al distribution (90 % intervals < {s.interval:g}, "
                      f"classes {pipeline['classes_measured'].iloc[0]}):")  # fmt: skip
         for row in pipeline.itertuples():
-            n = "more than 10⁶" if pd.isna(row.molecules_needed) else f"{row.molecules_needed}"
+            n = (
+                f"not reachable with the confusion measured from ≥ {row.fewest_test_molecules_per_class} "
+                "test molecules per class (its error alone leaves intervals "
+                f"{row.interval_from_confusion:.2f} wide: simulate more test conformations)"
+                if row.interval_from_confusion > s.interval
+                else "more than 10⁶"
+                if pd.isna(row.molecules_needed)
+                else f"{row.molecules_needed}"
+            )
             lines.append(f"  {row.dose} e/Å²: {n} (top-1 {row.top1:.2f} of {row.molecules} molecules)")
     return "\n".join(lines)
 

@@ -98,7 +98,7 @@ def evaluate_image(
     else:
         site_centres = found.frame.to_input(found.scores.centres_px)
         pipeline_llr = found.scores.answering_llr
-        detected, bayes = found.detected.tolist(), found.log_bayes_factor
+        detected, bayes = found.molecules.tolist(), found.log_bayes_factor
     at = nearest_site(centres, site_centres, tolerance)
     observers = {"pipeline": (pipeline_llr, at, set(detected), calibration.temperature)}
     threshold = calibration.occupancy_threshold if found is None else found.occupancy_threshold
@@ -142,7 +142,7 @@ def evaluate_image(
                 {"observer": observer, **base, "molecules": len(detected), **_scored(shared, truth)}
             )
     if item.field == "full" and found is not None:
-        answering = found.scores.answering_llr[found.detected]
+        answering = found.scores.answering_llr[found.molecules]
         al_ll = against_false_alarms(
             class_log_likelihoods(answering, classes, calibration.temperature),
             classes,

@@ -20,31 +20,35 @@ from zeostem.parallel import forked_map
 
 COLUMNS = [
     "dose", "fields", "sites", "false_molecules", "per_site", "per_site_low", "per_site_high",
-    "stated_rate", "fields_with_false_molecules", "calls", "sure_calls", "mean_call_probability",
+    "stated_rate", "fields_with_false_molecules", "fields_with_molecules_reported", "calls", "sure_calls",
+    "mean_call_probability",
 ]  # fmt: skip
 
 
 def molecule_free_record(image: dict, analyzer: Analyzer) -> dict | None:
     """One molecule-free field (``image``: its ``noisy`` file, ``dose``, ``conformation``): the sites that
-    could be taken for a molecule (in cells the framework explains), those taken, and the report's class
-    call (its probability; 0 without one). None where no lattice is found."""
+    could be taken for a molecule (in cells the framework explains), those taken, the molecules the
+    report gives (none where the image holds no evidence of any) and its class call (its probability;
+    0 without one). None where no lattice is found."""
     noisy, meta = read_image(image["noisy"])
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, image["noisy"])
     if found is None:
         return None
-    call = image_class_posterior(found.scores, found.detected, analyzer.classes, analyzer.calibration)
+    call = image_class_posterior(found.scores, found.molecules, analyzer.classes, analyzer.calibration)
     return {
         "dose": image["dose"],
         "conformation": image["conformation"],
         "sites": int(found.scores.explained.sum()),
         "false_molecules": int(len(found.detected)),
+        "molecules_reported": int(len(found.molecules)),
         "call_probability": max(call.values(), default=0.0),
     }
 
 
 def molecule_free_table(records: list[dict], stated_rate: float | None) -> pd.DataFrame:
     """Per dose: fields, sites, false molecules and their share of the sites (95 % interval clustered by
-    field) beside the stated rate, fields with any, fields the report names a class for (any
+    field) beside the stated rate, fields with any, fields whose report gives molecules (its detections
+    more than false alarms alone would give, ``molecule_evidence``), fields the report names a class for (any
     probability, and ≥ ``SURE``) and the mean probability of the class named (0 without a call)."""
     rows = []
     for dose in sorted({r["dose"] for r in records}):
@@ -57,6 +61,7 @@ def molecule_free_table(records: list[dict], stated_rate: float | None) -> pd.Da
             "dose": dose, "fields": len(group), "sites": len(taken), "false_molecules": int(taken.sum()),
             "per_site": taken.mean(), "per_site_low": low, "per_site_high": high, "stated_rate": stated_rate,
             "fields_with_false_molecules": sum(r["false_molecules"] > 0 for r in group),
+            "fields_with_molecules_reported": sum(r["molecules_reported"] > 0 for r in group),
             "calls": int((calls > 0).sum()), "sure_calls": int((calls >= SURE).sum()),
             "mean_call_probability": float(calls.mean()),
         })  # fmt: skip
