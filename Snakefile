@@ -19,6 +19,7 @@ include: "rules/analyze.smk"
 include: "rules/mismatch.smk"
 include: "rules/realistic.smk"
 include: "rules/robustness.smk"
+include: "rules/coverage.smk"
 include: "rules/figures.smk"
 
 

@@ -49,7 +49,7 @@ def test_default_target_plans_from_the_repository():
 
 AGGREGATE_TARGETS = (
     "structures", "simulations", "datasets", "clearstem", "detector", "realistic", "mismatch",
-    "robustness", "reports", "metrics", "figures", "plan", "manifest",
+    "robustness", "coverage", "reports", "metrics", "figures", "plan", "manifest",
 )  # fmt: skip
 
 

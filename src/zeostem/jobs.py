@@ -18,6 +18,7 @@ from zeostem.io.config import read_sheet, validate_config
 from zeostem.models.settings import DetectorConfig, DetectorTrainConfig, DivaesrConfig, TrainConfig
 from zeostem.paths import (
     CANDIDATE,
+    COVERAGE_FIELDS,
     DENOISE_SPLIT_FILE,
     DETECTOR_MODEL,
     EVALUATION,
@@ -382,21 +383,32 @@ class Jobs:
         replicas = range(self.config["realistic"]["replicas"])
         return [(d, r) for d in self.config["simulation"]["doses"] for r in replicas]
 
-    def realistic_images(self, split: str) -> list[dict]:
-        """``TruthImage`` rows (model ``realistic``) of one split's realistic fields."""
+    def realistic_images(self, split: str, study: str = REALISTIC) -> list[dict]:
+        """``TruthImage`` rows (model ``realistic``) of one split's realistic fields: the realistic set's
+        own, or (``study`` ``COVERAGE_FIELDS``) the coverage study's replicas."""
+        jobs = self.coverage_jobs if study == COVERAGE_FIELDS else self.realistic_jobs
         rows = []
         for name, s in self.realistic_structures.items():
             if s["split"] != split:
                 continue
             folder = fill(REALISTIC, conformation=name)
+            noisy = fill(study, conformation=name)
             rows += [
                 {"conformation": name, "tsite": self.conformations[s["parent"]].tsite, "dose": d,
-                 "noisy": field(folder, "noisy", prefix="", dose=d, replica=r),
+                 "noisy": field(noisy, "noisy", prefix="", dose=d, replica=r),
                  "clean": field(folder, "clean"),
                  "labels": field(folder, "labels"), "field": "full", "model": "realistic"}
-                for d, r in self.realistic_jobs
+                for d, r in jobs
             ]  # fmt: skip
         return rows
+
+    @cached_property
+    def coverage_jobs(self) -> list[tuple[int, int]]:
+        """(dose, replica) of the coverage study's fields: replicas after the realistic set's own (their
+        seeds unused by it)."""
+        first = self.config["realistic"]["replicas"]
+        replicas = range(first, first + self.config["coverage"]["replicas"])
+        return [(d, r) for d in self.config["simulation"]["doses"] for r in replicas]
 
     # robustness to real-micrograph nuisances
     @cached_property

@@ -22,6 +22,7 @@ REALISTIC_STRUCTURE = f"{ROOT}/realistic/structures/{{conformation}}.extxyz"
 SIMULATION = f"{ROOT}/simulation/{{conformation}}"
 VARIANT = f"{ROOT}/{{study}}/{{variant}}/{{conformation}}"
 REALISTIC = f"{ROOT}/realistic/{{conformation}}"
+COVERAGE_FIELDS = f"{ROOT}/coverage/{{conformation}}"  # the coverage study's noise replicas
 EVALUATION = f"{ROOT}/evaluation/{{conformation}}"
 DENOISED = f"{ROOT}/denoised/{{conformation}}"
 # the files such a folder holds (prefix: "" for the full field, "mosaic{k}-" for a mosaic)
@@ -82,6 +83,7 @@ AL_COVERAGE = f"{METRICS}/al_coverage.csv"  # the Al distribution's intervals ag
 MOLECULE_FREE = f"{METRICS}/molecule_free.csv"  # false molecules and calls on fields with none
 MISMATCH = f"{METRICS}/mismatch.csv"
 ROBUSTNESS = f"{METRICS}/robustness.csv"
+COVERAGE = f"{METRICS}/coverage.csv"  # the coverage study: many stacks at chosen class fractions
 DOSE_PLAN = f"{METRICS}/plan.csv"
 DOSE_PLAN_TEXT = f"{METRICS}/plan.txt"
 

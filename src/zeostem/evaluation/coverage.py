@@ -1,5 +1,6 @@
 """Do the Al distribution's intervals hold the truth? Stacks of evaluation fields whose classes are known.
 
+Two studies. In every evaluation (:func:`al_coverage`, ``al_coverage.csv``):
 Every full evaluation field holds molecules of one conformation, so its true class fractions are known:
 all of its molecules in its class. A stack is one field, or two fields of different T-sites at one dose
 (the truth then the two classes' shares of their true molecules). Each stack's Al distribution is
@@ -7,6 +8,11 @@ computed from the pipeline's detections as a report computes it (false alarms an
 the fractions are of the true molecules, whatever the detector found), and every class's nominal
 interval is checked against the truth: the classes present (is the share recovered?) and those absent
 (does the interval hold 0?).
+
+The coverage study (:func:`stack_study`, workflow target ``coverage``, ``coverage.csv``): many stacks
+at chosen class fractions (:data:`SETTINGS`), each of molecules drawn by those fractions from a pool
+of realistic test fields (their own noise replicas) and of the false alarms among them, as the
+pipeline saw them (misses included): what share of the nominal 90 % intervals hold the fractions.
 """
 
 from __future__ import annotations
@@ -35,21 +41,114 @@ def coverage_stacks(fields: list[dict]) -> list[tuple[str, list[dict]]]:
     return stacks
 
 
+# class fractions of a study's stacks over the classes of the test pool (in the classes' order); the
+# classes outside the pool are absent from every stack
+SETTINGS = {
+    "uniform": lambda n: np.full(n, 1 / n),
+    "one dominant": lambda n: np.r_[0.8, np.full(n - 1, 0.2 / (n - 1))],
+    "two sites 70/30": lambda n: np.r_[0.7, 0.3, np.zeros(n - 2)],
+    "one site absent": lambda n: np.r_[np.full(n - 1, 1 / (n - 1)), 0.0],
+}
+STUDY_COLUMNS = [
+    "model", "dose", "setting", "stacks", "unanswered", "intervals", "present_covered", "present_low",
+    "present_high", "absent_covered", "absent_below_005", "present_abs_error",
+]  # fmt: skip
+
+
+def stack_study(
+    fields: list[dict],
+    names: list[str],
+    tsites: list[list[str]],
+    stacks: int,
+    molecules: int,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Per model, dose and setting of :data:`SETTINGS`: ``stacks`` stacks of ``molecules`` true
+    molecules, each one's class drawn by the setting's fractions and the molecule drawn from the pool's
+    true molecules of that class (what the pipeline made of it: its detection's evidence, or a miss),
+    with false alarms drawn from the pool's at the pool's rate per true molecule (Poisson). The truth is
+    the setting's fractions. Reported: stacks that answer and that report no molecule, the share of
+    the present classes' nominal 90 % intervals that hold their fraction (95 % interval clustered by
+    stack), the share of the absent classes' intervals that hold 0 and of their point estimates below
+    0.05, and the mean |fraction − truth|. ``fields``: per field as :func:`al_coverage` takes them, with
+    ``true_rows`` (per true molecule, its row of ``al_log_likelihood``; −1: missed) and
+    ``false_alarm_rows``; a pool needs two classes."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for model, dose in sorted({(f["model"], f["dose"]) for f in fields}):
+        pool = [f for f in fields if (f["model"], f["dose"]) == (model, dose)]
+        by_class: dict[str, list] = {}
+        for f in pool:
+            by_class.setdefault(f["classes"][0], []).extend(_evidence(f, r) for r in f["true_rows"])
+        false_alarms = [_evidence(f, r) for f in pool for r in f["false_alarm_rows"]]
+        rate = len(false_alarms) / sum(len(v) for v in by_class.values())
+        classes = sorted(by_class, key=names.index)
+        if len(classes) < 2:
+            continue
+        for setting, fractions in SETTINGS.items():
+            truth = np.zeros(len(names))
+            truth[[names.index(c) for c in classes]] = fractions(len(classes))
+            outcomes = []
+            for counts in rng.multinomial(molecules, truth, size=stacks):
+                drawn = [_draw(by_class[names[k]], n, rng) for k, n in enumerate(counts) if n]
+                drawn.append(_draw(false_alarms, rng.poisson(rate * molecules), rng))
+                log_lik = np.array([e for part in drawn for e in part if e is not None])
+                outcomes.append(interval_outcome(log_lik.reshape(-1, len(names)), truth, names, tsites))
+            rows.append({"model": model, "dose": dose, "setting": setting, **_study_row(outcomes)})
+    return pd.DataFrame(rows, columns=STUDY_COLUMNS)
+
+
+def _evidence(field: dict, row: int) -> np.ndarray | None:
+    return None if row < 0 else field["al_log_likelihood"][row]
+
+
+def _draw(items: list, n: int, rng: np.random.Generator) -> list:
+    """``n`` of ``items``, without replacement while they last."""
+    if not n or not items:
+        return []
+    return [items[i] for i in rng.choice(len(items), size=n, replace=n > len(items))]
+
+
+def _study_row(outcomes: list[dict | None]) -> dict:
+    answered = [o for o in outcomes if o is not None]
+    row = {"stacks": len(answered), "unanswered": len(outcomes) - len(answered)}
+    if not answered:
+        return row
+    present = np.concatenate([o["present"] for o in answered]).astype(float)
+    clusters = np.concatenate([[k] * len(o["present"]) for k, o in enumerate(answered)])
+    low, high = clustered_interval(present, clusters)
+    absent = np.concatenate([o["absent"] for o in answered])
+    absent_point = np.concatenate([o["absent_point"] for o in answered])
+    return {**row, "intervals": len(present), "present_covered": present.mean(), "present_low": low,
+            "present_high": high, "absent_covered": absent.mean() if len(absent) else np.nan,
+            "absent_below_005": np.mean(absent_point < 0.05) if len(absent) else np.nan,
+            "present_abs_error": np.concatenate([o["error"] for o in answered]).mean()}  # fmt: skip
+
+
 def stack_outcome(fields: list[dict], names: list[str], tsites: list[list[str]]) -> dict | None:
     """Which of one stack's intervals hold the truth (None when it reports no molecule: nothing
-    detected, or no more than false alarms alone give)."""
+    detected, or no more than false alarms alone give): the fields' shares of their true molecules."""
     log_lik = np.concatenate([f["al_log_likelihood"] for f in fields]).reshape(-1, len(names))
-    if not len(log_lik):
-        return None
     truth = np.zeros(len(names))
     for f in fields:
         truth[[names.index(c) for c in f["classes"]]] += f["molecules"] / len(f["classes"])
-    truth /= truth.sum()
+    return interval_outcome(log_lik, truth / truth.sum(), names, tsites)
+
+
+def interval_outcome(
+    log_lik: np.ndarray, truth: np.ndarray, names: list[str], tsites: list[list[str]]
+) -> dict | None:
+    """Which of the Al distribution's intervals of detections ``log_lik`` hold the true fractions
+    ``truth`` (per class): ``present`` / ``absent`` classes' outcomes, the absent ones' point
+    estimates and the present ones' |fraction − truth|; None without detections."""
+    if not len(log_lik):
+        return None
     rows = [r for r in al_distribution(log_lik, names, tsites) if r["class"] != FALSE_ALARMS]
     low, high, point = (np.array([r[k] for r in rows]) for k in ("low", "high", "fraction"))
     held = (low <= truth + 1e-12) & (truth <= high + 1e-12)
     present = truth > 0
-    return {"present": held[present], "absent": held[~present], "error": np.abs(point - truth)[present]}
+    return {"present": held[present], "absent": held[~present], "absent_point": point[~present],
+            "error": np.abs(point - truth)[present]}  # fmt: skip
 
 
 def al_coverage(fields: list[dict], names: list[str], tsites: list[list[str]]) -> pd.DataFrame:

@@ -80,7 +80,8 @@ def evaluate_image(
 ) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
     """Molecule rows (both observers, or the pipeline's only), image rows (full fields), the
     occupancy records of one image (the lattice's, and the ideal detector's with the ideal observer)
-    and, for a full field, what its Al distribution is computed from (``zeostem.evaluation.coverage``)."""
+    and, for a full field, what its Al distribution is computed from (``zeostem.evaluation.coverage``:
+    the reported molecules' evidence, which of them is each true molecule's and which are false alarms)."""
     refs, calibration = analyzer.references, analyzer.calibration
     noisy, meta = read_image(item.noisy)
     clean, _ = read_image(item.clean)
@@ -148,9 +149,13 @@ def evaluate_image(
             classes,
             calibration.false_alarm_fit(found.dose_estimate),
         )
-        fields.append(
-            {**base, "classes": sorted(truth), "molecules": len(centres), "al_log_likelihood": al_ll}
-        )
+        reported = found.molecules.tolist()
+        true_rows = [reported.index(n) if n in reported else -1 for n in at]
+        on_edge = near(site_centres[found.molecules], edge, tolerance)
+        false_alarm_rows = [k for k in range(len(reported)) if k not in true_rows and not on_edge[k]]
+        fields.append({**base, "classes": sorted(truth), "molecules": len(centres),
+                       "al_log_likelihood": al_ll, "true_rows": true_rows,
+                       "false_alarm_rows": false_alarm_rows})  # fmt: skip
     return molecules, images, detections, fields
 
 

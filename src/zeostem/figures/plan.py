@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from zeostem.evaluation.dose_planner import DosePlan  # noqa: E402
 
@@ -16,7 +17,9 @@ COLOURS = {"pipeline": "tab:blue", "ideal": "tab:orange"}
 def plan_figure(plan: DosePlan, path: str) -> None:
     """Left: measured per-molecule top-1 (95 % Wilson), the fitted curve with its bootstrap band (dotted
     outside the simulated doses, where it answers nothing), the target and the answered dose. Right:
-    molecules to image for the Al distribution, per simulated dose."""
+    per simulated dose, the interval the measured confusion's own error leaves however many molecules
+    are imaged, against the one asked for, each point labelled with the molecules to image (none
+    where it lies above)."""
     s, table = plan.settings, plan.table
     fig, (accuracy, needed) = plt.subplots(1, 2, figsize=(10, 3.8))
     doses = np.geomspace(table["dose"].min() / 2, s.max_dose, 200)
@@ -47,13 +50,17 @@ def plan_figure(plan: DosePlan, path: str) -> None:
     accuracy.set_ylabel("per-molecule top-1 (identifiable class)")
     accuracy.legend(fontsize=6)
     for observer, rows in table.groupby("observer"):
-        rows = rows.dropna(subset=["molecules_needed"])
-        needed.plot(rows["dose"], rows["molecules_needed"].astype(float), "o-",
-                    color=COLOURS.get(observer, "grey"), label=observer)  # fmt: skip
+        colour = COLOURS.get(observer, "grey")
+        needed.plot(rows["dose"], rows["interval_from_confusion"], "o-", color=colour, label=observer)
+        for row in rows.itertuples():
+            count = "no count" if row.molecules_needed is pd.NA else f"{row.molecules_needed} molecules"
+            needed.annotate(count, (row.dose, row.interval_from_confusion), fontsize=6, color=colour,
+                            textcoords="offset points", xytext=(4, 4))  # fmt: skip
+    needed.axhline(s.interval, color="k", ls=":", lw=1, label=f"asked: {s.interval:g}")
     needed.set_yscale("log")
     needed.set_xlabel("dose (e/Å²)")
-    needed.set_ylabel("molecules to image")
-    needed.set_title(f"Al distribution: every 90 % interval < {s.interval:g}", fontsize=9)
+    needed.set_ylabel("90 % interval the confusion's own error leaves")
+    needed.set_title(f"Al distribution: molecules for every 90 % interval < {s.interval:g}", fontsize=9)
     needed.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

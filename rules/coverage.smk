@@ -1,0 +1,60 @@
+# Coverage study of the Al distribution: more noise replicas of the realistic test structures,
+# analysed as the test set is; many stacks at chosen class fractions drawn from their molecules.
+
+
+rule coverage:
+    input:
+        paths.COVERAGE,
+        paths.figure("coverage"),
+
+
+rule coverage_images:
+    input:
+        field(paths.REALISTIC, "segments"),
+    output:
+        [
+            field(paths.COVERAGE_FIELDS, "noisy", prefix="", dose=d, replica=r)
+            for d, r in JOBS.coverage_jobs
+        ],
+    log:
+        "logs/coverage/images_{conformation}.log",
+    wildcard_constraints:
+        conformation=one_of(JOBS.realistic_structures),
+    conda:
+        "../envs/simulation.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        jobs=JOBS.coverage_jobs,
+        seed=config["simulation"]["seed"],
+    script:
+        "../scripts/evaluation_image.py"
+
+
+rule evaluate_coverage:
+    input:
+        **JOBS.reference_files,
+        **truth_inputs(JOBS.realistic_images("test", paths.COVERAGE_FIELDS)),
+        calibration=paths.CALIBRATION,
+    output:
+        table=paths.COVERAGE,
+        figure=report(
+            paths.figure("coverage"),
+            caption="../resources/report/coverage.rst",
+            category="Al site",
+        ),
+    log:
+        "logs/metrics/evaluate_coverage.log",
+    conda:
+        "../envs/models.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        images=JOBS.realistic_images("test", paths.COVERAGE_FIELDS),
+        study=config["coverage"],
+    script:
+        "../scripts/evaluate_coverage.py"

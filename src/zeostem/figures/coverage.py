@@ -1,0 +1,40 @@
+"""Coverage figure: per class-fraction setting, the share of nominal 90 % intervals that hold the truth
+against dose, with its interval, beside the target band."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+TARGET = (0.85, 0.95)
+
+
+def coverage_figure(study: pd.DataFrame, path: str) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.axhspan(*TARGET, color="0.9", label="target 0.85–0.95")
+    ax.axhline(0.9, color="k", lw=0.6, ls=":")
+    settings = list(dict.fromkeys(study["setting"]))
+    for k, setting in enumerate(settings):
+        rows = study[study["setting"] == setting].sort_values("dose")
+        shift = 1 + 0.04 * (k - (len(settings) - 1) / 2)  # side by side on the log axis
+        err = np.abs(rows[["present_low", "present_high"]].to_numpy().T - rows["present_covered"].to_numpy())
+        low, high = int(rows["stacks"].min()), int(rows["stacks"].max())
+        label = f"{setting} ({low if low == high else f'{low}–{high}'} stacks per dose)"
+        ax.errorbar(rows["dose"] * shift, rows["present_covered"], yerr=err, fmt="o-", ms=4, capsize=2,
+                    label=label)  # fmt: skip
+    ax.set_xscale("log")
+    doses = sorted(study["dose"].unique())
+    ax.set_xticks(doses, [f"{d:g}" for d in doses])
+    ax.minorticks_off()
+    ax.set_xlabel("dose (e/Å²)")
+    ax.set_ylabel("intervals holding the true fraction")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Al distribution: coverage of nominal 90 % intervals", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
