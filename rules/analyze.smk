@@ -113,6 +113,7 @@ rule calibrate_analysis:
             JOBS.calibration_images
             + JOBS.realistic_images("validation")
             + JOBS.molecule_free_images("validation")
+            + JOBS.efficiency_images
         ),
         model_error=(
             paths.MODEL_ERROR
@@ -133,6 +134,7 @@ rule calibrate_analysis:
         images=JOBS.calibration_images
         + JOBS.realistic_images("validation")
         + JOBS.molecule_free_images("validation"),
+        efficiency_images=JOBS.efficiency_images,
         class_dose=max(config["simulation"]["doses"]),
         class_dprime=config["analysis"]["identifiable_dprime"],
         false_alarm_rate=config["analysis"]["false_alarm_rate"],

@@ -27,6 +27,7 @@ with logged(snakemake.log[0]):
         model_error["variance"],
         model_error["source"],
         snakemake.threads,
+        [TruthImage(**row) for row in p.efficiency_images],
     )
     print(calibration)
     if calibration["warning"]:

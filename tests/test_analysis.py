@@ -258,7 +258,7 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
                   "dose_note": None},
         "calibration": {"temperature": 1.0, "occupancy_threshold": 2.0, "false_alarm_rate": 0.05,
                         "occupancy_prior": 0.1, "warning": None, "model_error_variance": 1e-6,
-                        "model_error_source": "measured"},
+                        "model_error_source": "measured", "detection_efficiency": {"T1": [7, 10]}},
         "sites_analysed": 8,
         "molecule_evidence": {"detections": 1, "sites": 8, "false_alarms_expected": 0.4, "p_value": 0.34,
                               "molecules_present": False},  # fmt: skip
@@ -277,7 +277,7 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
         "shared_error_correlation": 0.01,
         "class_ranking": ranking,
         "al_distribution": [{"class": "O2: T1|T2", "tsites": ["T1", "T2"], "split_identified": False,
-                             "fraction": 1.0, "low": 0.8, "high": 1.0}],
+                             "seen": True, "fraction": 1.0, "low": 0.8, "high": 1.0}],
         "faster_rcnn": {"boxes": [], "lattice_detections_confirmed": 0, "boxes_on_lattice_detections": 0},
     }  # fmt: skip
     validate_report(report)

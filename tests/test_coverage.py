@@ -12,7 +12,8 @@ def field(tsite: str, called: str, molecules: int, dose: int = 1500) -> dict:
     """A field of ``molecules`` molecules of ``tsite``, each detected and called ``called`` beyond doubt."""
     log_lik = np.where(np.array(NAMES) == called, 30.0, -30.0) * np.ones((molecules, 1))
     return {"model": "realistic", "dose": dose, "conformation": f"pyridine_{tsite}", "true_tsite": tsite,
-            "classes": [tsite], "molecules": molecules, "al_log_likelihood": log_lik}  # fmt: skip
+            "classes": [tsite], "molecules": molecules, "al_log_likelihood": log_lik,
+            "efficiency": None}  # fmt: skip
 
 
 def test_stacks_are_single_fields_and_pairs_of_different_tsites_at_one_dose():
@@ -57,7 +58,8 @@ def exact_field(tsite: str, molecules: int, false_alarms: int, rng, found: float
     true_rows = [*range(detected), *[-1] * (molecules - detected)]
     return {"model": "realistic", "dose": 1500, "conformation": f"c{k}", "true_tsite": tsite,
             "classes": [tsite], "molecules": molecules, "al_log_likelihood": log_lik, "true_rows": true_rows,
-            "false_alarm_rows": list(range(detected, detected + false_alarms))}  # fmt: skip
+            "false_alarm_rows": list(range(detected, detected + false_alarms)),
+            "efficiency": None}  # fmt: skip
 
 
 def exact_pool(found: dict[str, float] | None = None) -> list[dict]:
@@ -93,3 +95,13 @@ def test_a_stack_study_catches_over_confidence_and_a_class_the_detector_misses()
     assert pooled_coverage(stack_study(sure, NAMES, names, stacks=60, molecules=150)) < 0.8
     missing = exact_pool({"T9": 0.3})
     assert pooled_coverage(stack_study(missing, NAMES, names, stacks=60, molecules=150)) < 0.8
+
+
+def test_the_detection_efficiency_restores_the_coverage_of_a_class_the_detector_misses():
+    """The pool whose detector finds a third of T9's molecules, with each class's efficiency measured
+    on 200 molecules (as the calibration measures it on the references' own fields): the intervals
+    are of all molecules again and cover within the target."""
+    measured = np.array([[200, 200], [200, 200], [60, 200]])
+    pool = [{**f, "efficiency": measured} for f in exact_pool({"T9": 0.3})]
+    study = stack_study(pool, NAMES, [[n] for n in NAMES], stacks=60, molecules=150)
+    assert 0.85 <= pooled_coverage(study) <= 0.95, study["present_covered"].to_dict()

@@ -17,6 +17,7 @@ from zeostem.analysis.posterior import (
     calibrate_temperature,
     class_posteriors,
     mixture_posterior,
+    pooled_efficiency,
     shared_class_posterior,
     topk_credit,
 )
@@ -168,6 +169,7 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods]).reshape(-1, 2)
         return {
             "image": name,
+            "calibration": {"detection_efficiency": None},
             "molecules": [{"al_log_likelihood": ll} for ll in likelihoods],
             "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]]),
         }
@@ -183,6 +185,35 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         alone["fraction"] == pytest.approx(beta.median(1 / 3 + 1, 1 / 3), abs=0.01) and alone["high"] == 1.0
     )
     assert "c" not in set(table["images"])  # an image without molecules has no distribution
+
+
+def test_the_al_distribution_is_of_all_molecules_when_their_classes_are_found_at_different_rates():
+    """Half the molecules at each of two classes, T1's found 90 % of the time and T5's 30 %: among the
+    molecules found T1 holds ≈ 0.75, and an interval of the found shares misses the truth ½; divided by
+    the efficiencies measured on 100 molecules of each, the interval holds ½; a class whose molecules
+    were found once in 100 is not seen: its share is unknown, and T1 holds all molecules seen. Pooled
+    over reports at two doses the efficiency is the molecules' weighted mean of their counts."""
+    rng = np.random.default_rng(7)
+    signals = 1.8 * np.eye(2, 8)
+    classes = rng.integers(0, 2, size=1600)
+    found = classes[rng.random(1600) < np.where(classes == 0, 0.9, 0.3)]
+    data = np.r_[signals[found], np.zeros((40, 8))] + rng.normal(size=(len(found) + 40, 8))
+    found = data @ signals.T - 0.5 * np.sum(signals**2, axis=1)  # exact, as in template_stack
+    names, tsites = ["T1", "T5"], [["T1"], ["T5"]]
+    biased = {r["class"]: r for r in al_distribution(found, names, tsites)}["T1"]
+    assert biased["fraction"] == pytest.approx(0.75, abs=0.04) and biased["low"] > 0.5
+    corrected = al_distribution(found, names, tsites, efficiency=np.array([[90, 100], [30, 100]]))
+    t1 = {r["class"]: r for r in corrected}["T1"]
+    assert t1["low"] <= 0.5 <= t1["high"] and t1["fraction"] == pytest.approx(0.5, abs=0.06)
+    one_in_100 = np.array([[90, 100], [1, 100]])
+    unseen = {r["class"]: r for r in al_distribution(found, names, tsites, efficiency=one_in_100)}
+    assert unseen["T5"]["fraction"] is None and (unseen["T5"]["low"], unseen["T5"]["high"]) == (0.0, 1.0)
+    assert unseen["T1"]["seen"] and unseen["T1"]["fraction"] == 1.0
+    reports = [
+        {"molecules": [{}] * 3, "calibration": {"detection_efficiency": {"T1": [9, 10], "T5": [3, 10]}}},
+        {"molecules": [{}], "calibration": {"detection_efficiency": {"T1": [5, 10], "T5": [7, 10]}}},
+    ]
+    assert pooled_efficiency(reports, names).tolist() == [[8.0, 10.0], [4.0, 10.0]]
 
 
 def test_a_class_s_only_molecule_keeps_a_finite_interval():

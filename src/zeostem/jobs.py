@@ -273,6 +273,22 @@ class Jobs:
         )
 
     @cached_property
+    def efficiency_images(self) -> list[dict]:
+        """Every reference conformation's full-field dose series (their own noise, as the references
+        were simulated): how often the calibrated analysis reports each class's molecules."""
+        return [
+            row
+            for row in self.truth_images(
+                list(self.conformations),
+                lambda c: [
+                    (d, field(SIMULATION, "noisy", conformation=c, prefix="", dose=d, replica=r))
+                    for d, r in self.dose_jobs
+                ],  # fmt: skip
+            )
+            if row["field"] == "full"
+        ]
+
+    @cached_property
     def test_images(self) -> list[dict]:
         """Test conformations: extra noise replicas (seeds no training image uses) and mosaics."""
         return self.truth_images(

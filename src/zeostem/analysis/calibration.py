@@ -35,6 +35,9 @@ class Calibration:
     # per validation dose: the threshold that ``false_alarm_rate`` of the molecule-free fields' sites exceed
     occupancy_thresholds: list[dict] | None = None
     false_alarm_rate: float | None = None  # per empty site, stated in the config
+    # per validation dose: per class, [molecules reported, molecules there were] on the references' own
+    # noisy fields of every conformation (``zeostem.evaluation.calibration.detection_efficiency``)
+    detection_efficiency: list[dict] | None = None
 
     @classmethod
     def uncalibrated(cls, model_error: float = 0.0, model_error_source: str = "none") -> Calibration:
@@ -72,6 +75,12 @@ class Calibration:
         dispersion = min(1 / (sites + 2) + entry["field_dispersion"], 0.99)
         return {"rate": (alarms + 0.5) / (sites + 1), "dispersion": dispersion}
 
+    def efficiency_at(self, dose: float | None) -> np.ndarray | None:
+        """(classes, 2) molecules reported and there were, per class (``class_names`` order), at the
+        validation dose nearest ``dose``; None without them or a dose."""
+        entry = nearest_dose(self.detection_efficiency, dose)
+        return None if entry is None else np.array([entry["classes"][c] for c in self.class_names], float)
+
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
         path = Path(path)
@@ -89,7 +98,13 @@ class Calibration:
                 "model_error_source",
                 "classes",
             )
-            optional = ("warning", "false_alarm_fits", "occupancy_thresholds", "false_alarm_rate")
+            optional = (
+                "warning",
+                "false_alarm_fits",
+                "occupancy_thresholds",
+                "false_alarm_rate",
+                "detection_efficiency",
+            )
             return cls(**{k: data[k] for k in keys}, **{k: data.get(k) for k in optional})
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"

@@ -97,6 +97,7 @@ def at_grid_edge(temperature: float) -> bool:
 
 
 FALSE_ALARMS = "false alarms"  # the Al distribution's null component: detections that hold no molecule
+MIN_SEEN = 3  # a class the calibrated analysis reported fewer molecules of at a dose is not seen there
 
 
 def detection_scores(class_ll: np.ndarray, classes: Classes) -> np.ndarray:
@@ -158,7 +159,12 @@ def shortest_interval(samples: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def al_distribution(
-    log_lik: np.ndarray, names: list[str], tsites: list[list[str]], level: float = 0.9, seed: int = 0
+    log_lik: np.ndarray,
+    names: list[str],
+    tsites: list[list[str]],
+    level: float = 0.9,
+    seed: int = 0,
+    efficiency: np.ndarray | None = None,
 ) -> list[dict]:
     """Fraction of the molecules at each class's Al, and the share of detections that are false alarms.
 
@@ -168,18 +174,36 @@ def al_distribution(
     shortest one holding ``level`` of that posterior (Gibbs draws, a Dirichlet prior weighing as one
     molecule); the false alarms' share of the detections likewise. A class of several T-sites says that
     the split among them is not identified. Molecules are taken as independent given the fractions.
+
+    The classes' molecules are not found alike (a molecule that shows more contrast is found more
+    often), so the fractions among the molecules found lean towards the class found best. With
+    ``efficiency`` — (classes, 2): per class, molecules reported and molecules there were on the
+    calibration's images at this dose — each draw divides the found fractions by a draw of every
+    class's detection efficiency (Beta, Jeffreys prior) and renormalises: the fractions are then of
+    all molecules, found or not. A class whose molecules the analysis reported fewer than ``MIN_SEEN``
+    times there is not ``seen`` at this dose: how many molecules it holds the data cannot say
+    (fraction None, interval [0, 1]), and the other classes' fractions are of the molecules at the
+    classes seen.
     """
     if not len(log_lik):
         return []
     draws = mixture_posterior(np.c_[np.zeros(len(log_lik)), log_lik], seed=seed)
-    among = np.clip(draws[:, 1:] / np.maximum(draws[:, 1:].sum(axis=1, keepdims=True), 1e-300), 0, 1)
+    found, seen = draws[:, 1:], np.ones(len(names), bool)
+    if efficiency is not None:
+        reported, there = np.asarray(efficiency, float).T
+        seen = reported >= MIN_SEEN
+        rng = np.random.default_rng(seed + 1)
+        drawn = rng.beta(reported + 0.5, np.maximum(there - reported, 0) + 0.5, size=found.shape)
+        found = np.where(seen, found / drawn, 0.0)
+    among = np.clip(found / np.maximum(found.sum(axis=1, keepdims=True), 1e-300), 0, 1)
     rows = []
-    for name, sites, column in zip(names, tsites, among.T, strict=True):
-        low, high = shortest_interval(column, level)
+    for name, sites, column, visible in zip(names, tsites, among.T, seen, strict=True):
+        low, high = shortest_interval(column, level) if visible else (0.0, 1.0)
         rows.append({"class": name, "tsites": sites, "split_identified": len(sites) == 1,
-                     "fraction": float(np.median(column)), "low": low, "high": high})  # fmt: skip
+                     "seen": bool(visible), "fraction": float(np.median(column)) if visible else None,
+                     "low": low, "high": high})  # fmt: skip
     low, high = shortest_interval(draws[:, 0], level)
-    rows.append({"class": FALSE_ALARMS, "tsites": [], "split_identified": True,
+    rows.append({"class": FALSE_ALARMS, "tsites": [], "split_identified": True, "seen": True,
                  "fraction": float(np.median(draws[:, 0])), "low": low, "high": high})  # fmt: skip
     return rows
 
@@ -201,12 +225,35 @@ def topk_credit(probabilities: dict[str, float], truth: set[str], k: int) -> flo
     return float(np.clip((k - above) / equal, 0.0, 1.0))
 
 
+def pooled_efficiency(reports: list[dict], names: list[str]) -> np.ndarray | None:
+    """The detection efficiency of reports at several doses pooled: their counts averaged with each
+    report's share of the molecules as weight (the counts of one calibration dose, not their sum);
+    None where a report has none."""
+    efficiencies = [r["calibration"]["detection_efficiency"] for r in reports]
+    if any(e is None for e in efficiencies):
+        return None
+    weights = np.array([len(r["molecules"]) for r in reports], float)
+    counts = np.array([[e[n] for n in names] for e in efficiencies], float)
+    return np.tensordot(weights / weights.sum(), counts, axes=1)
+
+
 def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
     """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
     (a fit of all their molecules' ``al_log_likelihood``): columns images, molecules (detections),
-    class, tsites, split_identified, fraction (of the molecules; of the detections for the false
-    alarms), low, high. Every report must answer in the same classes."""
-    columns = ["images", "molecules", "class", "tsites", "split_identified", "fraction", "low", "high"]
+    class, tsites, split_identified, seen (at the images' doses; empty fraction where not), fraction
+    (of the molecules at the classes seen; of the detections for the false alarms), low, high. Every
+    report must answer in the same classes."""
+    columns = [
+        "images",
+        "molecules",
+        "class",
+        "tsites",
+        "split_identified",
+        "seen",
+        "fraction",
+        "low",
+        "high",
+    ]
     answered = [r for r in reports if r["al_distribution"]]  # an image without molecules has none
     if not answered:
         return pd.DataFrame(columns=columns)
@@ -224,7 +271,7 @@ def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
     ).reshape(-1, len(names))
     rows = [
         {"images": "all images", "molecules": len(pooled), **e}
-        for e in al_distribution(pooled, names, tsites)
+        for e in al_distribution(pooled, names, tsites, efficiency=pooled_efficiency(answered, names))
     ]
     for r in answered:
         rows += [{"images": r["image"], "molecules": len(r["molecules"]), **e} for e in r["al_distribution"]]

@@ -57,6 +57,7 @@ def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:
     )
     dist = report["al_distribution"]
     if dist:
+        dist = [d for d in dist if d["seen"]]  # a class not seen at this dose has no fraction to draw
         f = np.array([d["fraction"] for d in dist])
         err = np.array([[d["fraction"] - d["low"] for d in dist], [d["high"] - d["fraction"] for d in dist]])
         axes[3].bar([d["class"] for d in dist], f, yerr=np.clip(err, 0, None), capsize=2, color="tab:green")

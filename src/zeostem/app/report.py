@@ -68,6 +68,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     per_class = class_posteriors(llr, classes, temperature)
     class_ll = class_log_likelihoods(llr, classes, temperature)
     false_alarm_fit = calibration.false_alarm_fit(lat.dose_estimate)
+    efficiency = calibration.efficiency_at(lat.dose_estimate)
     al_ll = against_false_alarms(class_ll, classes, false_alarm_fit)
     boxes = lattice_boxes(analysis)
     molecules = []
@@ -130,6 +131,9 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
             "model_error_variance": calibration.model_error,
             "model_error_source": calibration.model_error_source,
             "false_alarm_fit": false_alarm_fit,
+            "detection_efficiency": None
+            if efficiency is None
+            else {c: e.tolist() for c, e in zip(classes.names, efficiency, strict=True)},
         },
         "sites_analysed": int(len(lat.log_bayes_factor)),
         "molecule_evidence": lat.molecule_evidence,
@@ -141,7 +145,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
         "shared_error_correlation": lat.scores.correlation,
         "goodness_of_fit": lat.goodness_of_fit,
         "class_ranking": ranking(image_class_posterior(lat.scores, lat.molecules, classes, calibration)),
-        "al_distribution": al_distribution(al_ll, classes.names, classes.tsites),
+        "al_distribution": al_distribution(al_ll, classes.names, classes.tsites, efficiency=efficiency),
         "faster_rcnn": {
             "boxes": [
                 {"box_xyxy": to_input_box(b, analysis), "score": float(s)}

@@ -4,6 +4,8 @@ rate and false-alarm fits."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 from scipy import stats
 from scipy.optimize import minimize
@@ -157,13 +159,17 @@ def calibrate(
     model_error: float = 0.0,
     model_error_source: str = "none",
     workers: int = 1,
+    efficiency_images: tuple[TruthImage, ...] = (),
 ) -> dict:
     """Dose constant, identifiable classes (d′ < ``class_dprime`` per molecule at ``class_dose``),
     temperature and per-dose occupancy thresholds (``false_alarm_rate`` of the sites of the
     ``molecule-free`` fields among them) from validation images (true molecules known), with the
     likelihood's model-error variance ``model_error`` (reference units) in place. The temperature is
     fitted on the ``realistic`` images where there are any (structures no reference was made from),
-    the dose constant on the ``matched`` ones (simulated as the references were: their scale is 1)."""
+    the dose constant on the ``matched`` ones (simulated as the references were: their scale is 1).
+    With ``efficiency_images`` (full fields of every reference conformation, their own noise), how
+    often the calibrated analysis reports each class's molecules at each dose
+    (:func:`detection_efficiency`)."""
     analyzer = Analyzer(references, Calibration.uncalibrated(model_error, model_error_source))
     llr_rows, truth, occupied, constants, detection_records, null = [], [], [], [], [], []
     # the temperature measures the references' error on structures they were not made from (where
@@ -201,21 +207,48 @@ def calibrate(
             f"the calibrated temperature {temperature:g} sits at the top of its grid: on the validation "
             "images the likelihoods carried no usable confidence, so the probabilities are not calibrated"
         )
-    return {
-        "temperature": temperature,
-        "occupancy_threshold": max(t["threshold"] for t in thresholds),
-        "occupancy_thresholds": thresholds,
-        "false_alarm_rate": false_alarm_rate,
-        "occupancy_prior": float(labels.mean()),
-        "dose_constant": dose_constant,
-        "warning": warning,
-        "model_error": model_error,
-        "model_error_source": model_error_source,
-        "classes": record,
-        "molecules": len(truth),
-        "sites": int(len(labels)),
-        "false_alarm_fits": fits,
-    }
+    calibration = Calibration(
+        temperature=temperature,
+        occupancy_threshold=max(t["threshold"] for t in thresholds),
+        occupancy_prior=float(labels.mean()),
+        dose_constant=dose_constant,
+        warning=warning,
+        model_error=model_error,
+        model_error_source=model_error_source,
+        classes=record,
+        false_alarm_fits=fits,
+        occupancy_thresholds=thresholds,
+        false_alarm_rate=false_alarm_rate,
+    )
+    efficiency = detection_efficiency(Analyzer(references, calibration), efficiency_images, workers)
+    return {**asdict(calibration), "detection_efficiency": efficiency or None,
+            "molecules": len(truth), "sites": int(len(labels))}  # fmt: skip
+
+
+def detection_efficiency(analyzer: Analyzer, images: list[TruthImage], workers: int = 1) -> list[dict]:
+    """Per dose of ``images``: per class, [molecules the analysis reports, molecules there were] — the
+    classes' molecules show different contrast, so some are found more often than others, and the Al
+    distribution of the molecules found leans towards those (``zeostem.analysis.posterior.al_distribution``
+    divides it out). A true molecule is reported where a reported site lies within ``MATCH_A``."""
+    records = forked_map(lambda item: _efficiency_record(item, analyzer), images, workers, "efficiency")
+    entries: dict[int, dict] = {}
+    for item, (reported, there) in zip(images, records, strict=True):
+        counts = entries.setdefault(item.dose, {c: [0, 0] for c in analyzer.classes.names})
+        for c in analyzer.classes.of_tsite(item.tsite):
+            counts[c][0] += reported
+            counts[c][1] += there
+    return [{"dose": dose, "classes": entries[dose]} for dose in sorted(entries)]
+
+
+def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> tuple[int, int]:
+    noisy, meta = read_image(item.noisy)
+    centres, _ = true_molecules(item.labels, noisy.shape, analyzer.references.cell_px)
+    found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
+    if found is None:
+        return 0, len(centres)
+    sites = found.frame.to_input(found.scores.centres_px[found.molecules])
+    at = nearest_site(centres, sites, MATCH_A / np.mean(analyzer.references.pixel_size_A))
+    return int((at >= 0).sum()), len(centres)
 
 
 def _validation_record(item: TruthImage, analyzer: Analyzer) -> dict | None:

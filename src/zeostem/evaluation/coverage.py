@@ -93,7 +93,8 @@ def stack_study(
                 drawn = [_draw(by_class[names[k]], n, rng) for k, n in enumerate(counts) if n]
                 drawn.append(_draw(false_alarms, rng.poisson(rate * molecules), rng))
                 log_lik = np.array([e for part in drawn for e in part if e is not None])
-                outcomes.append(interval_outcome(log_lik.reshape(-1, len(names)), truth, names, tsites))
+                log_lik = log_lik.reshape(-1, len(names))
+                outcomes.append(interval_outcome(log_lik, truth, names, tsites, pool[0]["efficiency"]))
             rows.append({"model": model, "dose": dose, "setting": setting, **_study_row(outcomes)})
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
 
@@ -132,19 +133,27 @@ def stack_outcome(fields: list[dict], names: list[str], tsites: list[list[str]])
     truth = np.zeros(len(names))
     for f in fields:
         truth[[names.index(c) for c in f["classes"]]] += f["molecules"] / len(f["classes"])
-    return interval_outcome(log_lik, truth / truth.sum(), names, tsites)
+    return interval_outcome(log_lik, truth / truth.sum(), names, tsites, fields[0]["efficiency"])
 
 
 def interval_outcome(
-    log_lik: np.ndarray, truth: np.ndarray, names: list[str], tsites: list[list[str]]
+    log_lik: np.ndarray,
+    truth: np.ndarray,
+    names: list[str],
+    tsites: list[list[str]],
+    efficiency: np.ndarray | None,
 ) -> dict | None:
-    """Which of the Al distribution's intervals of detections ``log_lik`` hold the true fractions
-    ``truth`` (per class): ``present`` / ``absent`` classes' outcomes, the absent ones' point
-    estimates and the present ones' |fraction − truth|; None without detections."""
+    """Which of the Al distribution's intervals of detections ``log_lik`` (with the classes' detection
+    ``efficiency``, as a report has it) hold the true fractions ``truth`` (per class) among the classes
+    it sees: ``present`` / ``absent`` classes' outcomes, the absent ones' point estimates and the
+    present ones' |fraction − truth|; None without detections."""
     if not len(log_lik):
         return None
-    rows = [r for r in al_distribution(log_lik, names, tsites) if r["class"] != FALSE_ALARMS]
-    low, high, point = (np.array([r[k] for r in rows]) for k in ("low", "high", "fraction"))
+    distribution = al_distribution(log_lik, names, tsites, efficiency=efficiency)
+    rows = [r for r in distribution if r["class"] != FALSE_ALARMS and r["seen"]]
+    truth = truth[[names.index(r["class"]) for r in rows]]
+    truth = truth / truth.sum() if truth.sum() else truth  # the fractions are of the classes seen
+    low, high, point = (np.array([r[k] for r in rows], float) for k in ("low", "high", "fraction"))
     held = (low <= truth + 1e-12) & (truth <= high + 1e-12)
     present = truth > 0
     return {"present": held[present], "absent": held[~present], "absent_point": point[~present],
@@ -157,8 +166,8 @@ def al_coverage(fields: list[dict], names: list[str], tsites: list[list[str]]) -
     conformation for single fields; none for pairs, which share fields), the share of the absent
     classes' intervals that hold 0, and the mean |fraction − truth| of the present classes. ``fields``:
     per full field, ``model``, ``dose``, ``conformation``, ``true_tsite``, ``classes`` (its true class),
-    ``molecules`` (true ones in it) and the reported molecules' ``al_log_likelihood`` (molecules,
-    classes; ``against_false_alarms``)."""
+    ``molecules`` (true ones in it), the reported molecules' ``al_log_likelihood`` (molecules,
+    classes; ``against_false_alarms``) and the calibration's detection ``efficiency`` at its dose."""
     outcomes: dict[tuple, list] = {}
     unanswered: dict[tuple, int] = {}
     for kind, stack in coverage_stacks(fields):

@@ -155,7 +155,8 @@ def evaluate_image(
         false_alarm_rows = [k for k in range(len(reported)) if k not in true_rows and not on_edge[k]]
         fields.append({**base, "classes": sorted(truth), "molecules": len(centres),
                        "al_log_likelihood": al_ll, "true_rows": true_rows,
-                       "false_alarm_rows": false_alarm_rows})  # fmt: skip
+                       "false_alarm_rows": false_alarm_rows,
+                       "efficiency": calibration.efficiency_at(found.dose_estimate)})  # fmt: skip
     return molecules, images, detections, fields
 
 
