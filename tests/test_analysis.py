@@ -322,8 +322,10 @@ def test_a_missing_or_malformed_calibration_is_a_clear_error(tmp_path):
 def test_an_image_is_analysed_at_the_threshold_of_the_validation_dose_nearest_its_own(tmp_path):
     """Per-dose thresholds at 500 / 1500 / 4500 e/Å²: an image's estimated dose takes the nearest on a
     log scale (2500 is nearer 1500 than 4500), one far outside takes the end's, and an image without a
-    dose estimate the strictest (the file's ``occupancy_threshold``)."""
-    per_dose = [{"dose": d, "threshold": t} for d, t in ((500, 5.0), (1500, 3.0), (4500, 2.0))]
+    dose estimate the strictest (the file's ``occupancy_threshold``). A file whose thresholds lack what
+    the evidence test reads (from a version before it) is refused, naming the fix."""
+    null = {"false_alarms": 26, "null_sites": 522, "field_dispersion": 0.0}
+    per_dose = [{"dose": d, "threshold": t, **null} for d, t in ((500, 5.0), (1500, 3.0), (4500, 2.0))]
     record = {"temperature": 1.0, "occupancy_threshold": 5.0, "occupancy_prior": 0.1, "dose_constant": 0.2,
               "model_error": 0.0, "model_error_source": "none", "classes": None,
               "occupancy_thresholds": per_dose, "false_alarm_rate": 0.05}  # fmt: skip
@@ -332,3 +334,9 @@ def test_an_image_is_analysed_at_the_threshold_of_the_validation_dose_nearest_it
     at = calibration.occupancy_threshold_at
     assert (at(700), at(2500), at(3000), at(20_000), at(None)) == (5.0, 3.0, 2.0, 2.0, 5.0)
     assert calibration.false_alarm_rate == 0.05
+    assert calibration.field_null(1500) == {"rate": 26.5 / 523, "dispersion": 1 / 524}
+    before = {**record, "occupancy_thresholds": [{"dose": 500, "threshold": 5.0}]}
+    (tmp_path / "calibration.json").write_text(json.dumps(before))
+    with pytest.raises(InputError, match="field_dispersion") as refused:
+        Calibration.load(tmp_path / "calibration.json")
+    assert "calibrate_analysis" in str(refused.value)

@@ -200,10 +200,10 @@ def molecule_evidence(detections: int, sites: int, null: dict | None, level: flo
 
     Under "no molecules" a field's count of detections among its ``sites`` is beta-binomial: the
     calibration's per-site false-alarm rate, with its own uncertainty and the fields' over-dispersion
-    (``Calibration.field_null``);
-    ``p_value`` is the chance of at least ``detections`` under it, and the molecules are present where it
-    is at most ``level`` (the stated false-alarm rate, so that share of molecule-free fields gets an
-    answer). Without a calibrated null (``null`` None) any detection counts as present.
+    (``Calibration.field_null``); ``p_value`` is the chance of at least ``detections`` under it, and
+    the molecules are present where it is at most ``level`` (the stated false-alarm rate, so that
+    share of molecule-free fields gets an answer). Without a calibrated null (``null`` None) any
+    detection counts as present.
     """
     record = {"detections": detections, "sites": sites, "false_alarms_expected": None, "p_value": None}
     if null is None or level is None or not detections:

@@ -12,6 +12,9 @@ import numpy as np
 from zeostem.errors import InputError
 from zeostem.paths import CALIBRATION
 
+# what an analysis reads of each per-dose threshold (``Calibration.occupancy_threshold_at``, ``field_null``)
+THRESHOLD_KEYS = ("dose", "threshold", "false_alarms", "null_sites", "field_dispersion")
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -105,6 +108,10 @@ class Calibration:
                 "false_alarm_rate",
                 "detection_efficiency",
             )
+            for entry in data.get("occupancy_thresholds") or []:  # a version before the evidence test
+                missing = [k for k in THRESHOLD_KEYS if k not in entry]
+                if missing:
+                    raise KeyError(f"occupancy_thresholds entries lack {', '.join(missing)}")
             return cls(**{k: data[k] for k in keys}, **{k: data.get(k) for k in optional})
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"
