@@ -21,6 +21,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from zeostem.analysis.posterior import FALSE_ALARMS, al_distribution
 from zeostem.evaluation.stats import clustered_interval
@@ -89,7 +90,8 @@ def stack_study(
             truth = np.zeros(len(names))
             truth[[names.index(c) for c in classes]] = fractions(len(classes))
             outcomes = []
-            for counts in rng.multinomial(molecules, truth, size=stacks):
+            drawn_counts = rng.multinomial(molecules, truth, size=stacks)
+            for counts in tqdm(drawn_counts, desc=f"stacks {model} {dose:g} e/Å² {setting}"):
                 drawn = [_draw(by_class[names[k]], n, rng) for k, n in enumerate(counts) if n]
                 drawn.append(_draw(false_alarms, rng.poisson(rate * molecules), rng))
                 log_lik = np.array([e for part in drawn for e in part if e is not None])
