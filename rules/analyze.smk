@@ -256,6 +256,7 @@ rule plan:
         calibration=paths.CALIBRATION,
     output:
         table=paths.DOSE_PLAN,
+        classes=paths.DOSE_PLAN_CLASSES,
         text=paths.DOSE_PLAN_TEXT,
         figure=report(
             paths.figure("plan"),

@@ -1,11 +1,13 @@
 # Coverage study of the Al distribution: more noise replicas of the realistic test structures,
 # analysed as the test set is; many stacks at chosen class fractions drawn from their molecules.
+# And of the planner's bands: dose series simulated from its fitted curves.
 
 
 rule coverage:
     input:
         paths.COVERAGE,
         paths.figure("coverage"),
+        paths.PLAN_COVERAGE,
 
 
 rule coverage_images:
@@ -58,3 +60,23 @@ rule evaluate_coverage:
         study=config["coverage"],
     script:
         "../scripts/evaluate_coverage.py"
+
+
+rule evaluate_plan_coverage:
+    input:
+        molecules=paths.ALSITE_MOLECULES,
+    output:
+        paths.PLAN_COVERAGE,
+    log:
+        "logs/metrics/evaluate_plan_coverage.log",
+    conda:
+        "../envs/models.yaml"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        settings=JOBS.dose_plan,
+        experiments=config["coverage"]["plan_experiments"],
+    script:
+        "../scripts/evaluate_plan_coverage.py"

@@ -7,8 +7,9 @@ from zeostem.runlog import logged
 
 with logged(snakemake.log[0]):
     settings = DosePlanSettings(**snakemake.params.settings)
-    classes = Calibration.load(snakemake.input.calibration).class_names
-    result = plan_experiment(read_molecules(snakemake.input.molecules), classes, settings)
-    print(write_plan(result, snakemake.output.table, snakemake.output.text))
+    calibration = Calibration.load(snakemake.input.calibration)
+    result = plan_experiment(read_molecules(snakemake.input.molecules), calibration, settings)
+    o = snakemake.output
+    print(write_plan(result, o.table, o.classes, o.text))
     print(result.table.to_string())
     plan_figure(result, snakemake.output.figure)

@@ -337,6 +337,13 @@ def test_tiny_end_to_end_run(tmp_path):
     assert seen == {c: efficiency[c][0] >= 3 for c in seen}
     if any(seen.values()):
         assert all_images.drop("false alarms").sum() == pytest.approx(1.0, abs=0.1)
+    # the planner's confusion counts the same molecules: each class's row holds its molecules there,
+    # the reported ones named, the rest missed
+    calibration = json.loads((tmp_path / paths.CALIBRATION).read_text())
+    for entry in calibration["detection_efficiency"]:
+        for name, (reported, there) in entry["classes"].items():
+            row = entry["confusion"][name]
+            assert sum(row.values()) == there and there - row["missed"] == reported
 
     # the CLI on a folder, from another working directory, given only the run's results folder (its
     # manifest names the rest): models loaded once, the bad file reported and skipped, the good one's

@@ -40,21 +40,22 @@ def plan_command(args: argparse.Namespace) -> int:
         files = {
             key: str(paths.located(path, results))
             for key, path in (("molecules", paths.ALSITE_MOLECULES), ("table", paths.DOSE_PLAN),
-                              ("text", paths.DOSE_PLAN_TEXT), ("figure", paths.figure("plan")))
+                              ("classes", paths.DOSE_PLAN_CLASSES), ("text", paths.DOSE_PLAN_TEXT),
+                              ("figure", paths.figure("plan")))
         }  # fmt: skip
         molecules = read_molecules(files["molecules"])
-        classes = Calibration.load(manifest["calibration"]).class_names
-        result = plan_experiment(molecules, classes, DosePlanSettings(**settings, seed=seed))
+        calibration = Calibration.load(manifest["calibration"])
+        result = plan_experiment(molecules, calibration, DosePlanSettings(**settings, seed=seed))
     except InputError as exc:
         print(f"zeostem: {exc}", file=sys.stderr)
         return 2
     if args.out:
         out = Path(args.out)
         files = {k: str(out / Path(v).name) for k, v in files.items()}
-    print(write_plan(result, files["table"], files["text"]))
+    print(write_plan(result, files["table"], files["classes"], files["text"]))
     with atomic_write(files["figure"]) as tmp:
         plan_figure(result, str(tmp))
-    print(f"written: {files['table']}, {files['text']}, {files['figure']}")
+    print(f"written: {', '.join(files[k] for k in ('table', 'classes', 'text', 'figure'))}")
     return 0
 
 
@@ -155,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         "--interval", type=float, default=None, help="widest 90 %% interval of a T-site fraction"
     )
     plan.add_argument(
-        "--out", default=None, help="folder for plan.csv, plan.txt, plan.png (default: the run's)"
+        "--out",
+        default=None,
+        help="folder for the plan's tables, text and figure (default: the run's)",
     )
     args = parser.parse_args(argv)
     return plan_command(args) if args.command == "plan" else analyze_command(args)

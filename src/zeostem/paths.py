@@ -86,6 +86,8 @@ ROBUSTNESS = f"{METRICS}/robustness.csv"
 COVERAGE = f"{METRICS}/coverage.csv"  # the coverage study: many stacks at chosen class fractions
 DOSE_PLAN = f"{METRICS}/plan.csv"
 DOSE_PLAN_TEXT = f"{METRICS}/plan.txt"
+PLAN_COVERAGE = f"{METRICS}/plan_coverage.csv"  # the planner's bands against simulated dose series
+DOSE_PLAN_CLASSES = f"{METRICS}/plan_classes.csv"  # per dose and class: molecules the Al distribution needs
 
 # figures
 FIGURE = f"{ROOT}/figures/{{name}}.png"

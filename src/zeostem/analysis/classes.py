@@ -47,6 +47,10 @@ class Classes:
         """Names of the classes that hold ``tsite`` (one per acid O it has in the library, at most)."""
         return {n for n, t in zip(self.names, self.tsites, strict=True) if tsite in t}
 
+    def of_candidate(self, k: int) -> int:
+        """Index of the class that holds candidate ``k``."""
+        return next(i for i, members in enumerate(self.members) if k in members)
+
     def split_identified(self, name: str) -> bool:
         """False where the class holds several T-sites: the split among them is not identified."""
         return len(self.tsites[self.names.index(name)]) == 1

@@ -17,10 +17,19 @@ from zeostem.analysis.posterior import (
     at_grid_edge,
     calibrate_temperature,
     class_log_likelihoods,
+    class_posteriors,
     detection_scores,
 )
 from zeostem.evaluation.identifiability import lattice_or_none
-from zeostem.evaluation.truth import MATCH_A, TruthImage, edge_molecules, near, nearest_site, true_molecules
+from zeostem.evaluation.truth import (
+    MATCH_A,
+    MISSED,
+    TruthImage,
+    edge_molecules,
+    near,
+    nearest_site,
+    true_molecules,
+)
 from zeostem.io.images import read_image
 from zeostem.parallel import forked_map
 
@@ -229,26 +238,58 @@ def detection_efficiency(analyzer: Analyzer, images: list[TruthImage], workers: 
     """Per dose of ``images``: per class, [molecules the analysis reports, molecules there were] — the
     classes' molecules show different contrast, so some are found more often than others, and the Al
     distribution of the molecules found leans towards those (``zeostem.analysis.posterior.al_distribution``
-    divides it out). A true molecule is reported where a reported site lies within ``MATCH_A``."""
+    divides it out). A true molecule is reported where a reported site lies within ``MATCH_A``.
+
+    With them, what the planner (``zeostem.evaluation.dose_planner``) counts on for every class of the
+    library: ``confusion`` (per true class, how many of its molecules the analysis named as each class or
+    missed, a reported site named by its most probable class) and ``false_alarms`` (the reported sites
+    that hold no molecule, by the class they were named, among ``empty_sites`` empty sites that count).
+    """
     records = forked_map(lambda item: _efficiency_record(item, analyzer), images, workers, "efficiency")
+    names, conformations = analyzer.classes.names, analyzer.references.conformations
     entries: dict[int, dict] = {}
-    for item, (reported, there) in zip(images, records, strict=True):
-        counts = entries.setdefault(item.dose, {c: [0, 0] for c in analyzer.classes.names})
-        for c in analyzer.classes.of_tsite(item.tsite):
-            counts[c][0] += reported
-            counts[c][1] += there
-    return [{"dose": dose, "classes": entries[dose]} for dose in sorted(entries)]
+    for item, record in zip(images, records, strict=True):
+        entry = entries.setdefault(item.dose, {
+            "dose": item.dose, "classes": {c: [0, 0] for c in names},
+            "confusion": {c: dict.fromkeys([*names, MISSED], 0) for c in names},
+            "false_alarms": dict.fromkeys(names, 0), "empty_sites": 0,
+        })  # fmt: skip
+        truth = names[analyzer.classes.of_candidate(conformations.index(item.conformation))]
+        entry["classes"][truth][0] += sum(p != MISSED for p in record["named"])
+        entry["classes"][truth][1] += len(record["named"])
+        for named in record["named"]:
+            entry["confusion"][truth][named] += 1
+        for named in record["false_alarms"]:
+            entry["false_alarms"][named] += 1
+        entry["empty_sites"] += record["empty_sites"]
+    return [entries[dose] for dose in sorted(entries)]
 
 
-def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> tuple[int, int]:
+def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> dict:
+    """One field's true molecules by the class the analysis named them (or ``MISSED``), its reported
+    sites on no molecule by the class they were named, and its empty sites that count."""
     noisy, meta = read_image(item.noisy)
-    centres, _ = true_molecules(item.labels, noisy.shape, analyzer.references.cell_px)
+    references, classes = analyzer.references, analyzer.classes
+    centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
     if found is None:
-        return 0, len(centres)
-    sites = found.frame.to_input(found.scores.centres_px[found.molecules])
-    at = nearest_site(centres, sites, MATCH_A / np.mean(analyzer.references.pixel_size_A))
-    return int((at >= 0).sum()), len(centres)
+        return {"named": [MISSED] * len(centres), "false_alarms": [], "empty_sites": 0}
+    tolerance = MATCH_A / np.mean(references.pixel_size_A)
+    sites = found.frame.to_input(found.scores.centres_px)
+    reported = found.molecules
+    temperature = analyzer.calibration.temperature
+    posterior = class_posteriors(found.scores.answering_llr[reported], classes, temperature)
+    named = [classes.names[k] for k in posterior.argmax(axis=1)] if len(reported) else []
+    at = nearest_site(centres, sites[reported], tolerance)
+    edge = edge_molecules(item.labels, noisy.shape, references.cell_px)
+    counted = found.scores.explained & ~near(sites, edge, tolerance)
+    on_molecule = near(sites, centres, tolerance)
+    alarms = [named[k] for k, n in enumerate(reported) if counted[n] and not on_molecule[n]]
+    return {
+        "named": [named[k] if k >= 0 else MISSED for k in at],
+        "false_alarms": alarms,
+        "empty_sites": int((counted & ~on_molecule).sum()),
+    }
 
 
 def _validation_record(item: TruthImage, analyzer: Analyzer) -> dict | None:

@@ -9,11 +9,14 @@ test molecule at every simulated dose):
   is answered only inside the simulated dose range: outside it the planner names the doses to simulate
   next instead of extrapolating. A target is "not reachable" when the curve has levelled off below it
   (the ceiling's band ends below the target), or when the simulated curve crosses it above ``max_dose``.
-* per simulated dose, the number of imaged molecules for which the Al distribution over the measured
-  T-sites (uniform truth) is estimated with every fraction's 90 % interval narrower than ``interval``:
-  Monte Carlo from the measured confusion matrix (misses included) and its sampling error (each draw's
-  molecules classified by a confusion drawn from what the test molecules allow), each draw refitted by
-  EM with the measured matrix.
+* per simulated dose and per class of the library, the number of imaged molecules for which the Al
+  distribution (every class equally likely: any class may be the truth) is estimated with that class's
+  90 % interval narrower than ``interval``: Monte Carlo from the confusion of every class that the
+  calibration counted on its fields with known truth (``zeostem.evaluation.calibration.
+  detection_efficiency``: misses, which a user never sees, and false alarms, which come with the
+  molecules at their rate per molecule there) and its sampling error (each draw's molecules named by a
+  confusion drawn from what the counts allow), each draw's fractions re-estimated (ML-EM) with the
+  measured confusion. A class of several T-sites says at what dose its split would be identified.
 """
 
 from __future__ import annotations
@@ -27,9 +30,8 @@ from scipy.special import expit, logit
 
 from zeostem.errors import InputError
 from zeostem.evaluation.stats import wilson
+from zeostem.evaluation.truth import MISSED
 from zeostem.io.atomic import atomic_write
-
-MISSED = "missed"
 
 
 @dataclass(frozen=True)
@@ -166,132 +168,203 @@ def _between(low: float, high: float, cap: float) -> list[float]:
     return [float(d) for d in np.geomspace(low, min(high, cap), 4)]
 
 
-def confusion(molecules: pd.DataFrame, classes: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Row-stochastic confusion (true class × predicted class, then "missed") of one observer, one dose,
-    and how many test molecules each row was measured from."""
-    truths = sorted(molecules["true_class"].unique(), key=lambda t: classes.index(t))
-    columns = [*classes, MISSED]
-    predicted = molecules["predicted_class"].fillna("").replace("", MISSED)
-    counts = pd.crosstab(molecules["true_class"], predicted).reindex(
-        index=truths, columns=columns, fill_value=0
-    )
-    matrix = counts.to_numpy(float)
-    measured = matrix.sum(axis=1)
-    return truths, matrix / measured[:, None], measured
+@dataclass(frozen=True)
+class Confusion:
+    """What the analysis makes of each class's molecules at one dose, counted on fields with known truth
+    (the calibration's ``detection_efficiency``): ``counts`` true class × named class, then missed;
+    ``alarms`` the reported sites that held no molecule, by the class they were named, on the same
+    fields (so they come at their rate per true molecule there)."""
+
+    classes: list[str]
+    counts: np.ndarray  # (classes, classes + 1)
+    alarms: np.ndarray  # (classes,)
+
+    @property
+    def measured(self) -> np.ndarray:
+        """True molecules each row was counted from."""
+        return self.counts.sum(axis=1)
+
+    @property
+    def named(self) -> np.ndarray:
+        """(classes, classes) the share of each class's molecules named as each class."""
+        return self.counts[:, :-1] / np.maximum(self.measured, 1)[:, None]
+
+    @property
+    def alarms_per_molecule(self) -> np.ndarray:
+        """(classes,) false alarms per true molecule on the fields counted, by the class named."""
+        return self.alarms / max(self.counts.sum(), 1)
+
+    def draws(self, rng: np.random.Generator, draws: int) -> tuple[np.ndarray, np.ndarray]:
+        """(draws, classes, classes + 1) confusion rows and (draws, classes) false alarms per molecule by
+        the class named, from what the counts allow: Dirichlet rows, a Gamma rate, Jeffreys priors."""
+        rows = np.stack([rng.dirichlet(row + 0.5, size=draws) for row in self.counts], axis=1)
+        rate = rng.gamma(self.alarms.sum() + 0.5, 1 / max(self.counts.sum(), 1), size=draws)
+        return rows, rate[:, None] * rng.dirichlet(self.alarms + 0.5, size=draws)
 
 
-def estimate_proportions(
-    counts: np.ndarray, matrix: np.ndarray, rng: np.random.Generator, iterations: int = 300
-) -> np.ndarray:
-    """EM estimate of the true-site proportions from observed label counts (one row per draw).
+def measured_confusion(calibration, dose: float) -> Confusion:
+    """The :class:`Confusion` of every class of the calibration at ``dose`` (one of its validation doses)."""
+    names = calibration.class_names
+    entries = [e for e in calibration.detection_efficiency or [] if e["dose"] == dose and "confusion" in e]
+    if not entries:
+        raise InputError(
+            f"the calibration holds no confusion of every class at {dose:g} e/Å²",
+            path="calibration.json",
+            fix="re-run the workflow's calibrate_analysis rule with this version (it counts one)",
+        )
+    entry = entries[0]
+    counts = np.array([[entry["confusion"][t][c] for c in [*names, MISSED]] for t in names], float)
+    return Confusion(names, counts, np.array([entry["false_alarms"][c] for c in names], float))
 
-    Each draw starts at a random point: the likelihood is concave in the proportions, so where the
-    counts identify them every start reaches the same estimate, and where they do not (two sites the
-    confusion cannot tell apart) the estimate keeps its random start instead of a false precision.
+
+def estimate_fractions(
+    counts: np.ndarray, named: np.ndarray, background: np.ndarray, rng: np.random.Generator,
+    iterations: int = 300,
+) -> np.ndarray:  # fmt: skip
+    """Maximum-likelihood class fractions (one row per draw) from the labels counted (draws × classes),
+    each a Poisson mean ``Σ_t λ_t named[t] + background`` (ML-EM with a known background, the false
+    alarms expected where the sites imaged are known): the missed molecules are not seen.
+
+    Each draw starts at a random point: the likelihood is concave in λ, so where the counts identify
+    the fractions every start reaches the same estimate, and where they do not (two classes the
+    confusion cannot tell apart, a class never named) the estimate keeps its random start instead of
+    a false precision.
     """
     counts = np.atleast_2d(counts).astype(float)
-    pi = rng.dirichlet(np.ones(matrix.shape[0]), size=len(counts))
-    for _ in range(iterations):  # π_t ← π_t Σ_o M_to n_o / Σ_t' π_t' M_t'o (draw × true)
-        marginal = pi @ matrix  # draw × observed
-        ratio = np.divide(counts, marginal, out=np.zeros_like(marginal), where=marginal > 0)
-        pi = pi * (ratio @ matrix.T)
-        pi /= np.maximum(pi.sum(axis=1, keepdims=True), 1e-300)
-    return pi
+    sensitivity = named.sum(axis=1)
+    seen = sensitivity > 0
+    rate = rng.dirichlet(np.ones(len(named)), size=len(counts)) * counts.sum(axis=1, keepdims=True)
+    for _ in range(iterations):
+        expected = rate @ named + background
+        ratio = np.divide(counts, expected, out=np.zeros_like(expected), where=expected > 0)
+        update = np.divide(ratio @ named.T, sensitivity, out=np.ones_like(rate), where=seen)
+        rate = rate * update
+    return rate / np.maximum(rate.sum(axis=1, keepdims=True), 1e-300)
 
 
-def interval_width(
-    matrix: np.ndarray,
-    molecules: int,
-    draws: int,
-    rng: np.random.Generator,
-    measured: np.ndarray | None = None,
-) -> float:
-    """Widest 90 % interval of the estimated proportions when ``molecules`` molecules of a uniform
-    distribution over the true sites are imaged, classified and estimated with ``matrix``.
-
-    With ``measured`` (test molecules per row of ``matrix``) the confusion the molecules are really
-    classified by is uncertain: each draw takes its own from the rows' posterior (Dirichlet, Jeffreys
-    prior), while the estimate uses the measured one, as a user's would. Its error does not shrink with
-    the molecules imaged, so a matrix measured from too few molecules can make a width unreachable.
-    """
-    uniform = np.full(matrix.shape[0], 1.0 / matrix.shape[0])
-    if measured is None:
-        observed = np.broadcast_to(uniform @ matrix, (draws, matrix.shape[1]))
-    else:
-        rows = [rng.dirichlet(row * n + 0.5, size=draws) for row, n in zip(matrix, measured, strict=True)]
-        observed = np.einsum("t,dto->do", uniform, np.stack(rows, axis=1))
-    counts = rng.multinomial(molecules, observed / observed.sum(axis=1, keepdims=True))
-    estimates = estimate_proportions(counts, matrix, rng)
-    return float(np.max(np.percentile(estimates, 95, axis=0) - np.percentile(estimates, 5, axis=0)))
+def interval_widths(confusion: Confusion, molecules: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Per class, the width of its fraction's 90 % interval when ``molecules`` molecules spread evenly
+    over every class are imaged: each draw's molecules are named (or missed) by a confusion drawn from
+    what the counts allow and come with their false alarms (as many per molecule as on the fields
+    counted, at a rate drawn likewise); the fractions are estimated with the measured confusion and the
+    false alarms the measured rate expects, as a user's would be (who knows the sites imaged). The
+    confusion's own error does not shrink with the molecules imaged, so one counted from too few
+    molecules can make a width unreachable."""
+    rows, alarms = confusion.draws(rng, draws)
+    uniform = np.full(len(confusion.classes), 1 / len(confusion.classes))
+    per_molecule = np.einsum("t,dto->do", uniform, rows)
+    named = rng.multinomial(molecules, per_molecule / per_molecule.sum(axis=1, keepdims=True))[:, :-1]
+    alarm_total = alarms.sum(axis=1)
+    false = rng.multinomial(rng.poisson(molecules * alarm_total), alarms / alarm_total[:, None])
+    background = molecules * confusion.alarms_per_molecule
+    estimates = estimate_fractions(named + false, confusion.named, background, rng)
+    return np.percentile(estimates, 95, axis=0) - np.percentile(estimates, 5, axis=0)
 
 
 def molecules_needed(
-    matrix: np.ndarray,
-    interval: float,
-    draws: int = 400,
-    seed: int = 0,
-    most: int = 1_000_000,
-    measured: np.ndarray | None = None,
-) -> int | None:
-    """Fewest imaged molecules for which every proportion's 90 % interval is narrower than ``interval``
-    (bisection on a common random stream; ``measured``: see :func:`interval_width`); None when even
+    confusion: Confusion, interval: float, draws: int = 400, seed: int = 0, most: int = 1_000_000
+) -> list[int | None]:
+    """Per class, the fewest imaged molecules for which its fraction's 90 % interval is narrower than
+    ``interval`` (bisection on a common random stream, :func:`interval_widths`); None where even
     ``most`` molecules do not suffice."""
+    widths: dict[int, np.ndarray] = {}
 
-    def narrow(n: int) -> bool:
-        return interval_width(matrix, n, draws, np.random.default_rng(seed), measured) <= interval
+    def width(n: int) -> np.ndarray:
+        if n not in widths:
+            widths[n] = interval_widths(confusion, n, draws, np.random.default_rng(seed))
+        return widths[n]
 
-    if not narrow(most):
-        return None
-    low, high = 1, 2
-    while not narrow(high):
-        low, high = high, high * 2
-    while high - low > max(1, low // 100):
-        mid = (low + high) // 2
-        low, high = (low, mid) if narrow(mid) else (mid, high)
-    return high
+    needed: list[int | None] = []
+    for c in range(len(confusion.classes)):
+        if width(most)[c] > interval:
+            needed.append(None)
+            continue
+        low, high = 1, 2
+        while width(high)[c] > interval:
+            low, high = high, high * 2
+        while high - low > max(1, low // 100):
+            mid = (low + high) // 2
+            low, high = (low, mid) if width(mid)[c] <= interval else (mid, high)
+        needed.append(high)
+    return needed
 
 
-def confusion_floor(matrix: np.ndarray, measured: np.ndarray, draws: int = 400, seed: int = 0) -> float:
-    """The widest 90 % interval the confusion's own sampling error leaves however many molecules are
-    imaged (:func:`interval_width` at 10⁶ molecules): below it no count of molecules reaches."""
-    return interval_width(matrix, 1_000_000, draws, np.random.default_rng(seed), measured)
+def confusion_floor(confusion: Confusion, draws: int = 400, seed: int = 0) -> np.ndarray:
+    """Per class, the 90 % interval the confusion's own error leaves however many molecules are imaged
+    (:func:`interval_widths` at 10⁶ molecules): below it no count of molecules reaches."""
+    return interval_widths(confusion, 1_000_000, draws, np.random.default_rng(seed))
+
+
+def split_doses(classes_record: dict) -> dict[str, dict]:
+    """Per class of several T-sites: the smallest per-molecule d′ between two of its T-sites at the dose
+    the classes were derived at, and the dose at which it would reach the derivation's threshold
+    (d′ grows as √dose; inf where the references are the same image)."""
+    splits = {}
+    for entry in classes_record["classes"]:
+        if len(entry["tsites"]) < 2:
+            continue
+        dprime, names = np.array(classes_record["dprime"]), classes_record["conformations"]
+        dose, threshold = classes_record["dose"], classes_record["dprime_threshold"]
+        k = [names.index(c) for c in entry["conformations"]]
+        apart = np.minimum(dprime, dprime.T)[np.ix_(k, k)][np.triu_indices(len(k), 1)]
+        smallest = float(apart[apart >= 0].min())
+        splits[entry["name"]] = {
+            "split_dprime": smallest, "split_dprime_dose": dose, "split_dprime_threshold": threshold,
+            "split_dose_needed": dose * (threshold / smallest) ** 2 if smallest > 0 else np.inf,
+        }  # fmt: skip
+    return splits
 
 
 @dataclass
 class DosePlan:
     table: pd.DataFrame  # per observer and dose: measured top-1, fitted curve and band, molecules needed
+    classes_table: pd.DataFrame  # per dose and class: its confusion, interval floor, molecules needed
     answers: dict[str, DoseAnswer]
     settings: DosePlanSettings
     classes: list[str]
 
 
-def plan_experiment(molecules: pd.DataFrame, classes: list[str], settings: DosePlanSettings) -> DosePlan:
-    """The planner's answers and its per-dose table from the identifiability's per-molecule rows."""
+def plan_experiment(molecules: pd.DataFrame, calibration, settings: DosePlanSettings) -> DosePlan:
+    """The planner's answers and its tables: top-1 per observer and dose from the identifiability's
+    per-molecule rows, and the molecules the Al distribution needs from the calibration's confusion of
+    every class (the pipeline's; the ideal observer has none)."""
     table = per_dose(molecules)
     answers = {o: lowest_dose(table, o, settings) for o in sorted(table["observer"].unique())}
-    fitted, low, high, needed, floor, measured_classes, per_class = [], [], [], [], [], [], []
+    splits = split_doses(calibration.classes)
+    class_rows = []
+    for dose in sorted(table["dose"].unique()):
+        confusion = measured_confusion(calibration, dose)
+        needed = molecules_needed(confusion, settings.interval, seed=settings.seed)
+        floor = confusion_floor(confusion, seed=settings.seed)
+        for c, name in enumerate(confusion.classes):
+            measured = confusion.measured[c]
+            class_rows.append({
+                "dose": int(dose), "class": name, "test_molecules": int(measured),
+                "named_right": confusion.counts[c, c] / measured if measured else None,
+                "missed": confusion.counts[c, -1] / measured if measured else None,
+                "false_alarms_per_molecule": confusion.alarms_per_molecule.sum(),
+                "interval_from_confusion": float(floor[c]), "molecules_needed": needed[c],
+                "split_identified": name not in splits, **splits.get(name, {}),
+            })  # fmt: skip
+    classes_table = pd.DataFrame(class_rows).astype({"molecules_needed": "Int64"})
+    pipeline = classes_table.groupby("dose").agg(
+        molecules_needed=("molecules_needed", lambda n: pd.NA if n.isna().any() else n.max()),
+        interval_from_confusion=("interval_from_confusion", "max"),
+        fewest_test_molecules_per_class=("test_molecules", "min"),
+        false_alarms_per_molecule=("false_alarms_per_molecule", "first"),
+    )
+    fitted, low, high = [], [], []
     for row in table.itertuples():
         answer = answers[row.observer]
         band = answer.band(np.array([row.dose]))
         fitted.append(float(answer.curve(row.dose)))
         low.append(float(band[0][0]))
         high.append(float(band[1][0]))
-        group = molecules[(molecules["observer"] == row.observer) & (molecules["dose"] == row.dose)]
-        truths, matrix, test_molecules = confusion(group, classes)
-        needed.append(
-            molecules_needed(matrix, settings.interval, seed=settings.seed, measured=test_molecules)
-        )
-        floor.append(confusion_floor(matrix, test_molecules, seed=settings.seed))
-        measured_classes.append(" ".join(truths))
-        per_class.append(int(test_molecules.min()))
     table = table.assign(fitted_top1=fitted, fitted_low=low, fitted_high=high)
-    table = table.assign(
-        molecules_needed=pd.array(needed, dtype="Int64"),
-        interval_from_confusion=floor,
-        classes_measured=measured_classes,
-        fewest_test_molecules_per_class=per_class,
-    )
-    return DosePlan(table, answers, settings, classes)
+    table = table.merge(pipeline.reset_index(), on="dose", how="left")
+    table.loc[table["observer"] != "pipeline", list(pipeline.columns)] = np.nan
+    table = table.astype({"molecules_needed": "Int64", "fewest_test_molecules_per_class": "Int64"})
+    return DosePlan(table, classes_table, answers, settings, calibration.class_names)
 
 
 def answer_text(plan: DosePlan) -> str:
@@ -318,20 +391,33 @@ def answer_text(plan: DosePlan) -> str:
             text = "the band straddles the target at the simulated doses: simulate more replicas there"
         lines.append(f"  {name}: {text} [{fitted}]")
     pipeline = plan.table[plan.table["observer"] == "pipeline"]
-    if len(pipeline):
-        lines.append(f"Molecules to image for the Al distribution (90 % intervals < {s.interval:g}, "
-                     f"classes {pipeline['classes_measured'].iloc[0]}):")  # fmt: skip
-        for row in pipeline.itertuples():
-            n = (
-                f"not reachable with the confusion measured from ≥ {row.fewest_test_molecules_per_class} "
-                "test molecules per class (its error alone leaves intervals "
-                f"{row.interval_from_confusion:.2f} wide: simulate more test conformations)"
-                if row.interval_from_confusion > s.interval
-                else "more than 10⁶"
-                if pd.isna(row.molecules_needed)
-                else f"{row.molecules_needed}"
+    lines.append(
+        f"Molecules to image for the Al distribution over all {len(plan.classes)} classes (every class's "
+        f"90 % interval < {s.interval:g}; false alarms counted in at the validation fields' rate):"
+    )
+    for row in pipeline.itertuples():
+        per_class = plan.classes_table[plan.classes_table["dose"] == row.dose]
+        short = per_class[per_class["molecules_needed"].isna()]
+        if pd.isna(row.molecules_needed):
+            blocked = short[short["interval_from_confusion"] > s.interval]
+            n = f"not reachable for {', '.join(short['class'])}" + (
+                f" (the confusion counted from ≥ {row.fewest_test_molecules_per_class} molecules per "
+                f"class alone leaves intervals up to {row.interval_from_confusion:.2f} wide: count it "
+                "on more fields)"
+                if len(blocked)
+                else " (more than 10⁶ molecules)"
             )
-            lines.append(f"  {row.dose} e/Å²: {n} (top-1 {row.top1:.2f} of {row.molecules} molecules)")
+        else:
+            n = f"{row.molecules_needed}"
+        lines.append(f"  {row.dose} e/Å²: {n} (top-1 {row.top1:.2f} of {row.molecules} test molecules, "
+                     f"{row.false_alarms_per_molecule:.2f} false alarms per molecule)")  # fmt: skip
+    splits = plan.classes_table.drop_duplicates("class")
+    for _, row in splits[~splits["split_identified"]].iterrows():
+        lines.append(
+            f"  {row['class']}: the split between its T-sites is not identified (d′ {row.split_dprime:.2f} "
+            f"per molecule at {row.split_dprime_dose:g} e/Å²; d′ {row.split_dprime_threshold:g} would "
+            f"need ≈ {row.split_dose_needed:.2g} e/Å²)"
+        )
     return "\n".join(lines)
 
 
@@ -359,11 +445,14 @@ def read_molecules(path: str) -> pd.DataFrame:
     return molecules[molecules["model"] == "matched"]  # the planner's doses: images as simulated
 
 
-def write_plan(plan: DosePlan, table_path: str, text_path: str) -> str:
-    """Write the per-dose table and the answer text (each whole or not at all); returns the text."""
+def write_plan(plan: DosePlan, table_path: str, classes_path: str, text_path: str) -> str:
+    """Write the per-dose table, the per-class table and the answer text (each whole or not at all);
+    returns the text."""
     text = answer_text(plan)
     with atomic_write(table_path) as tmp:
         plan.table.to_csv(tmp, index=False)
+    with atomic_write(classes_path) as tmp:
+        plan.classes_table.to_csv(tmp, index=False)
     with atomic_write(text_path) as tmp:
         tmp.write_text(text + "\n")
     return text

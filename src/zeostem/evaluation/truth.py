@@ -29,6 +29,9 @@ class TruthImage:
     model: str = "matched"
 
 
+MISSED = "missed"  # what a true molecule no reported site lies on is named
+
+
 def true_molecules(
     labels_path: str, shape: tuple[int, int], cell_px: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

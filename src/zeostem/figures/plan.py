@@ -7,7 +7,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from zeostem.evaluation.dose_planner import DosePlan  # noqa: E402
 
@@ -17,9 +16,8 @@ COLOURS = {"pipeline": "tab:blue", "ideal": "tab:orange"}
 def plan_figure(plan: DosePlan, path: str) -> None:
     """Left: measured per-molecule top-1 (95 % Wilson), the fitted curve with its bootstrap band (dotted
     outside the simulated doses, where it answers nothing), the target and the answered dose. Right:
-    per simulated dose, the interval the measured confusion's own error leaves however many molecules
-    are imaged, against the one asked for, each point labelled with the molecules to image (none
-    where it lies above)."""
+    per class and simulated dose, the interval the confusion's own error leaves however many molecules
+    are imaged, against the one asked for, labelled with the molecules to image where a count reaches it."""
     s, table = plan.settings, plan.table
     fig, (accuracy, needed) = plt.subplots(1, 2, figsize=(10, 3.8))
     doses = np.geomspace(table["dose"].min() / 2, s.max_dose, 200)
@@ -49,19 +47,22 @@ def plan_figure(plan: DosePlan, path: str) -> None:
     accuracy.set_xlabel("dose (e/Å²)")
     accuracy.set_ylabel("per-molecule top-1 (identifiable class)")
     accuracy.legend(fontsize=6)
-    for observer, rows in table.groupby("observer"):
-        colour = COLOURS.get(observer, "grey")
-        needed.plot(rows["dose"], rows["interval_from_confusion"], "o-", color=colour, label=observer)
-        for row in rows.itertuples():
-            count = "no count" if row.molecules_needed is pd.NA else f"{row.molecules_needed} molecules"
-            needed.annotate(count, (row.dose, row.interval_from_confusion), fontsize=6, color=colour,
-                            textcoords="offset points", xytext=(4, 4))  # fmt: skip
+    per_class = plan.classes_table
+    colours = plt.get_cmap("tab10" if len(plan.classes) <= 10 else "tab20")
+    for k, (name, rows) in enumerate(per_class.groupby("class", sort=False)):
+        needed.plot(rows["dose"], rows["interval_from_confusion"], "o-", color=colours(k), lw=1, ms=3,
+                    label=name)  # fmt: skip
+        for row in rows[rows["molecules_needed"].notna()].itertuples():
+            needed.annotate(f"{row.molecules_needed}", (row.dose, row.interval_from_confusion), fontsize=5,
+                            color=colours(k), textcoords="offset points", xytext=(3, -6))  # fmt: skip
     needed.axhline(s.interval, color="k", ls=":", lw=1, label=f"asked: {s.interval:g}")
     needed.set_yscale("log")
     needed.set_xlabel("dose (e/Å²)")
     needed.set_ylabel("90 % interval the confusion's own error leaves")
-    needed.set_title(f"Al distribution: molecules for every 90 % interval < {s.interval:g}", fontsize=9)
-    needed.legend(fontsize=7)
+    needed.set_title(
+        f"Al distribution, per class: molecules for its 90 % interval < {s.interval:g}", fontsize=9
+    )
+    needed.legend(fontsize=5, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
