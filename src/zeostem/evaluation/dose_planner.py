@@ -28,6 +28,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, logit
 
+from zeostem.analysis.posterior import MIN_SEEN
 from zeostem.errors import InputError
 from zeostem.evaluation.stats import wilson
 from zeostem.evaluation.truth import MISSED
@@ -191,6 +192,11 @@ class Confusion:
         return self.counts.sum(axis=1)
 
     @property
+    def reported(self) -> np.ndarray:
+        """True molecules of each class that were reported (named as any class)."""
+        return self.counts[:, :-1].sum(axis=1)
+
+    @property
     def named(self) -> np.ndarray:
         """(classes, classes) the share of each class's molecules named as each class."""
         return self.counts[:, :-1] / np.maximum(self.measured, 1)[:, None]
@@ -255,7 +261,8 @@ def interval_widths(confusion: Confusion, molecules: int, draws: int, rng: np.ra
     counted, at a rate drawn likewise); the fractions are estimated with the measured confusion and the
     false alarms the measured rate expects, as a user's would be (who knows the sites imaged). The
     confusion's own error does not shrink with the molecules imaged, so one counted from too few
-    molecules can make a width unreachable."""
+    molecules can make a width unreachable. A class reported fewer than ``MIN_SEEN`` times on the fields
+    counted is not seen (its interval [0, 1]), as in the Al distribution."""
     rows, alarms = confusion.draws(rng, draws)
     uniform = np.full(len(confusion.classes), 1 / len(confusion.classes))
     per_molecule = np.einsum("t,dto->do", uniform, rows)
@@ -264,7 +271,9 @@ def interval_widths(confusion: Confusion, molecules: int, draws: int, rng: np.ra
     false = rng.multinomial(rng.poisson(molecules * alarm_total), alarms / alarm_total[:, None])
     background = molecules * confusion.alarms_per_molecule
     estimates = estimate_fractions(named + false, confusion.named, background, rng)
-    return np.percentile(estimates, 95, axis=0) - np.percentile(estimates, 5, axis=0)
+    widths = np.percentile(estimates, 95, axis=0) - np.percentile(estimates, 5, axis=0)
+    # a class reported too seldom on the fields counted is not seen, as in the Al distribution: [0, 1]
+    return np.where(confusion.reported >= MIN_SEEN, widths, 1.0)
 
 
 def molecules_needed(
@@ -346,6 +355,7 @@ def plan_experiment(molecules: pd.DataFrame, calibration, settings: DosePlanSett
             measured = confusion.measured[c]
             class_rows.append({
                 "dose": int(dose), "class": name, "test_molecules": int(measured),
+                "seen": bool(confusion.reported[c] >= MIN_SEEN),
                 "named_right": confusion.counts[c, c] / measured if measured else None,
                 "missed": confusion.counts[c, -1] / measured if measured else None,
                 "false_alarms_per_molecule": confusion.alarms_per_molecule.sum(),
@@ -403,16 +413,8 @@ def answer_text(plan: DosePlan) -> str:
     )
     for row in pipeline.itertuples():
         per_class = plan.classes_table[plan.classes_table["dose"] == row.dose]
-        short = per_class[per_class["molecules_needed"].isna()]
         if pd.isna(row.molecules_needed):
-            blocked = short[short["interval_from_confusion"] > s.interval]
-            n = f"not reachable for {', '.join(short['class'])}" + (
-                f" (the confusion counted from ≥ {row.fewest_test_molecules_per_class} molecules per "
-                f"class alone leaves intervals up to {row.interval_from_confusion:.2f} wide: count it "
-                "on more fields)"
-                if len(blocked)
-                else " (more than 10⁶ molecules)"
-            )
+            n = "not reachable: " + "; ".join(_unreachable(per_class, s.interval))
         else:
             n = f"{row.molecules_needed}"
         lines.append(f"  {row.dose} e/Å²: {n} (top-1 {row.top1:.2f} of {row.molecules} test molecules, "
@@ -425,6 +427,27 @@ def answer_text(plan: DosePlan) -> str:
             f"need ≈ {row.split_dose_needed:.2g} e/Å²)"
         )
     return "\n".join(lines)
+
+
+def _unreachable(per_class: pd.DataFrame, interval: float) -> list[str]:
+    """Why the classes of one dose that no count of molecules reaches are not reached."""
+    short = per_class[per_class["molecules_needed"].isna()]
+    unseen = short[~short["seen"]]
+    blocked = short[short["seen"] & (short["interval_from_confusion"] > interval)]
+    rest = short[short["seen"] & (short["interval_from_confusion"] <= interval)]
+    reasons = []
+    if len(unseen):
+        reasons.append(f"{', '.join(unseen['class'])} not seen (reported < {MIN_SEEN} times on the "
+                       "calibration's fields)")  # fmt: skip
+    if len(blocked):
+        fewest, widest = blocked["test_molecules"].min(), blocked["interval_from_confusion"].max()
+        reasons.append(
+            f"{', '.join(blocked['class'])}: the confusion, counted from ≥ {fewest} molecules per class, "
+            f"alone leaves intervals up to {widest:.2f} wide (count it on more fields)"
+        )
+    if len(rest):
+        reasons.append(f"{', '.join(rest['class'])}: more than 10⁶ molecules")
+    return reasons
 
 
 def _doses(doses: list[float]) -> str:
