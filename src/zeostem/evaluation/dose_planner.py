@@ -354,7 +354,7 @@ def plan_experiment(molecules: pd.DataFrame, calibration, settings: DosePlanSett
         for c, name in enumerate(confusion.classes):
             measured = confusion.measured[c]
             class_rows.append({
-                "dose": int(dose), "class": name, "test_molecules": int(measured),
+                "dose": int(dose), "class": name, "molecules_counted": int(measured),
                 "seen": bool(confusion.reported[c] >= MIN_SEEN),
                 "named_right": confusion.counts[c, c] / measured if measured else None,
                 "missed": confusion.counts[c, -1] / measured if measured else None,
@@ -366,7 +366,7 @@ def plan_experiment(molecules: pd.DataFrame, calibration, settings: DosePlanSett
     pipeline = classes_table.groupby("dose").agg(
         molecules_needed=("molecules_needed", lambda n: pd.NA if n.isna().any() else n.max()),
         interval_from_confusion=("interval_from_confusion", "max"),
-        fewest_test_molecules_per_class=("test_molecules", "min"),
+        fewest_molecules_counted_per_class=("molecules_counted", "min"),
         false_alarms_per_molecule=("false_alarms_per_molecule", "first"),
     )
     fitted, low, high = [], [], []
@@ -379,7 +379,7 @@ def plan_experiment(molecules: pd.DataFrame, calibration, settings: DosePlanSett
     table = table.assign(fitted_top1=fitted, fitted_low=low, fitted_high=high)
     table = table.merge(pipeline.reset_index(), on="dose", how="left")
     table.loc[table["observer"] != "pipeline", list(pipeline.columns)] = np.nan
-    table = table.astype({"molecules_needed": "Int64", "fewest_test_molecules_per_class": "Int64"})
+    table = table.astype({"molecules_needed": "Int64", "fewest_molecules_counted_per_class": "Int64"})
     return DosePlan(table, classes_table, answers, settings, calibration.class_names)
 
 
@@ -440,7 +440,7 @@ def _unreachable(per_class: pd.DataFrame, interval: float) -> list[str]:
         reasons.append(f"{', '.join(unseen['class'])} not seen (reported < {MIN_SEEN} times on the "
                        "calibration's fields)")  # fmt: skip
     if len(blocked):
-        fewest, widest = blocked["test_molecules"].min(), blocked["interval_from_confusion"].max()
+        fewest, widest = blocked["molecules_counted"].min(), blocked["interval_from_confusion"].max()
         reasons.append(
             f"{', '.join(blocked['class'])}: the confusion, counted from ≥ {fewest} molecules per class, "
             f"alone leaves intervals up to {widest:.2f} wide (count it on more fields)"
