@@ -199,6 +199,9 @@ rule evaluate_alsite:
         ),
         molecule_free=[row["noisy"] for row in JOBS.molecule_free_images("test")],
         calibration=paths.CALIBRATION,
+        models=[
+            f for m in JOBS.analysis_models.values() for f in (m["weights"], m["card"])
+        ],
     output:
         molecules=paths.ALSITE_MOLECULES,
         images=paths.ALSITE_IMAGES,
@@ -224,6 +227,8 @@ rule evaluate_alsite:
         + JOBS.mismatched_test_images
         + JOBS.realistic_images("test"),
         molecule_free=JOBS.molecule_free_images("test"),
+        models=JOBS.analysis_models,
+        settings=JOBS.analysis_settings,
     script:
         "../scripts/evaluate_alsite.py"
 

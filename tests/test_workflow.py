@@ -302,8 +302,17 @@ def test_tiny_end_to_end_run(tmp_path):
     true_class = next(c["class"] for c in report["classes"] if test.split("_")[1] in c["tsites"])
     assert len(report["classes"]) == 3 and report["class_ranking"][0]["class"] == true_class
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
-    assert set(alsite["observer"]) == {"pipeline", "ideal"} and set(alsite["level"]) == {"molecule", "image"}
-    assert (alsite["n"] > 0).all()
+    assert set(alsite["observer"]) == {"pipeline", "ideal", "paper", "paper_matching"}
+    assert set(alsite["level"]) == {"molecule", "image"} and (alsite["n"] > 0).all()
+    # the paper's path (and its SSIM step on the molecules' own boxes, which finds every one) answers per
+    # molecule on the same molecules, and gives no probability
+    pipeline = alsite[(alsite["observer"] == "pipeline") & (alsite["level"] == "molecule")]
+    for observer in ("paper", "paper_matching"):
+        paper = alsite[alsite["observer"] == observer].set_index(["model", "dose"])
+        assert set(paper["level"]) == {"molecule"} and paper["ece"].isna().all()
+        assert paper["n"].to_dict() == pipeline.set_index(["model", "dose"])["n"].to_dict()
+    matching = alsite[alsite["observer"] == "paper_matching"]
+    assert (matching["detected"] == matching["n"]).all()
     # mismatched and realistic (perturbed structures, never a reference) test images beside the matched
     assert set(alsite["model"]) == {"matched", "mismatched", "realistic"}
     mismatch = pd.read_csv(tmp_path / "results" / "metrics" / "mismatch.csv")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +20,8 @@ def _run(item):
 
 def _one_thread() -> None:
     threadpool_limits(1)
+    if "torch" in sys.modules:  # torch's own pool: a forked worker that enters it as inherited hangs
+        sys.modules["torch"].set_num_threads(1)
 
 
 def forked_map(task: Callable, items: Sequence, workers: int, desc: str) -> list:

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from zeostem.app.trained import FRCNN_MIN_SCORE  # noqa: E402
+from zeostem.models.detector import FRCNN_MIN_SCORE  # noqa: E402
 
 
 def panel(report: dict, analysis, boxes: np.ndarray, path: Path) -> None:

@@ -19,11 +19,13 @@ from zeostem.analysis.posterior import (
 )
 from zeostem.analysis.references import FLIPS
 from zeostem.app.panel import panel
-from zeostem.app.trained import FRCNN_MIN_SCORE, ImageAnalysis, TrainedRun
+from zeostem.app.trained import ImageAnalysis, TrainedRun
 from zeostem.io.atomic import atomic_folder
 from zeostem.io.config import SCHEMA_DIR
 from zeostem.io.images import write_image
 from zeostem.io.micrographs import Micrograph
+from zeostem.metrics.detection import iou_matrix
+from zeostem.models.detector import FRCNN_MIN_SCORE
 
 AGREEMENT_IOU = 0.5
 
@@ -44,16 +46,6 @@ def to_input_box(box: np.ndarray, analysis: ImageAnalysis) -> list[float]:
     corners = np.array([[y0, x0], [y0, x1], [y1, x0], [y1, x1]])
     rc = analysis.lattice.frame.to_input(corners)
     return [float(rc[:, 1].min()), float(rc[:, 0].min()), float(rc[:, 1].max()), float(rc[:, 0].max())]
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if not len(a) or not len(b):
-        return np.zeros((len(a), len(b)))
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
-    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=-1)  # noqa: E731
-    return inter / (area(a)[:, None] + area(b)[None, :] - inter)
 
 
 def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micrograph) -> dict:

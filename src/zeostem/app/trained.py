@@ -17,8 +17,6 @@ from zeostem.models.detector import detect
 from zeostem.models.inference import denoise_at_input_sampling
 from zeostem.models.loading import load_trained
 
-FRCNN_MIN_SCORE = 0.5  # the Faster R-CNN boxes a report shows and compares with the lattice's detections
-
 
 @dataclass
 class TrainedRun:

@@ -471,7 +471,8 @@ def read_molecules(path: str) -> pd.DataFrame:
             path=path,
             fix="point --workflow-results at a finished run's results/ folder",
         )
-    return molecules[molecules["model"] == "matched"]  # the planner's doses: images as simulated
+    # the planner's doses: images as simulated; what the pipeline gives and the ideal observer's bound
+    return molecules[(molecules["model"] == "matched") & molecules["observer"].isin(["pipeline", "ideal"])]
 
 
 def write_plan(plan: DosePlan, table_path: str, classes_path: str, text_path: str) -> str:

@@ -6,7 +6,10 @@ Two observers score every molecule of simulated images:
 * ``ideal`` — the same per-cell likelihood with the registration, intensity scale and noise level
   known and the molecule's site given (temperature 1): the Bayes-optimal observer of one cell under
   the simulation's own model, i.e. the upper bound.
-A molecule the pipeline does not detect counts as a miss; a tie at the top gets 1/k credit.
+With the run's trained models, a third: ``paper`` — the paper's path, ClearSTEM → Faster R-CNN boxes →
+SSIM against every candidate (``zeostem.evaluation.paper_path``), which gives no probability; and its
+SSIM step alone, on every molecule's own box (``paper_matching``).
+A molecule an observer does not detect counts as a miss; a tie at the top gets 1/k credit.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from zeostem.analysis.posterior import (
 )
 from zeostem.errors import InputError
 from zeostem.evaluation.coverage import al_coverage
+from zeostem.evaluation.paper_path import PaperPath, paper_calls, paper_row
 from zeostem.evaluation.stats import calibration_test, clustered_interval
 from zeostem.evaluation.truth import MATCH_A, TruthImage, edge_molecules, near, nearest_site, true_molecules
 from zeostem.io.images import read_image
@@ -76,9 +80,10 @@ def occupancy_record(
 
 
 def evaluate_image(
-    item: TruthImage, analyzer: Analyzer, ideal_observer: bool = True
+    item: TruthImage, analyzer: Analyzer, ideal_observer: bool = True, paper: PaperPath | None = None
 ) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
-    """Molecule rows (both observers, or the pipeline's only), image rows (full fields), the
+    """Molecule rows (both observers, or the pipeline's only; the paper's path's with ``paper``), image
+    rows (full fields), the
     occupancy records of one image (the lattice's, and the ideal detector's with the ideal observer)
     and, for a full field, what its Al distribution is computed from (``zeostem.evaluation.coverage``:
     the reported molecules' evidence, which of them is each true molecule's and which are false alarms)."""
@@ -142,6 +147,14 @@ def evaluate_image(
             images.append(
                 {"observer": observer, **base, "molecules": len(detected), **_scored(shared, truth)}
             )
+    if paper is not None:  # the whole path, and its SSIM step alone on the molecules' own boxes
+        denoised, frcnn_boxes, frcnn_scores = paper.boxes(noisy)
+        for observer, (found_boxes, scores) in {
+            "paper": (frcnn_boxes, frcnn_scores),
+            "paper_matching": (boxes, np.ones(len(boxes))),
+        }.items():
+            for call in paper_calls(denoised, found_boxes, scores, boxes, refs, classes):
+                molecules.append({"observer": observer, **base, **paper_row(call, truth)})
     if item.field == "full" and found is not None:
         answering = found.scores.answering_llr[found.molecules]
         al_ll = against_false_alarms(
@@ -218,12 +231,14 @@ def _scored(posterior: dict[str, float], truth: set[str]) -> dict:
 
 
 def evaluate(
-    analyzer: Analyzer, images: list[TruthImage], workers: int = 1
+    analyzer: Analyzer, images: list[TruthImage], workers: int = 1, paper: PaperPath | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Per-molecule and per-image rows of both observers, occupancy metrics per dose, and the Al
+    """Per-molecule and per-image rows of the observers, occupancy metrics per dose, and the Al
     distribution's coverage on stacks of the full fields."""
     molecules, image_rows, occupancy, fields = [], [], [], []
-    results = forked_map(lambda item: evaluate_image(item, analyzer), images, workers, "identifiability")
+    results = forked_map(
+        lambda item: evaluate_image(item, analyzer, paper=paper), images, workers, "identifiability"
+    )
     for m, i, o, f in results:
         molecules += m
         image_rows += i
@@ -281,7 +296,8 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
             top3_ci = clustered_interval(group["top3"], group["conformation"])
             detected_ci = clustered_interval(detected["top1"], detected["conformation"])
             sure = detected[detected["confidence"] >= SURE]
-            ece, ece_chance, ece_p = calibration_test(detected["confidence"], detected["top1"])
+            rated = detected[detected["confidence"].notna()]  # the paper's path gives no probability
+            ece, ece_chance, ece_p = calibration_test(rated["confidence"], rated["top1"])
             out.append(
                 {"model": model, "observer": observer, "level": level, "dose": dose, "n": n,
                  "detected": int(len(detected)),

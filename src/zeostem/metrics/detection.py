@@ -13,6 +13,17 @@ from pycocotools.cocoeval import COCOeval
 from zeostem.datasets.coco import coco_from_labels
 
 
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) intersection over union of xyxy boxes."""
+    if not len(a) or not len(b):
+        return np.zeros((len(a), len(b)))
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
+    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=-1)  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter)
+
+
 def coco_metrics(
     truth: list[np.ndarray], predictions: list[tuple[np.ndarray, np.ndarray]]
 ) -> dict[str, float]:

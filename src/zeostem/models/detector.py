@@ -87,6 +87,9 @@ def build_detector(config: DetectorConfig) -> FasterRCNN:
     return model
 
 
+FRCNN_MIN_SCORE = 0.5  # the Faster R-CNN boxes a report shows and compares with the lattice's detections
+
+
 def normalise(image: np.ndarray) -> torch.Tensor:
     """(H, W) image → (1, H, W) tensor with zero mean and unit std (per image)."""
     x = torch.from_numpy(np.asarray(image, np.float32))
