@@ -1,11 +1,12 @@
-"""Rule evaluate_detection: COCO AP / AP50 / AR@100 per dose on the test split, per detector input,
-beside a fixed-box baseline and the lattice's occupancy detections."""
+"""Rule evaluate_detection: COCO AP / AP50 / AR@100 per dose on the test split, per detector input, on
+the full fields and on the paper's 128² crops around a molecule, beside a fixed-box baseline and the
+lattice's occupancy detections."""
 
 import pandas as pd
 import torch
 
 from zeostem.datasets.coco import load_coco_images
-from zeostem.metrics.detection import coco_metrics, detection_table, fixed_box_detections
+from zeostem.metrics.detection import coco_metrics, detection_table, fixed_box_detections, molecule_crops
 from zeostem.models.detector import detect
 from zeostem.models.loading import load_trained
 from zeostem.runlog import logged
@@ -22,21 +23,27 @@ with logged(snakemake.log[0]):
         strict=True,
     ):
         model = load_trained(weights, card, "detector", d["device"])
-        by_dose: dict[int, dict[str, list]] = {}
+        by_dose: dict[tuple[str, int], dict[str, list]] = {}
         for entry, image, truth in load_coco_images(coco_path):
-            images = by_dose.setdefault(entry["dose"], {"truth": [], "found": [], "shape": []})
-            images["truth"].append(truth)
-            images["found"].append(detect(model, image, d["tile"], d["overlap"]))
-            images["shape"].append(image.shape)
-        for dose, images in sorted(by_dose.items()):
+            pieces = {"full field": [(image, truth)], "paper crops": molecule_crops(image, truth)}
+            for protocol, parts in pieces.items():
+                images = by_dose.setdefault(
+                    (protocol, entry["dose"]), {"truth": [], "found": [], "shape": []}
+                )
+                for part, boxes in parts:
+                    images["truth"].append(boxes)
+                    images["found"].append(detect(model, part, d["tile"], d["overlap"]))
+                    images["shape"].append(part.shape)
+        for (protocol, dose), images in sorted(by_dose.items()):
             metrics = coco_metrics(images["truth"], images["found"])
-            rows.append({"input": kind, "dose": dose, "images": len(images["truth"]), **metrics})
+            rows.append({"input": kind, "protocol": protocol, "dose": dose, "images": len(images["truth"]),
+                         **metrics})  # fmt: skip
             print(rows[-1])
-    # the baseline on the same test images (every input's COCO file holds the same molecules)
+    # the baseline on the same test images and crops (every input's COCO file holds the same molecules)
     fixed = [
-        {"dose": dose, "images": len(images["truth"]),
+        {"protocol": protocol, "dose": dose, "images": len(images["truth"]),
          **coco_metrics(images["truth"], fixed_box_detections(images["truth"], images["shape"]))}
-        for dose, images in sorted(by_dose.items())
+        for (protocol, dose), images in sorted(by_dose.items())
     ]  # fmt: skip
     print(fixed)
     table = detection_table(rows, fixed, pd.read_csv(snakemake.input.occupancy))

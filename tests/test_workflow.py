@@ -283,6 +283,8 @@ def test_tiny_end_to_end_run(tmp_path):
         ("faster_rcnn", "denoised"), ("faster_rcnn", "raw"), ("fixed_box", "none"), ("lattice", "raw"),
         ("ideal", "raw"), ("ideal_pose_known", "raw"),
     }  # fmt: skip
+    crops = detection[detection["protocol"] == "paper crops"]  # the paper's 128² crops around a molecule
+    assert set(crops["method"]) == {"faster_rcnn", "fixed_box"} and (crops["images"] > 0).all()
     report_dir = tmp_path / "results" / "reports" / "exp"
     report = json.loads((report_dir / "report.json").read_text())
     validate_report(report)

@@ -1,5 +1,6 @@
 """Fig. 4B-like figure: AP, AP50 and AR@100 against dose, Faster R-CNN on denoised vs raw input, the
-fixed-box baseline it must beat, the lattice's occupancy detections and the ideal detector's bound."""
+fixed-box baseline it must beat, the lattice's occupancy detections and the ideal detector's bound;
+the Faster R-CNN and the fixed boxes also on the paper's 128² crops around a molecule (dashed)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,17 @@ def detection_vs_dose(table: pd.DataFrame, histories: dict[str, pd.DataFrame], p
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
     metrics = [("ap", "AP"), ("ap50", "AP50"), ("ar100", "AR@100")]
     for ax, (metric, title) in zip(axes[:3], metrics, strict=True):
-        for (method, kind), rows in table.groupby(["method", "input"]):
+        for (method, kind, protocol), rows in table.groupby(["method", "input", "protocol"]):
             label = {
                 "faster_rcnn": f"Faster R-CNN on {kind} images",
                 "fixed_box": "fixed boxes (baseline: size only)",
                 "ideal": "ideal detector (geometry known)",
                 "ideal_pose_known": "ideal detector, pose known",
             }.get(method, f"{method} on {kind} images")
-            style = ":" if method == "fixed_box" else "-"
-            ax.plot(rows["dose"], rows[metric], style, marker="o", label=label)
+            crops = protocol == "paper crops"
+            style = ":" if method == "fixed_box" else "--" if crops else "-"
+            label += ", the paper's 128² crops" if crops else ""
+            ax.plot(rows["dose"], rows[metric], style, marker="^" if crops else "o", label=label)
         ax.set_xscale("log")
         ax.set_xlabel("dose (e/Å²)")
         ax.set_title(title)
