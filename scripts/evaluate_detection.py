@@ -27,6 +27,8 @@ with logged(snakemake.log[0]):
         for entry, image, truth in load_coco_images(coco_path):
             pieces = {"full field": [(image, truth)], "paper crops": molecule_crops(image, truth)}
             for protocol, parts in pieces.items():
+                if not parts:  # an image smaller than the paper's crops
+                    continue
                 images = by_dose.setdefault(
                     (protocol, entry["dose"]), {"truth": [], "found": [], "shape": []}
                 )

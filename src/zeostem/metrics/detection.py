@@ -68,17 +68,19 @@ PAPER_CROP_PX = 128  # the paper trained and scored its detector on crops of thi
 def molecule_crops(
     image: np.ndarray, boxes: np.ndarray, size: int = PAPER_CROP_PX
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The paper's protocol: a ``size``² crop centred on each molecule whose crop lies inside the image,
-    with its truth — every box at least half inside the crop, clipped to it (the rule the detector's
-    training crops follow). The demo's cells are smaller than the crop, so a crop holds its molecule
-    and parts of its neighbours'."""
+    """The paper's protocol: a ``size``² crop around each molecule (centred on it where the image
+    allows, else moved inside the image; none where the image is smaller), with its truth — every box
+    at least half inside the crop, clipped to it (the rule the detector's training crops follow). The
+    demo's cells are smaller than the crop, so a crop holds its molecule and parts of its neighbours'."""
     boxes = np.asarray(boxes, float).reshape(-1, 4)
     area = lambda b: np.prod(b[:, 2:] - b[:, :2], axis=1)  # noqa: E731
+    height, width = image.shape
+    if height < size or width < size:
+        return []
     crops = []
     for x0, y0, x1, y1 in boxes:
-        left, top = round((x0 + x1 - size) / 2), round((y0 + y1 - size) / 2)
-        if left < 0 or top < 0 or left + size > image.shape[1] or top + size > image.shape[0]:
-            continue
+        left = int(np.clip(round((x0 + x1 - size) / 2), 0, width - size))
+        top = int(np.clip(round((y0 + y1 - size) / 2), 0, height - size))
         shifted = boxes - [left, top, left, top]
         clipped = np.clip(shifted, 0, size)
         crops.append(
