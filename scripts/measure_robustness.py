@@ -12,7 +12,8 @@ with logged(snakemake.log[0]):
     refs = References.load(i.clean, i.labels, i.empty)
     analyzer = Analyzer(refs, Calibration.load(i.calibration))
     molecules, images = evaluate_cases(analyzer, p.images, p.cases, snakemake.threads)
-    table = robustness_table(molecules, images, p.cases, 1.0 / len(set(refs.tsites)))
+    # chance: one of the identifiable classes, which the answers are given in
+    table = robustness_table(molecules, images, p.cases, 1.0 / len(analyzer.classes.names))
     table.to_csv(o.table, index=False)
     print(table.to_string())
     robustness_figure(table, o.figure)
