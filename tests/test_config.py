@@ -23,6 +23,19 @@ def test_default_config_is_valid_and_asks_for_pyridine_at_every_tsite():
     assert {p.molecule for p in plans} == {"pyridine"}
 
 
+def test_every_acid_o_the_molecule_binds_is_a_conformation_and_none_it_cannot():
+    """``acid_o: all``: every channel-facing bridging O (24 in MFI) where pyridine has a clash-free pose
+    with the generation's own search and seed; the three where none fits are left out instead of
+    failing the workflow when it builds them."""
+    config = load_config(REPO / "config.yaml")
+    config = {**config, "framework": str(REPO / config["framework"]), "conformations": ""}
+    config["molecules"] = {k: str(REPO / v) for k, v in config["molecules"].items()}
+    config["structures"] = {**config["structures"], "acid_o": "all"}
+    plans = {(p.tsite, p.proton_o) for p in conformation_specs(config)}
+    assert len(plans) == 21 and {("T6", "O15"), ("T7", "O18"), ("T9", "O15")}.isdisjoint(plans)
+    assert {("T7", "O16"), ("T7", "O11"), ("T12", "O25"), ("T12", "O8")} <= plans
+
+
 def test_every_schema_key_has_a_description_and_a_default():
     schema = load_schema("config")
 

@@ -183,6 +183,22 @@ def build_candidate(
     return conformation
 
 
+class NoPoseError(InputError):
+    """No pose of the molecule binds the acid H without a clash."""
+
+
+def binds(
+    framework: Framework, molecule: Molecule, tsite: str, proton_o: str, cells_along_beam: int = 1,
+    seed: int = 0,
+) -> bool:  # fmt: skip
+    """Whether :func:`build_candidate` finds a clash-free pose here (the same search, the same seed)."""
+    try:
+        build_candidate(framework, molecule, tsite, proton_o, cells_along_beam, seed)
+    except NoPoseError:
+        return False
+    return True
+
+
 def place_molecule(host: Atoms, molecule: Molecule, site: AcidSite, seed: int) -> tuple[Atoms, float]:
     """Random search over anchor direction, ring axis and spin; keep the best contact-free pose."""
     rng = np.random.default_rng(seed)
@@ -219,7 +235,7 @@ def place_molecule(host: Atoms, molecule: Molecule, site: AcidSite, seed: int) -
             centre_e, centre_a = e[i], axes[i]
         cone_anchor, cone_axis = cone_anchor / 3, cone_axis / 3
     if best_pos is None:
-        raise InputError(
+        raise NoPoseError(
             f"no pose of {molecule.name} binds the acid H of {site.tsite}/{site.proton_o} without a "
             f"contact shorter than {MIN_CONTACT_A} Å",
             fix="choose another acid O (structures.acid_o: all lists them) or a smaller molecule",
