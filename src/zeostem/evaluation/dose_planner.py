@@ -33,6 +33,7 @@ from zeostem.errors import InputError
 from zeostem.evaluation.stats import wilson
 from zeostem.evaluation.truth import MISSED
 from zeostem.io.atomic import atomic_write
+from zeostem.paths import CALIBRATION
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ def measured_confusion(calibration, dose: float) -> Confusion:
     if not entries:
         raise InputError(
             f"the calibration holds no confusion of every class at {dose:g} e/Å²",
-            path="calibration.json",
+            path=CALIBRATION,
             fix="re-run the workflow's calibrate_analysis rule with this version (it counts one)",
         )
     entry = entries[0]

@@ -17,7 +17,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from zeostem.evaluation.dose_planner import AccuracyCurve, DosePlanSettings, lowest_dose, per_dose
+from zeostem.evaluation.dose_planner import (
+    AccuracyCurve,
+    DosePlanSettings,
+    fit_accuracy_curve,
+    lowest_dose,
+    per_dose,
+)
 from zeostem.evaluation.stats import wilson
 from zeostem.parallel import forked_map
 
@@ -39,8 +45,8 @@ def band_coverage(table: pd.DataFrame, settings: DosePlanSettings, experiments: 
     out = []
     for observer in sorted(table["observer"].unique()):
         rows = table[table["observer"] == observer].sort_values("dose")
-        truth = lowest_dose(table, observer, settings).curve
         doses = rows["dose"].to_numpy(float)
+        truth = fit_accuracy_curve(doses, rows["hits"].to_numpy(), rows["molecules"].to_numpy())
         crossing = truth.dose_for(settings.target_accuracy)
         tasks = [(truth, rows, settings, seed) for seed in range(experiments)]
         results = forked_map(_experiment, tasks, workers, f"plan band {observer}")
