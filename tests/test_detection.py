@@ -82,6 +82,24 @@ def test_tiled_detection_puts_each_tile_s_boxes_in_the_whole_image_s_pixels():
     np.testing.assert_allclose(right[1], expected[1], rtol=1e-5)
 
 
+def test_training_pools_as_many_proposals_and_sampled_boxes_as_the_settings_say():
+    """What a training step costs on CPU is set by these two (benchmarks/detector_step.py): the RPN hands
+    the ROI head ``train_proposals`` proposals per crop (and the true boxes) and the head pools
+    ``sampled_boxes`` of them."""
+    torch.manual_seed(0)
+    config = DetectorConfig.defaults(backbone="mobilenet_v3_fpn", train_proposals=40, sampled_boxes=12)
+    model = build_detector(config).train()
+    seen = {}
+    model.roi_heads.register_forward_pre_hook(lambda _, args: seen.update(proposals=args[1]))
+    model.roi_heads.box_roi_pool.register_forward_pre_hook(lambda _, args: seen.update(pooled=args[1]))
+    crops = [torch.randn(1, 128, 128) for _ in range(2)]
+    box = torch.tensor([[30.0, 40.0, 57.0, 55.0]])
+    targets = [{"boxes": box, "labels": torch.ones(1, dtype=torch.int64)}] * 2
+    model(crops, targets)
+    assert [len(p) for p in seen["proposals"]] == [40, 40]
+    assert [len(p) for p in seen["pooled"]] == [12, 12]
+
+
 def test_flips_and_crops_move_boxes_with_the_image():
     image = torch.zeros(1, 40, 60)
     image[0, 5:15, 10:30] = 1.0

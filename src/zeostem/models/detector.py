@@ -76,11 +76,11 @@ def build_detector(config: DetectorConfig) -> FasterRCNN:
         rpn_anchor_generator=anchors,
         box_head=head,
         box_predictor=FastRCNNPredictor(config.head_features, 2),  # background, molecule
-        rpn_pre_nms_top_n_train=600,
-        rpn_post_nms_top_n_train=300,
+        rpn_pre_nms_top_n_train=2 * config.train_proposals,
+        rpn_post_nms_top_n_train=config.train_proposals,
         rpn_pre_nms_top_n_test=300,
         rpn_post_nms_top_n_test=150,
-        box_batch_size_per_image=128,
+        box_batch_size_per_image=config.sampled_boxes,
         box_score_thresh=config.score_threshold,
     )
     model.transform = NoResize(min_size=1, max_size=1, image_mean=[0.0], image_std=[1.0])
