@@ -62,6 +62,7 @@ rule detection_dataset:
 rule train_detector:
     input:
         **{s: fill(paths.DETECTION_COCO, split=s) for s in ("train", "validation")},
+        **JOBS.detector_start,
     output:
         **paths.model_files(paths.DETECTOR_MODEL),
         history=fill(paths.MODEL_HISTORY, model=paths.DETECTOR_MODEL),

@@ -7,7 +7,7 @@ import torch
 from zeostem.datasets.coco import load_coco_images
 from zeostem.models.card import write_model_card
 from zeostem.models.checkpoint import beside
-from zeostem.models.detector_training import train_detector
+from zeostem.models.detector_training import denoiser_start, train_detector
 from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
 from zeostem.runlog import logged
 
@@ -20,6 +20,11 @@ with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     d = snakemake.params.detector
     config = DetectorConfig.from_config(d)
+    state = None
+    if hasattr(snakemake.input, "denoiser_weights"):  # a divaesr_encoder starts from the denoiser
+        config, state = denoiser_start(
+            config, snakemake.input.denoiser_weights, snakemake.input.denoiser_card
+        )
     train_config = DetectorTrainConfig.from_config(d)
     out = Path(snakemake.output.weights).with_suffix("")
     history = train_detector(
@@ -30,6 +35,7 @@ with logged(snakemake.log[0]):
         out,
         d["device"],
         d["tile"],
+        denoiser_state=state,
     )
     settings = {
         "detector": config.to_dict(),

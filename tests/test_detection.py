@@ -8,11 +8,19 @@ import torch
 from pycocotools.coco import COCO
 
 from zeostem.datasets.coco import coco_from_labels
+from zeostem.errors import InputError
 from zeostem.metrics.detection import coco_metrics, fixed_box_detections
 from zeostem.metrics.detection import molecule_crops as paper_crops
-from zeostem.models.detector import build_detector, detect
-from zeostem.models.detector_training import flip, load_detector, random_crop, train_detector
-from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
+from zeostem.models.detector import build_detector, detect, start_from_denoiser
+from zeostem.models.detector_training import (
+    denoiser_start,
+    flip,
+    load_detector,
+    random_crop,
+    train_detector,
+)
+from zeostem.models.divaesr import DIVAESR
+from zeostem.models.settings import DetectorConfig, DetectorTrainConfig, DivaesrConfig
 
 LABELS = {
     "molecules": [
@@ -98,6 +106,30 @@ def test_training_pools_as_many_proposals_and_sampled_boxes_as_the_settings_say(
     model(crops, targets)
     assert [len(p) for p in seen["proposals"]] == [40, 40]
     assert [len(p) for p in seen["pooled"]] == [12, 12]
+
+
+def test_an_encoder_detector_starts_from_the_denoiser_it_is_given_sized_as_that_denoiser(tmp_path):
+    """backbone divaesr_encoder: the trained DIVAESR's encoder, read from its weights and card as the
+    rule train_detector does; one of another width is refused, a denoiser without a VAE named."""
+    torch.manual_seed(0)
+    denoiser = DIVAESR(DivaesrConfig.defaults(vae_features=8, vae_levels=3))
+    torch.save(denoiser.state_dict(), tmp_path / "divaesr.pt")
+    card = tmp_path / "divaesr.json"
+    card.write_text(json.dumps({"config": {"model": denoiser.config.to_dict()}}))
+    wide = DetectorConfig.defaults(backbone="divaesr_encoder", encoder_features=32, encoder_levels=2)
+    config, state = denoiser_start(wide, tmp_path / "divaesr.pt", card)
+    assert (config.encoder_features, config.encoder_levels) == (8, 3)
+    model = build_detector(config)
+    start_from_denoiser(model, state)
+    for name, value in model.backbone.body.state_dict().items():
+        assert torch.equal(value, denoiser.vae.encoder.state_dict()[name])
+    features = model.backbone(torch.randn(1, 1, 128, 128))  # strides 4 and 8 and a pooled 16
+    assert [f.shape[-1] for f in features.values()] == [32, 16, 8]
+    with pytest.raises(ValueError, match="encoder_features"):
+        start_from_denoiser(build_detector(wide), state)
+    card.write_text(json.dumps({"config": {"model": {**denoiser.config.to_dict(), "variant": "sr_only"}}}))
+    with pytest.raises(InputError, match="no VAE encoder"):
+        denoiser_start(wide, tmp_path / "divaesr.pt", card)
 
 
 def test_flips_and_crops_move_boxes_with_the_image():

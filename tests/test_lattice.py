@@ -252,6 +252,29 @@ def test_a_report_at_another_pixel_size_puts_molecules_and_boxes_on_the_input_pi
     assert json.loads((tmp_path / "scaled" / "report.json").read_text())["molecules"] == report["molecules"]
 
 
+def test_a_box_in_the_padding_around_a_rotated_image_is_not_one_of_its_molecules(simulated, calibrated):
+    """The detector sees the image resampled onto the reference grid, whose corners a rotated image
+    does not cover: a box found there would be reported outside the image (a demo report put one at
+    x = −28 px). Boxes on the image's own pixels stay, those in the padding go."""
+    from zeostem.app.trained import boxes_on_image
+
+    refs, segments, _ = simulated
+    seg, fov = segments["T7"]
+    noisy = noisy_idpc(seg, fov.pixel_size, 4500, -45, noise_seed(0, "padding", 4500, 0))
+    lattice = analyze_lattice(
+        warp(noisy, image_map(refs, 30, 1, 1, 0), (5.2, 9.7), (300, 300)), 0.25, calibrated
+    )
+    valid = lattice.frame.valid
+    h, w = valid.shape
+    rows, cols = np.nonzero(valid)
+    on_image = [cols.mean() - 5, rows.mean() - 5, cols.mean() + 5, rows.mean() + 5]
+    corners = [[0, 0, 8, 8], [w - 8, 0, w, 8], [0, h - 8, 8, h], [w - 8, h - 8, w, h]]
+    padded = [c for c in corners if not valid[int(c[1]) + 4, int(c[0]) + 4]]
+    assert padded  # the rotated image leaves corners of the grid uncovered
+    keep = boxes_on_image(np.array([on_image, *padded, [-30.0, -30.0, -20.0, -20.0]]), valid)
+    assert keep.tolist() == [True] + [False] * (len(padded) + 1)
+
+
 def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with_it(
     simulated, calibrated, tmp_path
 ):

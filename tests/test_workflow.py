@@ -103,7 +103,7 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             "ablation": ["sr_only", "divaesr"],
             "lambda_sweep": [0.7],  # a dot in the model name: divaesr_lambda0.7
         },
-        "detector": {"backbone": "mobilenet_v3_fpn", "epochs": 1, "tile": 128, "overlap": 32},
+        "detector": {"backbone": "divaesr_encoder", "epochs": 1, "tile": 128, "overlap": 32},
         "analysis": {
             "evaluation_replicas": 1,
             # the experiment-like image as a real micrograph: drifted, miscalibrated, unequal segments

@@ -184,6 +184,14 @@ class Jobs:
         return rule_params(self.config["detector"], keys)
 
     @cached_property
+    def detector_start(self) -> dict[str, str]:
+        """The trained denoiser a ``divaesr_encoder`` detector starts from (weights, card); else none."""
+        if self.config["detector"]["backbone"] != "divaesr_encoder":
+            return {}
+        files = model_files(self.denoiser_model)
+        return {"denoiser_weights": files["weights"], "denoiser_card": files["card"]}
+
+    @cached_property
     def detector_inference(self) -> dict:
         return rule_params(self.config["detector"], ("device", "tile", "overlap"))
 

@@ -105,5 +105,19 @@ def analyze(
     denoised = trained.denoise(resampled.astype(np.float32))
     s = trained.settings
     boxes, scores = detect(trained.detector, denoised, s["detector_tile"], s["detector_overlap"])
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    inside = boxes_on_image(boxes, lattice.frame.valid)
     columns = registered_columns(denoised, trained.analyzer.references, lattice.registration)
-    return ImageAnalysis(lattice, denoised, np.asarray(boxes).reshape(-1, 4), np.asarray(scores), columns)
+    return ImageAnalysis(lattice, denoised, boxes[inside], np.asarray(scores)[inside], columns)
+
+
+def boxes_on_image(boxes: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(n,) which xyxy boxes on the reference grid have their centre where the grid holds the input
+    image (``valid``): the resampled grid pads a rotated or smaller image, and a box found in the
+    padding is no molecule of the image."""
+    column = np.floor((boxes[:, 0] + boxes[:, 2]) / 2).astype(int)
+    row = np.floor((boxes[:, 1] + boxes[:, 3]) / 2).astype(int)
+    on_grid = (row >= 0) & (row < valid.shape[0]) & (column >= 0) & (column < valid.shape[1])
+    inside = np.zeros(len(boxes), bool)
+    inside[on_grid] = valid[row[on_grid], column[on_grid]]
+    return inside

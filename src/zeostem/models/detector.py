@@ -16,14 +16,20 @@ import torch
 from torch import nn
 from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
-from torchvision.models.detection.backbone_utils import mobilenet_backbone, resnet_fpn_backbone
+from torchvision.models.detection.backbone_utils import (
+    BackboneWithFPN,
+    mobilenet_backbone,
+    resnet_fpn_backbone,
+)
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from torchvision.ops import nms
+from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
+from zeostem.models.divaesr import NoiseVAE
 from zeostem.models.settings import DetectorConfig
 
-BACKBONES = ("resnet50_fpn", "resnet18_fpn", "mobilenet_v3_fpn")
+BACKBONES = ("resnet50_fpn", "resnet18_fpn", "mobilenet_v3_fpn", "divaesr_encoder")
 
 
 class NoResize(GeneralizedRCNNTransform):
@@ -43,7 +49,9 @@ def build_detector(config: DetectorConfig) -> FasterRCNN:
     """Faster R-CNN (two classes: background, molecule) with a from-scratch backbone."""
     if config.backbone not in BACKBONES:
         raise ValueError(f"unknown backbone {config.backbone!r}; choose from {BACKBONES}")
-    if config.backbone == "mobilenet_v3_fpn":
+    if config.backbone == "divaesr_encoder":
+        backbone, levels = encoder_backbone(config.encoder_features, config.encoder_levels), 3
+    elif config.backbone == "mobilenet_v3_fpn":
         # torchvision's default takes the last two stages only (strides 32, 32 and a 64 pool): a
         # 27 × 15 px molecule is smaller than one feature cell. Stages at strides 8, 16, 32 (+ pool).
         backbone = mobilenet_backbone(
@@ -85,6 +93,37 @@ def build_detector(config: DetectorConfig) -> FasterRCNN:
     )
     model.transform = NoResize(min_size=1, max_size=1, image_mean=[0.0], image_std=[1.0])
     return model
+
+
+def encoder_backbone(features: int, levels: int) -> BackboneWithFPN:
+    """The DIVAESR's noise-VAE encoder (``zeostem.models.divaesr.NoiseVAE``: a stride-2 stage per level)
+    as a detection backbone: its last two stages (strides 4 and 8 for 3 levels) and a max-pooled level
+    through an FPN. Its body's parameters are named as the denoiser's ``vae.encoder``, so a trained
+    denoiser's encoder can start it (:func:`start_from_denoiser`)."""
+    if levels < 2:
+        raise ValueError("the encoder backbone needs at least two encoder levels")
+    stage_ends = [str(1 + 4 * k) for k in (levels - 1, levels)]  # each stage: conv s2, SiLU, conv, SiLU
+    return BackboneWithFPN(
+        NoiseVAE(features, 1, levels).encoder,
+        return_layers={end: str(k) for k, end in enumerate(stage_ends)},
+        in_channels_list=[features, features],
+        out_channels=4 * features,
+        extra_blocks=LastLevelMaxPool(),
+    )
+
+
+def start_from_denoiser(model: FasterRCNN, denoiser_state: dict[str, torch.Tensor]) -> None:
+    """Copy a trained DIVAESR's encoder (``vae.encoder.*`` of its state dict) into an encoder backbone."""
+    prefix = "vae.encoder."
+    weights = {k.removeprefix(prefix): v for k, v in denoiser_state.items() if k.startswith(prefix)}
+    body = model.backbone.body.state_dict()
+    differ = [k for k, v in body.items() if k not in weights or weights[k].shape != v.shape]
+    if differ:
+        raise ValueError(
+            f"the denoiser's encoder is not the backbone's ({differ[0]} differs): set the detector's "
+            "encoder_features and encoder_levels to the denoiser's vae_features and vae_levels"
+        )
+    model.backbone.body.load_state_dict({k: weights[k] for k in body})
 
 
 FRCNN_MIN_SCORE = 0.5  # the Faster R-CNN boxes a report shows and compares with the lattice's detections

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +12,10 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from zeostem.errors import InputError
 from zeostem.metrics.detection import coco_metrics
 from zeostem.models.checkpoint import EpochLoop, data_digest
-from zeostem.models.detector import build_detector, detect, normalise
+from zeostem.models.detector import build_detector, detect, normalise, start_from_denoiser
 from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
 from zeostem.models.training import make_scheduler, pick_device
 
@@ -58,17 +59,22 @@ def train_detector(
     device: str = "auto",
     tile: int = 256,
     stop_after: int | None = None,
+    denoiser_state: dict[str, torch.Tensor] | None = None,
 ) -> pd.DataFrame:
     """Train on random ``crop``² crops of (image, boxes xyxy) pairs; returns the per-epoch history.
 
     The history holds the loss terms and COCO AP / AP50 / AR@100 on the validation images (detection
-    in ``tile``² tiles, as at inference); the best epoch by AP50 is kept.
+    in ``tile``² tiles, as at inference); the best epoch by AP50 is kept. With ``denoiser_state`` (a
+    trained DIVAESR's state dict) a ``divaesr_encoder`` backbone starts from the denoiser's encoder.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     dev = pick_device(device)
     torch.manual_seed(train_config.seed)
-    model = build_detector(config).to(dev)
+    model = build_detector(config)
+    if denoiser_state is not None:
+        start_from_denoiser(model, denoiser_state)
+    model = model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         params, lr=train_config.learning_rate, weight_decay=train_config.weight_decay
@@ -79,7 +85,10 @@ def train_detector(
     images = [normalise(image) for image, _ in train]
     targets = [torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4) for _, boxes in train]
     data = data_digest(*(a for pair in train + validation for a in pair))
-    configs = {"detector": config.to_dict(), "training": asdict(train_config), "data": data}
+    start = "scratch"
+    if denoiser_state is not None:  # the denoiser it started from, by its weights
+        start = data_digest(*(v.numpy() for v in denoiser_state.values()))
+    configs = {"detector": config.to_dict(), "training": asdict(train_config), "data": data, "start": start}
     loop = EpochLoop(out, model, optimizer, scheduler, generator, configs, dev, metric="val_ap50")
     for epoch in loop.epochs(train_config.epochs, stop_after):
         model.train()
@@ -111,6 +120,21 @@ def train_detector(
         row["seconds"] = time.perf_counter() - began
         loop.end_epoch(epoch, row)
     return pd.DataFrame(loop.history)
+
+
+def denoiser_start(config: DetectorConfig, weights: str | Path, card: str | Path):
+    """A ``divaesr_encoder`` detector's settings sized as the trained denoiser (``weights``, ``card``)
+    and that denoiser's state dict, to start it from (``train_detector``'s ``denoiser_state``)."""
+    from zeostem.models.loading import read_card
+
+    model = read_card(card)["config"]["model"]
+    if model.get("variant", "divaesr") == "sr_only":
+        raise InputError(
+            "the denoiser has no VAE encoder to start the detector from", path=card,
+            fix="use a denoiser with a VAE (clearstem.models) or another detector.backbone",
+        )  # fmt: skip
+    sized = replace(config, encoder_features=model["vae_features"], encoder_levels=model["vae_levels"])
+    return sized, torch.load(weights, map_location="cpu", weights_only=True)
 
 
 def load_detector(path: str | Path, config: DetectorConfig, device: str = "auto"):

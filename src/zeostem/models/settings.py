@@ -84,8 +84,13 @@ class DetectorConfig(FromConfig):
     # molecules per crop takes 0.42 × the time per step for a validation AP50 at least as high
     train_proposals: int = 300
     sampled_boxes: int = 32
+    # backbone divaesr_encoder (benchmarks/detector_backbone.py): the denoiser's encoder width and levels
+    encoder_features: int = 16
+    encoder_levels: int = 3
     SECTION: ClassVar[str] = "detector"
-    NOT_CONFIG: ClassVar[tuple[str, ...]] = ("head_features", "train_proposals", "sampled_boxes")
+    NOT_CONFIG: ClassVar[tuple[str, ...]] = (
+        "head_features", "train_proposals", "sampled_boxes", "encoder_features", "encoder_levels"
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
