@@ -1,8 +1,10 @@
 """Faster R-CNN training on CPU: seconds per optimisation step, where they go, and what each setting costs.
 
-    python benchmarks/detector_step.py [--config config.yaml] [--steps 24] [--rounds 4] [--threads 2]
+    python benchmarks/detector_step.py [--config config.yaml] [--backbone NAME] [--steps 24] [--rounds 4]
+                                       [--threads 2]
 
-Every variant is the config's detector (its backbone, anchors, crop and batch size) with one setting
+Every variant is the config's detector (its anchors, crop and batch size; its backbone unless
+``--backbone`` names another) with one setting
 changed: the RPN's proposals per training crop (``train_proposals``), the boxes the ROI head samples
 from them (``sampled_boxes``), the box head's width (``head_features``); ``torchvision`` restores
 torchvision's own defaults (2000 proposals, 512 boxes, 1024 wide). Each step is
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 
 from zeostem.io.config import load_config
-from zeostem.models.detector import build_detector
+from zeostem.models.detector import BACKBONES, build_detector
 from zeostem.models.detector_training import random_crop
 from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
 
@@ -110,12 +112,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=24, help="timed steps per variant")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--backbone", choices=BACKBONES, help="the config's unless given")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     section = load_config(args.config)["detector"]
     train = DetectorTrainConfig.from_config(section)
     fields = synthetic_fields(16, 256, seed=0)
     config = DetectorConfig.from_config(section)
+    config = replace(config, backbone=args.backbone or config.backbone)
     runners = {name: Runner(c, train, seed=1) for name, c in variants(config).items()}
     for runner in runners.values():
         runner.step(fields, timed=False)
@@ -126,7 +130,7 @@ def main() -> None:
                 runner.step(fields, timed=True)
     base = runners["config"].totals["step"] / runners["config"].steps
     print(
-        f"{section['backbone']}, {train.batch_size} crops of {train.crop}² per step, "
+        f"{config.backbone}, {train.batch_size} crops of {train.crop}² per step, "
         f"{args.threads} threads, {per_round * args.rounds} timed steps per variant"
     )
     columns = "  ".join(f"{p:>9s}" for p in (*PARTS, "backward", "optimiser"))
