@@ -16,6 +16,7 @@ from zeostem.errors import InputError
 from zeostem.metrics.detection import coco_metrics
 from zeostem.models.checkpoint import EpochLoop, data_digest
 from zeostem.models.detector import build_detector, detect, normalise, start_from_denoiser
+from zeostem.models.loading import read_card
 from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
 from zeostem.models.training import make_scheduler, pick_device
 
@@ -125,8 +126,6 @@ def train_detector(
 def denoiser_start(config: DetectorConfig, weights: str | Path, card: str | Path):
     """A ``divaesr_encoder`` detector's settings sized as the trained denoiser (``weights``, ``card``)
     and that denoiser's state dict, to start it from (``train_detector``'s ``denoiser_state``)."""
-    from zeostem.models.loading import read_card
-
     model = read_card(card)["config"]["model"]
     if model.get("variant", "divaesr") == "sr_only":
         raise InputError(

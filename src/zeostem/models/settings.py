@@ -81,7 +81,7 @@ class DetectorConfig(FromConfig):
     # 2000 / 2000 are for 800-px images of many objects) and the boxes the ROI head samples from them
     # (torchvision's 512). Training only; benchmarks/detector_step.py measures what each costs: on CPU
     # the box pooling's backward for the sampled boxes dominates, and 32 instead of 128 boxes of a few
-    # molecules per crop takes 0.42 × the time per step for a validation AP50 at least as high
+    # molecules per crop takes 0.43 × the time per step for a validation AP50 at least as high
     train_proposals: int = 300
     sampled_boxes: int = 32
     # backbone divaesr_encoder (benchmarks/detector_backbone.py): the denoiser's encoder width and levels
