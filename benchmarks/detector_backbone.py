@@ -26,7 +26,6 @@ from zeostem.datasets.coco import load_coco_images
 from zeostem.io.config import load_config
 from zeostem.jobs import Jobs
 from zeostem.models.detector_training import denoiser_start, train_detector
-from zeostem.models.loading import read_card
 from zeostem.models.settings import DetectorConfig, DetectorTrainConfig
 from zeostem.paths import DETECTION_COCO, fill, located, model_files
 
@@ -61,15 +60,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     config = load_config(args.config)
-    denoiser = read_card(located(model_files(Jobs.from_config(config).denoiser_model)["card"], args.results))
-    vae = denoiser["config"]["model"]
+    denoiser = model_files(Jobs.from_config(config).denoiser_model)
     demo = replace(DetectorConfig.from_config(config["detector"]), backbone="mobilenet_v3_fpn")
-    encoder = replace(
-        demo,
-        backbone="divaesr_encoder",
-        encoder_features=vae["vae_features"],
-        encoder_levels=vae["vae_levels"],
-    )
+    files = (located(denoiser[k], args.results) for k in ("weights", "card"))
+    # sized as the denoiser; started from its weights only in its own run
+    encoder, _ = denoiser_start(replace(demo, backbone="divaesr_encoder"), *files)
     runs = {
         f"{demo.backbone} (scratch)": (demo, False),
         "divaesr_encoder (scratch)": (encoder, False),
