@@ -1,6 +1,6 @@
 # Realistic sets: structures the references were not made from (perturbed pose, Al–O and cell; some
-# several cells thick), simulated
-# with the mismatch study's evaluation settings, analysed with the nominal references.
+# several cells thick), simulated with the mismatch study's evaluation settings, analysed with the
+# nominal references: validation and test sets, and the efficiency structures of every candidate.
 
 
 rule realistic:
@@ -9,6 +9,7 @@ rule realistic:
             row["noisy"]
             for row in JOBS.realistic_images("validation")
             + JOBS.realistic_images("test")
+            + JOBS.efficiency_images
         ],
 
 

@@ -109,5 +109,15 @@ def test_realistic_images_are_never_analysed_with_their_own_structure_among_the_
     assert {structures[r["conformation"]]["parent"] for r in validation} == set(jobs.split["validation"])
     assert {r["model"] for r in validation + test} == {"realistic"}
     assert all(r["noisy"].startswith("results/realistic/") for r in validation + test)
+    # the efficiency structures: perturbed structures of every candidate, none a test or validation
+    # structure again (a parent's perturbations are seeded by their index), each field named by the
+    # candidate whose class it holds
+    efficiency = jobs.efficiency_images
+    assert {r["conformation"] for r in efficiency} == set(jobs.conformations)
+    assert {r["model"] for r in efficiency} == {"realistic"}
+    seeds = [(s["parent"], s["index"]) for s in structures.values()]
+    assert len(seeds) == len(set(seeds))
+    noisy = {r["noisy"] for r in efficiency}
+    assert not noisy & {r["noisy"] for r in validation + test} and len(noisy) == len(efficiency)
     # their own simulation settings: the mismatch study's evaluation settings, not the references'
     assert jobs.mismatch_variants["evaluation"]["simulation"] != jobs.multislice

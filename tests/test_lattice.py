@@ -164,6 +164,37 @@ def test_a_higher_stated_false_alarm_rate_takes_that_share_of_empty_sites(simula
     assert stats.binom.ppf(0.025, sites, low) <= alarms <= stats.binom.ppf(0.975, sites, high)
 
 
+@pytest.mark.slow
+def test_the_false_alarm_fits_are_made_on_what_the_analysis_reports_on_the_efficiency_fields(
+    simulated, validation_images, tmp_path
+):
+    """Given fields to measure the classes' detection efficiency on (here six noise draws each of the T1
+    and T12 full fields at 1500 e/Å², the analysis calibrated at a 25 % false-alarm rate so that false
+    alarms are numerous), the false-alarm fits come from the calibrated analysis's reports there — the
+    detections a report pools, molecules and false alarms as it sees them — not from the validation
+    detections: the fit's false alarms and detections are the efficiency's, and a higher score means
+    a molecule (slope > 0)."""
+    refs, segments, labels = simulated
+    efficiency_images = []
+    for tsite in ("T1", "T12"):
+        seg, fov = segments[tsite]
+        for replica in range(6):
+            noisy = noisy_idpc(seg, fov.pixel_size, 1500, -45, noise_seed(2, tsite, 1500, replica))
+            conformation = refs.conformations[refs.tsites.index(tsite)]
+            name = f"{tsite}-{replica}"
+            efficiency_images.append(
+                write_truth(tmp_path, name, noisy, labels[tsite], fov, 1500, conformation, tsite)
+            )
+    calibration = calibrate(
+        refs, validation_images, 4500, 1.0, 0.25, efficiency_images=tuple(efficiency_images)
+    )
+    (efficiency,) = calibration["detection_efficiency"]
+    (fit,) = calibration["false_alarm_fits"]
+    assert fit["dose"] == 1500 and fit["false_alarms"] == sum(efficiency["false_alarms"].values())
+    assert fit["detections"] == fit["false_alarms"] + sum(r for r, _ in efficiency["classes"].values())
+    assert fit["slope"] > 0
+
+
 def false_alarms_in_molecule_free_fields(simulated, analyzer: Analyzer) -> tuple[int, int, int]:
     """Sites taken for a molecule, sites that could be, and fields that report molecules, in nine
     molecule-free fields at 4500 e/Å²."""

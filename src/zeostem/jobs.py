@@ -282,18 +282,14 @@ class Jobs:
 
     @cached_property
     def efficiency_images(self) -> list[dict]:
-        """Every reference conformation's full-field dose series (their own noise, as the references
-        were simulated): how often the calibrated analysis reports each class's molecules."""
+        """The efficiency structures' fields (``realistic_structures``, perturbed structures of every
+        candidate, simulated with other settings), each named by its parent conformation (whose class it
+        holds): how often the calibrated analysis reports each class's molecules, and how their evidence
+        differs from a false alarm's, on structures the references were not made from."""
+        parent = {name: s["parent"] for name, s in self.realistic_structures.items()}
         return [
-            row
-            for row in self.truth_images(
-                list(self.conformations),
-                lambda c: [
-                    (d, field(SIMULATION, "noisy", conformation=c, prefix="", dose=d, replica=r))
-                    for d, r in self.dose_jobs
-                ],  # fmt: skip
-            )
-            if row["field"] == "full"
+            {**row, "conformation": parent[row["conformation"]]}
+            for row in self.realistic_images("efficiency")
         ]
 
     @cached_property
@@ -391,15 +387,24 @@ class Jobs:
     # realistic sets: perturbed structures, other simulation settings, never a reference
     @cached_property
     def realistic_structures(self) -> dict[str, dict]:
-        """Realistic structure name → its parent conformation, split and index."""
+        """Realistic structure name → its parent conformation, split (``validation``, ``test`` or
+        ``efficiency``: of every candidate) and index (the perturbation's seed: a parent's efficiency
+        structures take the indices after its validation or test ones, so none repeats them)."""
         r = self.config["realistic"]
         counts = {"validation": r["validation_structures"], "test": r["test_structures"]}
-        return {
+        structures = {
             f"{c}-p{k}": {"parent": c, "split": split, "index": k}
             for split, n in counts.items()
             for c in self.split[split]
             for k in range(n)
         }
+        for c in self.conformations:
+            first = sum(s["parent"] == c for s in structures.values())
+            structures |= {
+                f"{c}-e{k}": {"parent": c, "split": "efficiency", "index": first + k}
+                for k in range(r["efficiency_structures"])
+            }
+        return structures
 
     @cached_property
     def realistic_jobs(self) -> list[tuple[int, int]]:

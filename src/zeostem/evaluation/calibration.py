@@ -4,7 +4,7 @@ rate and false-alarm fits."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 from scipy import stats
@@ -17,7 +17,6 @@ from zeostem.analysis.posterior import (
     at_grid_edge,
     calibrate_temperature,
     class_log_likelihoods,
-    class_posteriors,
     detection_scores,
 )
 from zeostem.evaluation.identifiability import lattice_or_none
@@ -176,9 +175,12 @@ def calibrate(
     likelihood's model-error variance ``model_error`` (reference units) in place. The temperature is
     fitted on the ``realistic`` images where there are any (structures no reference was made from),
     the dose constant on the ``matched`` ones (simulated as the references were: their scale is 1).
-    With ``efficiency_images`` (full fields of every reference conformation, their own noise), how
-    often the calibrated analysis reports each class's molecules at each dose
-    (:func:`detection_efficiency`)."""
+    With ``efficiency_images`` (full fields of perturbed structures of every reference conformation,
+    named by it), how often the calibrated analysis reports each class's molecules at each dose, and
+    the false-alarm fits of its reports there (:func:`detection_efficiency`) in place of the
+    validation detections' (mostly of structures the references were made from, where molecules
+    stand out from false alarms more than on others: fitted there, the Al distribution's null took
+    the weaker classes' molecules for false alarms)."""
     analyzer = Analyzer(references, Calibration.uncalibrated(model_error, model_error_source))
     llr_rows, truth, occupied, constants, detection_records, null = [], [], [], [], [], []
     # the temperature measures the references' error on structures they were not made from (where
@@ -209,7 +211,9 @@ def calibrate(
     if not null:
         raise ValueError("the calibration needs molecule-free validation fields to set its thresholds on")
     thresholds = occupancy_thresholds(null, detection_records, temperature, false_alarm_rate)
-    fits = false_alarm_fits(detection_records, classes, temperature, thresholds)
+    fits = (
+        None if efficiency_images else false_alarm_fits(detection_records, classes, temperature, thresholds)
+    )
     warning = None
     if at_grid_edge(temperature):
         warning = (
@@ -229,12 +233,18 @@ def calibrate(
         occupancy_thresholds=thresholds,
         false_alarm_rate=false_alarm_rate,
     )
-    efficiency = detection_efficiency(Analyzer(references, calibration), efficiency_images, workers)
+    efficiency, efficiency_fits = detection_efficiency(
+        Analyzer(references, calibration), efficiency_images, workers
+    )
+    if efficiency_images:  # a molecule's evidence against a false alarm as reports see it, of every class
+        calibration = replace(calibration, false_alarm_fits=efficiency_fits)
     return {**asdict(calibration), "detection_efficiency": efficiency or None,
             "molecules": len(truth), "sites": int(len(labels))}  # fmt: skip
 
 
-def detection_efficiency(analyzer: Analyzer, images: list[TruthImage], workers: int = 1) -> list[dict]:
+def detection_efficiency(
+    analyzer: Analyzer, images: list[TruthImage], workers: int = 1
+) -> tuple[list[dict], list[dict]]:
     """Per dose of ``images``: per class, [molecules the analysis reports, molecules there were] — the
     classes' molecules show different contrast, so some are found more often than others, and the Al
     distribution of the molecules found leans towards those (``zeostem.analysis.posterior.al_distribution``
@@ -244,6 +254,8 @@ def detection_efficiency(analyzer: Analyzer, images: list[TruthImage], workers: 
     library: ``confusion`` (per true class, how many of its molecules the analysis named as each class or
     missed, a reported site named by its most probable class) and ``false_alarms`` (the reported sites
     that hold no molecule, by the class they were named, among ``empty_sites`` empty sites that count).
+    And per dose, the :func:`false_alarm_fit` of the reported sites that count: a molecule's evidence
+    against a false alarm as the reports (``al_log_likelihood``) see it.
     """
     records = forked_map(lambda item: _efficiency_record(item, analyzer), images, workers, "efficiency")
     names, conformations = analyzer.classes.names, analyzer.references.conformations
@@ -262,33 +274,44 @@ def detection_efficiency(analyzer: Analyzer, images: list[TruthImage], workers: 
         for named in record["false_alarms"]:
             entry["false_alarms"][named] += 1
         entry["empty_sites"] += record["empty_sites"]
-    return [entries[dose] for dose in sorted(entries)]
+    fits = []
+    for dose in sorted(entries):
+        detections = [r for item, r in zip(images, records, strict=True) if item.dose == dose]
+        fit = false_alarm_fit(*(np.concatenate([r[k] for r in detections]) for k in ("scores", "molecule")))
+        if fit is not None:
+            fits.append({"dose": dose, **fit})
+    return [entries[dose] for dose in sorted(entries)], fits
 
 
 def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> dict:
     """One field's true molecules by the class the analysis named them (or ``MISSED``), its reported
-    sites on no molecule by the class they were named, and its empty sites that count."""
+    sites on no molecule by the class they were named, its empty sites that count, and its reported
+    sites that count: their detection scores and which lie on a molecule."""
     noisy, meta = read_image(item.noisy)
     references, classes = analyzer.references, analyzer.classes
     centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
     if found is None:
-        return {"named": [MISSED] * len(centres), "false_alarms": [], "empty_sites": 0}
+        return {"named": [MISSED] * len(centres), "false_alarms": [], "empty_sites": 0,
+                "scores": np.zeros(0), "molecule": np.zeros(0, bool)}  # fmt: skip
     tolerance = MATCH_A / np.mean(references.pixel_size_A)
     sites = found.frame.to_input(found.scores.centres_px)
     reported = found.molecules
     temperature = analyzer.calibration.temperature
-    posterior = class_posteriors(found.scores.answering_llr[reported], classes, temperature)
-    named = [classes.names[k] for k in posterior.argmax(axis=1)] if len(reported) else []
+    class_ll = class_log_likelihoods(found.scores.answering_llr[reported], classes, temperature)
+    named = [classes.names[k] for k in (class_ll + classes.log_prior).argmax(axis=1)] if len(reported) else []
     at = nearest_site(centres, sites[reported], tolerance)
     edge = edge_molecules(item.labels, noisy.shape, references.cell_px)
     counted = found.scores.explained & ~near(sites, edge, tolerance)
     on_molecule = near(sites, centres, tolerance)
     alarms = [named[k] for k, n in enumerate(reported) if counted[n] and not on_molecule[n]]
+    kept = counted[reported]
     return {
         "named": [named[k] if k >= 0 else MISSED for k in at],
         "false_alarms": alarms,
         "empty_sites": int((counted & ~on_molecule).sum()),
+        "scores": detection_scores(class_ll, classes)[kept],
+        "molecule": on_molecule[reported][kept],
     }
 
 
