@@ -276,6 +276,8 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
                             "molecule_contrast": 1.0, "flagged": False, "note": None},
         "shared_error_correlation": 0.01,
         "class_ranking": ranking,
+        "tsite_probability": [{"tsite": "T1", "low": 0.0, "high": 1.0},
+                              {"tsite": "T2", "low": 0.0, "high": 1.0}],
         "al_distribution": [{"class": "O2: T1|T2", "tsites": ["T1", "T2"], "split_identified": False,
                              "seen": True, "fraction": 1.0, "low": 0.8, "high": 1.0}],
         "faster_rcnn": {"boxes": [], "lattice_detections_confirmed": 0, "boxes_on_lattice_detections": 0},

@@ -20,6 +20,7 @@ from zeostem.analysis.posterior import (
     pooled_efficiency,
     shared_class_posterior,
     topk_credit,
+    tsite_probabilities,
 )
 from zeostem.evaluation.calibration import false_alarm_fit, false_alarm_threshold, field_dispersion
 from zeostem.evaluation.robustness import robustness_table
@@ -422,3 +423,20 @@ def test_the_false_alarm_fit_recovers_a_known_log_bayes_factor_with_the_prior_od
     assert fit["false_alarms"] == 3000 and false_alarm_fit(scores[:1004], molecule[:1004]) is None  # 4 alarms
     backwards = false_alarm_fit(-scores, molecule)  # molecules scoring lower: the score says nothing
     assert backwards["slope"] == 0.0 and backwards["intercept"] == pytest.approx(0.0)
+
+
+def test_the_tsite_probability_marginalises_over_acid_o_and_brackets_an_unidentified_split():
+    """A library with every acid O (``acid_o: all``): T5 on two acid O the data tell apart, T1 in two
+    classes it shares with T2 and T10. T5's probability is the sum over its acid O, exactly; T1's
+    lies between 0 (no class is T1's alone) and the sum of the two classes that hold it; T2 and T10
+    are bracketed by their one class."""
+    names = ["O2: T1|T2", "O3: T1|T10", "O1: T5", "O7: T5"]
+    tsites = [["T1", "T2"], ["T1", "T10"], ["T5"], ["T5"]]
+    classes = Classes(names, [[0, 1], [2, 3], [4], [5]], tsites, np.full(6, -np.log(6)))
+    probabilities = {"O2: T1|T2": 0.1, "O3: T1|T10": 0.2, "O1: T5": 0.3, "O7: T5": 0.4}
+    bounds = {r["tsite"]: (r["low"], r["high"]) for r in tsite_probabilities(probabilities, classes)}
+    assert list(bounds) == ["T1", "T2", "T5", "T10"]  # framework order
+    assert bounds["T5"] == pytest.approx((0.7, 0.7))
+    assert bounds["T1"] == pytest.approx((0.0, 0.3))
+    assert bounds["T2"] == pytest.approx((0.0, 0.1)) and bounds["T10"] == pytest.approx((0.0, 0.2))
+    assert tsite_probabilities({}, classes) == []  # no call, no T-site

@@ -303,6 +303,9 @@ def test_tiny_end_to_end_run(tmp_path):
     assert report["noise"]["dose_estimate_e_per_A2"] == pytest.approx(4500, rel=0.25)
     true_class = next(c["class"] for c in report["classes"] if test.split("_")[1] in c["tsites"])
     assert len(report["classes"]) == 3 and report["class_ranking"][0]["class"] == true_class
+    # every class one T-site on one acid O: each T-site's probability is its class's, exactly
+    bounds = {r["tsite"]: (r["low"], r["high"]) for r in report["tsite_probability"]}
+    assert bounds == {r["class"]: pytest.approx((r["probability"],) * 2) for r in report["class_ranking"]}
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
     assert set(alsite["observer"]) == {"pipeline", "ideal", "paper", "paper_matching"}
     assert set(alsite["level"]) == {"molecule", "image"} and (alsite["n"] > 0).all()

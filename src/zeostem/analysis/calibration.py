@@ -38,8 +38,8 @@ class Calibration:
     # per validation dose: the threshold that ``false_alarm_rate`` of the molecule-free fields' sites exceed
     occupancy_thresholds: list[dict] | None = None
     false_alarm_rate: float | None = None  # per empty site, stated in the config
-    # per validation dose: per class, [molecules reported, molecules there were] on the references' own
-    # noisy fields of every conformation (``zeostem.evaluation.calibration.detection_efficiency``)
+    # per validation dose: per class, [molecules reported, molecules there were] on the fields of perturbed
+    # structures of every candidate (``zeostem.evaluation.calibration.detection_efficiency``)
     detection_efficiency: list[dict] | None = None
 
     @classmethod

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp, softmax
 
-from zeostem.analysis.classes import Classes
+from zeostem.analysis.classes import Classes, class_order
 from zeostem.errors import InputError
 
 # model mismatch makes the likelihood overconfident (a temperature above 1: 1.06 in the demo); a model-error
@@ -206,6 +206,23 @@ def al_distribution(
     rows.append({"class": FALSE_ALARMS, "tsites": [], "split_identified": True, "seen": True,
                  "fraction": float(np.median(draws[:, 0])), "low": low, "high": high})  # fmt: skip
     return rows
+
+
+def tsite_probabilities(probabilities: dict[str, float], classes: Classes) -> list[dict]:
+    """Per T-site of the classes (framework order), the probability that the Al is there, marginalised
+    over the acid O (every class that holds the T-site, one per acid O it has in the library): ``low``
+    sums the classes whose only T-site it is, ``high`` every class that holds it. The split inside a
+    class of several T-sites is not identified, so the data say no more than that range (``low`` =
+    ``high`` where every class holding it is its own); empty without a call."""
+    if not probabilities:
+        return []
+    sites = sorted({t for ts in classes.tsites for t in ts}, key=class_order)
+    held = list(zip(classes.names, classes.tsites, strict=True))
+    return [
+        {"tsite": t, "low": float(sum(probabilities[n] for n, ts in held if ts == [t])),
+         "high": float(sum(probabilities[n] for n, ts in held if t in ts))}
+        for t in sites
+    ]  # fmt: skip
 
 
 def ranking(probabilities: dict[str, float]) -> list[dict]:

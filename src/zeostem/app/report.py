@@ -16,6 +16,7 @@ from zeostem.analysis.posterior import (
     image_class_posterior,
     molecule_posteriors,
     ranking,
+    tsite_probabilities,
 )
 from zeostem.analysis.references import FLIPS
 from zeostem.app.panel import panel
@@ -63,6 +64,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     efficiency = calibration.efficiency_at(lat.dose_estimate)
     al_ll = against_false_alarms(class_ll, classes, false_alarm_fit)
     boxes = lattice_boxes(analysis)
+    image_posterior = image_class_posterior(lat.scores, lat.molecules, classes, calibration)
     molecules = []
     for i, n in enumerate(lat.molecules):
         order = np.argsort(-posteriors[i])
@@ -136,7 +138,8 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
         ],
         "shared_error_correlation": lat.scores.correlation,
         "goodness_of_fit": lat.goodness_of_fit,
-        "class_ranking": ranking(image_class_posterior(lat.scores, lat.molecules, classes, calibration)),
+        "class_ranking": ranking(image_posterior),
+        "tsite_probability": tsite_probabilities(image_posterior, classes),
         "al_distribution": al_distribution(al_ll, classes.names, classes.tsites, efficiency=efficiency),
         "faster_rcnn": {
             "boxes": [
