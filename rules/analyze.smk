@@ -235,7 +235,8 @@ rule evaluate_alsite:
 
 rule al_distribution:
     input:
-        expand(paths.report_file("report"), image=JOBS.images),
+        reports=expand(paths.report_file("report"), image=JOBS.images),
+        calibration=paths.CALIBRATION,
     output:
         table=paths.AL_DISTRIBUTION,
         figure=report(

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from zeostem.analysis.efficiency import Efficiency
 from zeostem.evaluation.coverage import SETTINGS, al_coverage, coverage_stacks, stack_study
 
 NAMES = ["T1", "T5", "T9"]
@@ -62,10 +63,24 @@ def exact_field(tsite: str, molecules: int, false_alarms: int, rng, found: float
             "efficiency": None}  # fmt: skip
 
 
-def exact_pool(found: dict[str, float] | None = None) -> list[dict]:
-    rng = np.random.default_rng(3)
+def exact_pool(found: dict[str, float] | None = None, seed: int = 3) -> list[dict]:
+    rng = np.random.default_rng(seed)
     found = found or {}
     return [exact_field(t, 10, 1, rng, found.get(t, 1.0)) for t in NAMES for _ in range(20)]
+
+
+def measured_efficiency(pool: list[dict]) -> Efficiency:
+    """What the calibration measures on fields of its own: per class, its molecules reported and
+    there, and the reported ones' rows."""
+
+    def found(f: dict) -> np.ndarray:
+        return f["al_log_likelihood"][[r for r in f["true_rows"] if r >= 0]]
+
+    rows = [[found(f) for f in pool if f["true_tsite"] == t] for t in NAMES]
+    reported = [sum(len(r) for r in per) for per in rows]
+    there = [sum(f["molecules"] for f in pool if f["true_tsite"] == t) for t in NAMES]
+    return Efficiency(np.ones(1), np.array([reported], float), np.array([there], float),
+                      (tuple(np.concatenate(per) for per in rows),))  # fmt: skip
 
 
 def pooled_coverage(study) -> float:
@@ -99,9 +114,9 @@ def test_a_stack_study_catches_over_confidence_and_a_class_the_detector_misses()
 
 def test_the_detection_efficiency_restores_the_coverage_of_a_class_the_detector_misses():
     """The pool whose detector finds a third of T9's molecules, with each class's efficiency measured
-    on 200 molecules (as the calibration measures it on the references' own fields): the intervals
-    are of all molecules again and cover within the target."""
-    measured = np.array([[200, 200], [200, 200], [60, 200]])
+    on 200 molecules of fields of its own (as the calibration measures it): the intervals are of all
+    molecules again and cover within the target."""
+    measured = measured_efficiency(exact_pool({"T9": 0.3}, seed=4))
     pool = [{**f, "efficiency": measured} for f in exact_pool({"T9": 0.3})]
     study = stack_study(pool, NAMES, [[n] for n in NAMES], stacks=60, molecules=150)
     assert 0.85 <= pooled_coverage(study) <= 0.95, study["present_covered"].to_dict()

@@ -193,6 +193,13 @@ def test_the_false_alarm_fits_are_made_on_what_the_analysis_reports_on_the_effic
     assert fit["dose"] == 1500 and fit["false_alarms"] == sum(efficiency["false_alarms"].values())
     assert fit["detections"] == fit["false_alarms"] + sum(r for r, _ in efficiency["classes"].values())
     assert fit["slope"] > 0
+    # the rows the Al distribution credits each class from: its reported molecules', mostly its own
+    names = list(efficiency["classes"])
+    for name, (reported, _) in efficiency["classes"].items():
+        rows = np.array(efficiency["molecules"][name]).reshape(-1, len(names))
+        assert len(rows) == reported
+        if reported:
+            assert np.mean(rows.argmax(axis=1) == names.index(name)) > 0.5, name
 
 
 def false_alarms_in_molecule_free_fields(simulated, analyzer: Analyzer) -> tuple[int, int, int]:

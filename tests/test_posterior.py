@@ -7,7 +7,9 @@ from scipy.special import logsumexp
 from scipy.stats import beta
 
 from zeostem.analysis.analyzer import molecule_evidence
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes
+from zeostem.analysis.efficiency import Efficiency
 from zeostem.analysis.posterior import (
     FALSE_ALARMS,
     against_false_alarms,
@@ -17,11 +19,11 @@ from zeostem.analysis.posterior import (
     calibrate_temperature,
     class_posteriors,
     mixture_posterior,
-    pooled_efficiency,
     shared_class_posterior,
     topk_credit,
     tsite_probabilities,
 )
+from zeostem.errors import InputError
 from zeostem.evaluation.calibration import false_alarm_fit, false_alarm_threshold, field_dispersion
 from zeostem.evaluation.robustness import robustness_table
 from zeostem.evaluation.stats import wilson
@@ -170,13 +172,16 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods]).reshape(-1, 2)
         return {
             "image": name,
-            "calibration": {"detection_efficiency": None},
+            "noise": {"dose_estimate_e_per_A2": 1500.0},
             "molecules": [{"al_log_likelihood": ll} for ll in likelihoods],
             "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]]),
         }
 
     t1, t5 = {"T1": 30.0, "T5": -30.0}, {"T1": -30.0, "T5": 30.0}  # unambiguous molecules
-    table = al_distribution_table([report("a", [t1, t1, t1]), report("b", [t5]), report("c", [])])
+    classes = {"classes": [{"name": t, "tsites": [t], "conformations": [t]} for t in ("T1", "T5")]}
+    calibration = Calibration(1.0, 0.0, 0.1, 1.0, classes=classes)  # no efficiency measured
+    reports = [report("a", [t1, t1, t1]), report("b", [t5]), report("c", [])]
+    table = al_distribution_table(reports, calibration)
     pooled = table[table["images"] == "all images"].set_index("class")
     # T1 among the molecules: Beta(⅓ + 3, ⅓ + 1) pooled (the prior weighs as one molecule over 3 columns)
     assert pooled.loc["T1", "fraction"] == pytest.approx(beta.median(1 / 3 + 3, 1 / 3 + 1), abs=0.01)
@@ -186,35 +191,109 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         alone["fraction"] == pytest.approx(beta.median(1 / 3 + 1, 1 / 3), abs=0.01) and alone["high"] == 1.0
     )
     assert "c" not in set(table["images"])  # an image without molecules has no distribution
+    other = Calibration(1.0, 0.0, 0.1, 1.0, classes={"classes": classes["classes"][:1]})
+    with pytest.raises(InputError, match="other classes than the calibration"):
+        al_distribution_table(reports, other)
+
+
+def measured(*rows: np.ndarray, reported: list[float], there: list[float]) -> Efficiency:
+    """The efficiency a calibration measures at one dose: per class its reported molecules' rows."""
+    return Efficiency(np.ones(1), np.array([reported], float), np.array([there], float), (rows,))
 
 
 def test_the_al_distribution_is_of_all_molecules_when_their_classes_are_found_at_different_rates():
     """Half the molecules at each of two classes, T1's found 90 % of the time and T5's 30 %: among the
     molecules found T1 holds ≈ 0.75, and an interval of the found shares misses the truth ½; divided by
-    the efficiencies measured on 100 molecules of each, the interval holds ½; a class whose molecules
-    were found once in 100 is not seen: its share is unknown, and T1 holds all molecules seen. Pooled
-    over reports at two doses the efficiency is the molecules' weighted mean of their counts."""
+    the efficiencies measured on 100 molecules of each (as the calibration measures them), the interval
+    holds ½; a class whose molecules were found once in 100 is not seen: its share is unknown, and T1
+    holds all molecules seen. Pooled over reports at two doses the counts are the molecules' weighted
+    mean of each dose's."""
     rng = np.random.default_rng(7)
     signals = 1.8 * np.eye(2, 8)
+
+    def exact(classes: np.ndarray, false_alarms: int) -> np.ndarray:  # as in template_stack
+        data = np.r_[signals[classes], np.zeros((false_alarms, 8))] + rng.normal(
+            size=(len(classes) + false_alarms, 8)
+        )
+        return data @ signals.T - 0.5 * np.sum(signals**2, axis=1)
+
     classes = rng.integers(0, 2, size=1600)
-    found = classes[rng.random(1600) < np.where(classes == 0, 0.9, 0.3)]
-    data = np.r_[signals[found], np.zeros((40, 8))] + rng.normal(size=(len(found) + 40, 8))
-    found = data @ signals.T - 0.5 * np.sum(signals**2, axis=1)  # exact, as in template_stack
+    found = exact(classes[rng.random(1600) < np.where(classes == 0, 0.9, 0.3)], 40)
     names, tsites = ["T1", "T5"], [["T1"], ["T5"]]
     biased = {r["class"]: r for r in al_distribution(found, names, tsites)}["T1"]
     assert biased["fraction"] == pytest.approx(0.75, abs=0.04) and biased["low"] > 0.5
-    corrected = al_distribution(found, names, tsites, efficiency=np.array([[90, 100], [30, 100]]))
-    t1 = {r["class"]: r for r in corrected}["T1"]
+    efficiency = measured(
+        exact(np.zeros(90, int), 0), exact(np.ones(30, int), 0), reported=[90, 30], there=[100, 100]
+    )
+    t1 = {r["class"]: r for r in al_distribution(found, names, tsites, efficiency=efficiency)}["T1"]
     assert t1["low"] <= 0.5 <= t1["high"] and t1["fraction"] == pytest.approx(0.5, abs=0.06)
-    one_in_100 = np.array([[90, 100], [1, 100]])
+    one_in_100 = measured(
+        exact(np.zeros(90, int), 0), exact(np.ones(1, int), 0), reported=[90, 1], there=[100, 100]
+    )
     unseen = {r["class"]: r for r in al_distribution(found, names, tsites, efficiency=one_in_100)}
     assert unseen["T5"]["fraction"] is None and (unseen["T5"]["low"], unseen["T5"]["high"]) == (0.0, 1.0)
     assert unseen["T1"]["seen"] and unseen["T1"]["fraction"] == 1.0
-    reports = [
-        {"molecules": [{}] * 3, "calibration": {"detection_efficiency": {"T1": [9, 10], "T5": [3, 10]}}},
-        {"molecules": [{}], "calibration": {"detection_efficiency": {"T1": [5, 10], "T5": [7, 10]}}},
-    ]
-    assert pooled_efficiency(reports, names).tolist() == [[8.0, 10.0], [4.0, 10.0]]
+    doses = [measured(*(np.zeros((0, 2)),) * 2, reported=r, there=[10, 10]) for r in ([9, 3], [5, 7])]
+    assert Efficiency.pooled([(doses[0], 3), (doses[1], 1)]).counts.tolist() == [[8.0, 10.0], [4.0, 10.0]]
+
+
+def faint_stack(classes: np.ndarray, false_alarms: int, contrast: list[float], rng) -> np.ndarray:
+    """Log-likelihood ratios (class vs false alarm) of detections whose likelihood is the references'
+    (class k adds the template t_k to white noise) while each class's molecules show only ``contrast``
+    of it, as a structure the references were not made from can: a faint class's molecules read partly
+    as false alarms. (detections, classes)."""
+    templates = 1.5 * np.eye(len(contrast), 6)
+    data = np.r_[templates[classes] * np.asarray(contrast)[classes][:, None], np.zeros((false_alarms, 6))]
+    data += rng.normal(size=data.shape)
+    return data @ templates.T - 0.5 * np.sum(templates**2, axis=1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_al_distribution_credits_a_faint_class_as_its_molecules_are_credited(seed):
+    """Half the molecules at T1, half at T5, every one found, T5's showing half the contrast its
+    reference has, and a sixth of the detections false alarms: the mixture gives T5's molecules partly
+    to the null, so its share among the molecules found reads ≈ 0.3 and the detection efficiency (all
+    found: 1 for both) cannot mend it. Divided by the share of each class's molecules that the mixture
+    credits to it (measured on 200 molecules of each from the same structures), T5's interval holds ½."""
+    rng = np.random.default_rng(seed)
+    stack = faint_stack(rng.integers(0, 2, size=600), 120, [1.0, 0.5], rng)
+    names, tsites = ["T1", "T5"], [["T1"], ["T5"]]
+    fields = [faint_stack(np.full(200, k), 0, [1.0, 0.5], rng) for k in (0, 1)]
+    efficiency = measured(*fields, reported=[200, 200], there=[200, 200])
+    uncorrected = {r["class"]: r for r in al_distribution(stack, names, tsites)}["T5"]
+    assert uncorrected["high"] < 0.45
+    corrected = {r["class"]: r for r in al_distribution(stack, names, tsites, efficiency=efficiency)}["T5"]
+    assert corrected["low"] <= 0.5 <= corrected["high"] and corrected["fraction"] == pytest.approx(
+        0.5, abs=0.07
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_classes_a_stack_holds_none_of_do_not_take_the_molecules_of_those_it_holds(seed):
+    """Eight classes whose templates overlap their neighbours', a stack of 80 molecules of the first two
+    and 15 false alarms, every class's efficiency measured on 60 molecules: the six absent classes'
+    found shares are the prior's, near 0; credited as classes of almost no weight they would be divided
+    by almost nothing and take the molecules (measured: the present two then hold 0.27–0.37 of them).
+    Credited as classes of at least one detection, the present two hold most molecules and every
+    absent class's interval reaches 0."""
+    rng = np.random.default_rng(seed)
+    templates = 1.5 * np.eye(8, 10) + 0.75 * np.eye(8, 10, 1)
+
+    def detections(classes: np.ndarray, false_alarms: int) -> np.ndarray:
+        data = np.r_[templates[classes], np.zeros((false_alarms, 10))]
+        data += rng.normal(size=data.shape)
+        return data @ templates.T - 0.5 * np.sum(templates**2, axis=1)
+
+    names = [f"T{k + 1}" for k in range(8)]
+    stack = detections(rng.integers(0, 2, size=80), 15)
+    efficiency = measured(
+        *[detections(np.full(60, k), 0) for k in range(8)], reported=[60] * 8, there=[60] * 8
+    )
+    result = {
+        r["class"]: r for r in al_distribution(stack, names, [[n] for n in names], efficiency=efficiency)
+    }
+    assert result["T1"]["fraction"] + result["T2"]["fraction"] > 0.7
+    assert all(result[n]["low"] == 0.0 for n in names[2:])
 
 
 def test_a_class_s_only_molecule_keeps_a_finite_interval():

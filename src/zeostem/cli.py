@@ -90,7 +90,7 @@ def analyze_command(args: argparse.Namespace) -> int:
     for message in batch.failures.values():
         print(f"zeostem: {message}", file=sys.stderr)
     if batch.reports:
-        written = write_summary(batch, out)
+        written = write_summary(batch, out, loaded["trained"].analyzer.calibration)
         done = f"{len(batch.reports)} of {len(batch.rows)} image(s) analysed"
         print(f"{done}; summary: {', '.join(map(str, written))}")
     warnings = {r["calibration"]["warning"] for r in batch.reports} - {None}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zeostem.analysis.efficiency import Efficiency
 from zeostem.errors import InputError
 from zeostem.paths import CALIBRATION
 
@@ -39,7 +40,8 @@ class Calibration:
     occupancy_thresholds: list[dict] | None = None
     false_alarm_rate: float | None = None  # per empty site, stated in the config
     # per validation dose: per class, [molecules reported, molecules there were] on the fields of perturbed
-    # structures of every candidate (``zeostem.evaluation.calibration.detection_efficiency``)
+    # structures of every candidate and the reported ones' al_log_likelihood rows
+    # (``zeostem.evaluation.calibration.detection_efficiency``)
     detection_efficiency: list[dict] | None = None
 
     @classmethod
@@ -78,11 +80,11 @@ class Calibration:
         dispersion = min(1 / (sites + 2) + entry["field_dispersion"], 0.99)
         return {"rate": (alarms + 0.5) / (sites + 1), "dispersion": dispersion}
 
-    def efficiency_at(self, dose: float | None) -> np.ndarray | None:
-        """(classes, 2) molecules reported and there were, per class (``class_names`` order), at the
-        validation dose nearest ``dose``; None without them or a dose."""
+    def efficiency_at(self, dose: float | None) -> Efficiency | None:
+        """The classes' efficiency (``class_names`` order) at the validation dose nearest ``dose``; None
+        without them or a dose."""
         entry = nearest_dose(self.detection_efficiency, dose)
-        return None if entry is None else np.array([entry["classes"][c] for c in self.class_names], float)
+        return None if entry is None else Efficiency.from_entry(entry, self.class_names)
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:

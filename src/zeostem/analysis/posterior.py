@@ -13,6 +13,7 @@ import pandas as pd
 from scipy.special import logsumexp, softmax
 
 from zeostem.analysis.classes import Classes, class_order
+from zeostem.analysis.efficiency import Efficiency
 from zeostem.errors import InputError
 
 # model mismatch makes the likelihood overconfident (a temperature above 1: 1.06 in the demo); a model-error
@@ -97,7 +98,6 @@ def at_grid_edge(temperature: float) -> bool:
 
 
 FALSE_ALARMS = "false alarms"  # the Al distribution's null component: detections that hold no molecule
-MIN_SEEN = 3  # a class the calibrated analysis reported fewer molecules of at a dose is not seen there
 
 
 def detection_scores(class_ll: np.ndarray, classes: Classes) -> np.ndarray:
@@ -164,7 +164,7 @@ def al_distribution(
     tsites: list[list[str]],
     level: float = 0.9,
     seed: int = 0,
-    efficiency: np.ndarray | None = None,
+    efficiency: Efficiency | None = None,
 ) -> list[dict]:
     """Fraction of the molecules at each class's Al, and the share of detections that are false alarms.
 
@@ -175,25 +175,29 @@ def al_distribution(
     molecule); the false alarms' share of the detections likewise. A class of several T-sites says that
     the split among them is not identified. Molecules are taken as independent given the fractions.
 
-    The classes' molecules are not found alike (a molecule that shows more contrast is found more
-    often), so the fractions among the molecules found lean towards the class found best. With
-    ``efficiency`` — (classes, 2): per class, molecules reported and molecules there were on the
-    calibration's images at this dose — each draw divides the found fractions by a draw of every
-    class's detection efficiency (Beta, Jeffreys prior) and renormalises: the fractions are then of
-    all molecules, found or not. A class whose molecules the analysis reported fewer than ``MIN_SEEN``
-    times there is not ``seen`` at this dose: how many molecules it holds the data cannot say
-    (fraction None, interval [0, 1]), and the other classes' fractions are of the molecules at the
-    classes seen.
+    The classes' molecules are not found and named alike (a molecule that shows more contrast is
+    found more often, and a faint one, once found, is taken for a false alarm or a brighter class more
+    often), so the fractions among the detections lean towards the class seen best. With
+    ``efficiency`` (the calibration's at this dose, ``zeostem.analysis.efficiency``) each draw divides
+    the found fractions by a draw of every class's credited efficiency — the share of its molecules on
+    the calibration's fields that a mixture with these weights (the posterior medians) credits to it
+    (Beta, Jeffreys prior) — and renormalises: the fractions are then of all molecules, found or not.
+    A class whose molecules the analysis reported fewer than ``MIN_SEEN`` times there is not ``seen``
+    at this dose: how many molecules it holds the data cannot say (fraction None, interval [0, 1]), and
+    the other classes' fractions are of the molecules at the classes seen. The false alarms' share is
+    the mixture's null weight among the detections: on structures the references were not made from it
+    holds the faint molecules the mixture took for false alarms too (a measured 0.31 of the detections
+    at 1500 e/Å² in the demo where 0.19 were false alarms), so it bounds their share from above.
     """
     if not len(log_lik):
         return []
     draws = mixture_posterior(np.c_[np.zeros(len(log_lik)), log_lik], seed=seed)
     found, seen = draws[:, 1:], np.ones(len(names), bool)
     if efficiency is not None:
-        reported, there = np.asarray(efficiency, float).T
-        seen = reported >= MIN_SEEN
+        credited, there = efficiency.credited(np.median(draws, axis=0), len(log_lik)).T
+        seen = efficiency.seen
         rng = np.random.default_rng(seed + 1)
-        drawn = rng.beta(reported + 0.5, np.maximum(there - reported, 0) + 0.5, size=found.shape)
+        drawn = rng.beta(credited + 0.5, np.maximum(there - credited, 0) + 0.5, size=found.shape)
         found = np.where(seen, found / drawn, 0.0)
     among = np.clip(found / np.maximum(found.sum(axis=1, keepdims=True), 1e-300), 0, 1)
     rows = []
@@ -242,24 +246,13 @@ def topk_credit(probabilities: dict[str, float], truth: set[str], k: int) -> flo
     return float(np.clip((k - above) / equal, 0.0, 1.0))
 
 
-def pooled_efficiency(reports: list[dict], names: list[str]) -> np.ndarray | None:
-    """The detection efficiency of reports at several doses pooled: their counts averaged with each
-    report's share of the molecules as weight (the counts of one calibration dose, not their sum);
-    None where a report has none."""
-    efficiencies = [r["calibration"]["detection_efficiency"] for r in reports]
-    if any(e is None for e in efficiencies):
-        return None
-    weights = np.array([len(r["molecules"]) for r in reports], float)
-    counts = np.array([[e[n] for n in names] for e in efficiencies], float)
-    return np.tensordot(weights / weights.sum(), counts, axes=1)
-
-
-def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
+def al_distribution_table(reports: list[dict], calibration) -> pd.DataFrame:
     """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
-    (a fit of all their molecules' ``al_log_likelihood``): columns images, molecules (detections),
-    class, tsites, split_identified, seen (at the images' doses; empty fraction where not), fraction
-    (of the molecules at the classes seen; of the detections for the false alarms), low, high. Every
-    report must answer in the same classes."""
+    (a fit of all their molecules' ``al_log_likelihood``, with the ``calibration``'s efficiencies at
+    the reports' doses pooled by their shares of the molecules): columns images, molecules
+    (detections), class, tsites, split_identified, seen (at the images' doses; empty fraction where
+    not), fraction (of the molecules at the classes seen; of the detections for the false alarms), low,
+    high. Every report must answer in the calibration's classes."""
     columns = [
         "images",
         "molecules",
@@ -277,18 +270,25 @@ def al_distribution_table(reports: list[dict]) -> pd.DataFrame:
     entries = [e for e in answered[0]["al_distribution"] if e["class"] != FALSE_ALARMS]
     names, tsites = [e["class"] for e in entries], [e["tsites"] for e in entries]
     for r in answered:
-        if [e["class"] for e in r["al_distribution"] if e["class"] != FALSE_ALARMS] != names:
+        answers = [e["class"] for e in r["al_distribution"] if e["class"] != FALSE_ALARMS]
+        if answers != calibration.class_names:
             raise InputError(
-                "the reports answer in different classes (they come from different calibrations)",
+                "the report answers in other classes than the calibration (it comes from another one)",
                 path=r["image"],
                 fix="pool only reports made with one workflow run's calibration",
             )
+    efficiencies = [calibration.efficiency_at(r["noise"]["dose_estimate_e_per_A2"]) for r in answered]
+    efficiency = None
+    if all(e is not None for e in efficiencies):
+        efficiency = Efficiency.pooled(
+            [(e, len(r["molecules"])) for e, r in zip(efficiencies, answered, strict=True)]
+        )
     pooled = np.array(
         [[m["al_log_likelihood"][n] for n in names] for r in reports for m in r["molecules"]]
     ).reshape(-1, len(names))
     rows = [
         {"images": "all images", "molecules": len(pooled), **e}
-        for e in al_distribution(pooled, names, tsites, efficiency=pooled_efficiency(answered, names))
+        for e in al_distribution(pooled, names, tsites, efficiency=efficiency)
     ]
     for r in answered:
         rows += [{"images": r["image"], "molecules": len(r["molecules"]), **e} for e in r["al_distribution"]]

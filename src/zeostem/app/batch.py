@@ -120,9 +120,10 @@ def analyze_many(
     return result
 
 
-def write_summary(result: BatchResult, out_dir: Path) -> list[Path]:
+def write_summary(result: BatchResult, out_dir: Path, calibration) -> list[Path]:
     """``summary.csv`` (every input, failed ones with their error) and, when any report holds a
-    molecule, the pooled ``al_distribution.csv``; returns what was written."""
+    molecule, the pooled ``al_distribution.csv`` (with the reports' ``calibration``); returns what was
+    written."""
     written = [out_dir / "summary.csv"]
     table = pd.DataFrame(result.rows, columns=SUMMARY_COLUMNS)
     with atomic_write(written[0]) as tmp:
@@ -130,5 +131,5 @@ def write_summary(result: BatchResult, out_dir: Path) -> list[Path]:
     if any(r["molecules"] for r in result.reports):
         written.append(out_dir / "al_distribution.csv")
         with atomic_write(written[1]) as tmp:
-            al_distribution_table(result.reports).to_csv(tmp, index=False)
+            al_distribution_table(result.reports, calibration).to_csv(tmp, index=False)
     return written

@@ -127,7 +127,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
             "false_alarm_fit": false_alarm_fit,
             "detection_efficiency": None
             if efficiency is None
-            else {c: e.tolist() for c, e in zip(classes.names, efficiency, strict=True)},
+            else {c: e.tolist() for c, e in zip(classes.names, efficiency.counts, strict=True)},
         },
         "sites_analysed": int(len(lat.log_bayes_factor)),
         "molecule_evidence": lat.molecule_evidence,

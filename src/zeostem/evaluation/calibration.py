@@ -11,9 +11,10 @@ from scipy import stats
 from scipy.optimize import minimize
 
 from zeostem.analysis.analyzer import Analyzer
-from zeostem.analysis.calibration import Calibration
+from zeostem.analysis.calibration import Calibration, nearest_dose
 from zeostem.analysis.classes import Classes, derive_classes
 from zeostem.analysis.posterior import (
+    against_false_alarms,
     at_grid_edge,
     calibrate_temperature,
     class_log_likelihoods,
@@ -255,7 +256,9 @@ def detection_efficiency(
     missed, a reported site named by its most probable class) and ``false_alarms`` (the reported sites
     that hold no molecule, by the class they were named, among ``empty_sites`` empty sites that count).
     And per dose, the :func:`false_alarm_fit` of the reported sites that count: a molecule's evidence
-    against a false alarm as the reports (``al_log_likelihood``) see it.
+    against a false alarm as the reports (``al_log_likelihood``) see it; with it, per class the
+    reported molecules' ``al_log_likelihood`` rows (``molecules``), from which the Al distribution
+    measures how a mixture credits each class (``zeostem.analysis.efficiency``).
     """
     records = forked_map(lambda item: _efficiency_record(item, analyzer), images, workers, "efficiency")
     names, conformations = analyzer.classes.names, analyzer.references.conformations
@@ -264,7 +267,7 @@ def detection_efficiency(
         entry = entries.setdefault(item.dose, {
             "dose": item.dose, "classes": {c: [0, 0] for c in names},
             "confusion": {c: dict.fromkeys([*names, MISSED], 0) for c in names},
-            "false_alarms": dict.fromkeys(names, 0), "empty_sites": 0,
+            "false_alarms": dict.fromkeys(names, 0), "empty_sites": 0, "molecules": {c: [] for c in names},
         })  # fmt: skip
         truth = names[analyzer.classes.of_candidate(conformations.index(item.conformation))]
         entry["classes"][truth][0] += sum(p != MISSED for p in record["named"])
@@ -280,20 +283,27 @@ def detection_efficiency(
         fit = false_alarm_fit(*(np.concatenate([r[k] for r in detections]) for k in ("scores", "molecule")))
         if fit is not None:
             fits.append({"dose": dose, **fit})
+    for item, record in zip(images, records, strict=True):  # as the reports see them, with the fits
+        fit = nearest_dose(fits, item.dose)
+        truth = names[analyzer.classes.of_candidate(conformations.index(item.conformation))]
+        rows = against_false_alarms(record["molecule_ll"], analyzer.classes, fit)
+        entries[item.dose]["molecules"][truth] += np.round(rows, 4).tolist()
     return [entries[dose] for dose in sorted(entries)], fits
 
 
 def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> dict:
     """One field's true molecules by the class the analysis named them (or ``MISSED``), its reported
-    sites on no molecule by the class they were named, its empty sites that count, and its reported
-    sites that count: their detection scores and which lie on a molecule."""
+    sites on no molecule by the class they were named, its empty sites that count, its reported
+    sites that count (their detection scores and which lie on a molecule) and the class log-likelihoods
+    of its reported true molecules."""
     noisy, meta = read_image(item.noisy)
     references, classes = analyzer.references, analyzer.classes
     centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
     if found is None:
         return {"named": [MISSED] * len(centres), "false_alarms": [], "empty_sites": 0,
-                "scores": np.zeros(0), "molecule": np.zeros(0, bool)}  # fmt: skip
+                "scores": np.zeros(0), "molecule": np.zeros(0, bool),
+                "molecule_ll": np.zeros((0, len(classes.names)))}  # fmt: skip
     tolerance = MATCH_A / np.mean(references.pixel_size_A)
     sites = found.frame.to_input(found.scores.centres_px)
     reported = found.molecules
@@ -312,6 +322,7 @@ def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> dict:
         "empty_sites": int((counted & ~on_molecule).sum()),
         "scores": detection_scores(class_ll, classes)[kept],
         "molecule": on_molecule[reported][kept],
+        "molecule_ll": class_ll[at[at >= 0]].reshape(-1, len(classes.names)),
     }
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, logit
 
-from zeostem.analysis.posterior import MIN_SEEN
+from zeostem.analysis.efficiency import MIN_SEEN
 from zeostem.errors import InputError
 from zeostem.evaluation.stats import wilson
 from zeostem.evaluation.truth import MISSED
