@@ -24,7 +24,12 @@ from zeostem.analysis.posterior import (
     tsite_probabilities,
 )
 from zeostem.errors import InputError
-from zeostem.evaluation.calibration import false_alarm_fit, false_alarm_threshold, field_dispersion
+from zeostem.evaluation.calibration import (
+    false_alarm_fit,
+    false_alarm_threshold,
+    field_dispersion,
+    unfitted_doses,
+)
 from zeostem.evaluation.robustness import robustness_table
 from zeostem.evaluation.stats import wilson
 
@@ -294,6 +299,17 @@ def test_classes_a_stack_holds_none_of_do_not_take_the_molecules_of_those_it_hol
     }
     assert result["T1"]["fraction"] + result["T2"]["fraction"] > 0.7
     assert all(result[n]["low"] == 0.0 for n in names[2:])
+
+
+def test_a_calibration_says_which_doses_have_no_false_alarm_fit_of_their_own():
+    fits = [
+        {"dose": 1500.0, "intercept": -1.0, "slope": 1.2},
+        {"dose": 4500.0, "intercept": -2.0, "slope": 1.3},
+    ]
+    assert unfitted_doses(fits, [1500.0, 4500.0]) is None
+    warning = unfitted_doses(fits, [500.0, 1500.0, 4500.0])
+    assert "500 e/Å²" in warning and "1500" not in warning and "nearest dose's fit" in warning
+    assert "empty site" in unfitted_doses(None, [500.0, 1500.0])
 
 
 def test_a_class_s_only_molecule_keeps_a_finite_interval():

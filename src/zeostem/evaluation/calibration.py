@@ -140,6 +140,20 @@ def false_alarm_fit(scores: np.ndarray, molecule: np.ndarray) -> dict | None:
             "false_alarms": int((~molecule).sum())}  # fmt: skip
 
 
+def unfitted_doses(fits: list[dict] | None, doses: list[float]) -> str | None:
+    """The warning a calibration carries where validation ``doses`` have no false-alarm fit of their own
+    (too few molecules or false alarms among the detections fitted on); None where every dose has one."""
+    missing = sorted(set(doses) - {f["dose"] for f in fits or []})
+    if not missing:
+        return None
+    instead = "the nearest dose's fit" if fits else "their ratios against an empty site"
+    return (
+        f"no false-alarm fit at {', '.join(f'{d:g}' for d in missing)} e/Å² (fewer than {MIN_PER_KIND} "
+        f"molecules or false alarms among the detections it is fitted on): the Al distribution weighs "
+        f"detections there by {instead}"
+    )
+
+
 def false_alarm_fits(
     records: list[dict], classes: Classes, temperature: float, thresholds: list[dict]
 ) -> list[dict]:
@@ -239,6 +253,9 @@ def calibrate(
     )
     if efficiency_images:  # a molecule's evidence against a false alarm as reports see it, of every class
         calibration = replace(calibration, false_alarm_fits=efficiency_fits)
+    unfitted = unfitted_doses(calibration.false_alarm_fits, [t["dose"] for t in thresholds])
+    if unfitted:  # every report at such a dose says so
+        calibration = replace(calibration, warning="; ".join(filter(None, [calibration.warning, unfitted])))
     return {**asdict(calibration), "detection_efficiency": efficiency or None,
             "molecules": len(truth), "sites": int(len(labels))}  # fmt: skip
 
