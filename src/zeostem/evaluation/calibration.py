@@ -254,7 +254,7 @@ def calibrate(
     if efficiency_images:  # a molecule's evidence against a false alarm as reports see it, of every class
         calibration = replace(calibration, false_alarm_fits=efficiency_fits)
     unfitted = unfitted_doses(calibration.false_alarm_fits, [t["dose"] for t in thresholds])
-    if unfitted:  # every report at such a dose says so
+    if unfitted:  # every report carries the calibration's warning
         calibration = replace(calibration, warning="; ".join(filter(None, [calibration.warning, unfitted])))
     return {**asdict(calibration), "detection_efficiency": efficiency or None,
             "molecules": len(truth), "sites": int(len(labels))}  # fmt: skip
