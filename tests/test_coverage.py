@@ -80,7 +80,7 @@ def measured_efficiency(pool: list[dict]) -> Efficiency:
     reported = [sum(len(r) for r in per) for per in rows]
     there = [sum(f["molecules"] for f in pool if f["true_tsite"] == t) for t in NAMES]
     return Efficiency(np.ones(1), np.array([reported], float), np.array([there], float),
-                      (tuple(np.concatenate(per) for per in rows),))  # fmt: skip
+                      (tuple(np.concatenate(per) for per in rows),), np.zeros(1))  # fmt: skip
 
 
 def pooled_coverage(study) -> float:

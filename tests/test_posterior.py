@@ -202,17 +202,18 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
 
 
 def measured(*rows: np.ndarray, reported: list[float], there: list[float]) -> Efficiency:
-    """The efficiency a calibration measures at one dose: per class its reported molecules' rows."""
-    return Efficiency(np.ones(1), np.array([reported], float), np.array([there], float), (rows,))
+    """The efficiency a calibration measures at one dose: per class its reported molecules' rows (no
+    false alarm among them)."""
+    return Efficiency(np.ones(1), np.array([reported], float), np.array([there], float), (rows,), np.zeros(1))
 
 
 def test_the_al_distribution_is_of_all_molecules_when_their_classes_are_found_at_different_rates():
     """Half the molecules at each of two classes, T1's found 90 % of the time and T5's 30 %: among the
     molecules found T1 holds ≈ 0.75, and an interval of the found shares misses the truth ½; divided by
     the efficiencies measured on 100 molecules of each (as the calibration measures them), the interval
-    holds ½; a class whose molecules were found once in 100 is not seen: its share is unknown, and T1
-    holds all molecules seen. Pooled over reports at two doses the counts are the molecules' weighted
-    mean of each dose's."""
+    holds ½; a class whose molecules were found once in 100, or found five times but each read as a
+    T1, is not seen: its share is unknown, and T1 holds all molecules seen. Pooled over reports at two
+    doses the counts are the molecules' weighted mean of each dose's."""
     rng = np.random.default_rng(7)
     signals = 1.8 * np.eye(2, 8)
 
@@ -238,6 +239,13 @@ def test_the_al_distribution_is_of_all_molecules_when_their_classes_are_found_at
     unseen = {r["class"]: r for r in al_distribution(found, names, tsites, efficiency=one_in_100)}
     assert unseen["T5"]["fraction"] is None and (unseen["T5"]["low"], unseen["T5"]["high"]) == (0.0, 1.0)
     assert unseen["T1"]["seen"] and unseen["T1"]["fraction"] == 1.0
+    # five T5 molecules reported, but every one of them reads as a T1: none is credited to T5
+    misread = measured(
+        exact(np.zeros(90, int), 0), exact(np.zeros(5, int), 0), reported=[90, 5], there=[100, 100]
+    )
+    assert not {r["class"]: r for r in al_distribution(found, names, tsites, efficiency=misread)}["T5"][
+        "seen"
+    ]
     doses = [measured(*(np.zeros((0, 2)),) * 2, reported=r, there=[10, 10]) for r in ([9, 3], [5, 7])]
     assert Efficiency.pooled([(doses[0], 3), (doses[1], 1)]).counts.tolist() == [[8.0, 10.0], [4.0, 10.0]]
 
