@@ -62,7 +62,7 @@ class Efficiency:
         """(classes,) whether a mixture of the calibration fields' own make-up (their false alarms'
         share, the classes alike) credits at least ``MIN_SEEN`` of the class's molecules to it: with
         fewer, what the Al distribution divides by is not measured (at 500 e/Å² in the demo four
-        classes had 4–12 molecules reported and 0.4–2.8 credited)."""
+        classes had 4–12 molecules reported and 0.3–2.6 credited)."""
         classes = self.there.shape[1]
         own_make_up = [
             np.r_[share, np.full(classes, (1 - share) / classes)] for share in self.false_alarm_share

@@ -182,12 +182,13 @@ def al_distribution(
     the found fractions by a draw of every class's credited efficiency — the share of its molecules on
     the calibration's fields that a mixture with these weights (the posterior medians) credits to it
     (Beta, Jeffreys prior) — and renormalises: the fractions are then of all molecules, found or not.
-    A class whose molecules the analysis reported fewer than ``MIN_SEEN`` times there is not ``seen``
-    at this dose: how many molecules it holds the data cannot say (fraction None, interval [0, 1]), and
-    the other classes' fractions are of the molecules at the classes seen. The false alarms' share is
-    the mixture's null weight among the detections: on structures the references were not made from it
-    holds the faint molecules the mixture took for false alarms too (a measured 0.31 of the detections
-    at 1500 e/Å² in the demo where 0.19 were false alarms), so it bounds their share from above.
+    A class fewer than ``MIN_SEEN`` of whose molecules there are credited to it (``Efficiency.seen``)
+    is not ``seen`` at this dose: how many molecules it holds the data cannot say (fraction None,
+    interval [0, 1]), and the other classes' fractions are of the molecules at the classes seen. The
+    false alarms' share is the mixture's null weight among the detections: on structures the
+    references were not made from it holds the faint molecules the mixture took for false alarms too
+    (a measured 0.31 of the detections at 1500 e/Å² in the demo where 0.19 were false alarms), so it
+    bounds their share from above.
     """
     if not len(log_lik):
         return []

@@ -26,9 +26,13 @@ def coverage_figure(study: pd.DataFrame, path: str) -> None:
         label = f"{setting} ({low if low == high else f'{low}–{high}'} stacks per dose)"
         ax.errorbar(rows["dose"] * shift, rows["present_covered"], yerr=err, fmt="o-", ms=4, capsize=2,
                     label=label)  # fmt: skip
+    for dose, rows in study.groupby("dose"):  # a dose where no test class is seen has no interval
+        if not rows["intervals"].fillna(0).any():
+            ax.text(dose, 0.5, "no test class\nseen: no\ninterval", ha="center", va="center", fontsize=7)
     ax.set_xscale("log")
     doses = sorted(study["dose"].unique())
     ax.set_xticks(doses, [f"{d:g}" for d in doses])
+    ax.set_xlim(doses[0] / 1.4, doses[-1] * 1.4)
     ax.minorticks_off()
     ax.set_xlabel("dose (e/Å²)")
     ax.set_ylabel("intervals holding the true fraction")
