@@ -20,6 +20,7 @@ from tests.conftest import REPO
 from tests.test_import import as_dft_export
 from tests.test_segments import write_velox
 from zeostem import paths
+from zeostem.analysis.calibration import Calibration
 from zeostem.app.report import validate_report
 from zeostem.datasets.split import split_by_conformation
 from zeostem.figures.rulegraph import draw_rulegraph, parse_rulegraph
@@ -345,10 +346,15 @@ def test_tiny_end_to_end_run(tmp_path):
     # one image: the pool is its own distribution (a class not seen at its dose has no fraction in both)
     assert all_images.to_dict() == pytest.approx(own, nan_ok=True)
     # posterior medians of the seen classes' shares of the molecules (false alarms: of the detections);
-    # a class is seen where the calibration's analysis reported ≥ 3 of its molecules at that dose
+    # a class is seen where ≥ 3 of its molecules on the calibration's fields at that dose are credited
+    # to it, never where fewer than 3 were reported
     efficiency = report["calibration"]["detection_efficiency"]
+    credited = Calibration.load(tmp_path / paths.CALIBRATION).efficiency_at(
+        report["noise"]["dose_estimate_e_per_A2"]
+    )
     seen = {e["class"]: e["seen"] for e in report["al_distribution"] if e["class"] != "false alarms"}
-    assert seen == {c: efficiency[c][0] >= 3 for c in seen}
+    assert seen == dict(zip(seen, credited.seen.tolist(), strict=True))
+    assert not any(seen[c] and efficiency[c][0] < 3 for c in seen)
     if any(seen.values()):
         assert all_images.drop("false alarms").sum() == pytest.approx(1.0, abs=0.1)
     # the planner's confusion counts the same molecules: each class's row holds its molecules there,
@@ -358,6 +364,7 @@ def test_tiny_end_to_end_run(tmp_path):
         for name, (reported, there) in entry["classes"].items():
             row = entry["confusion"][name]
             assert sum(row.values()) == there and there - row["missed"] == reported
+            assert len(entry["molecules"][name]) == reported  # the rows the Al distribution credits
 
     # the CLI on a folder, from another working directory, given only the run's results folder (its
     # manifest names the rest): models loaded once, the bad file reported and skipped, the good one's
