@@ -5,7 +5,7 @@ import pytest
 
 from zeostem.structures import build_candidate
 from zeostem.structures.geometry import minimum_image
-from zeostem.structures.perturb import perturbed, thickened
+from zeostem.structures.perturb import perturbed, realistic_structure, thickened
 
 
 def al_o_lengths(atoms) -> np.ndarray:
@@ -61,3 +61,17 @@ def test_thickened_crystal_holds_one_molecule_at_one_depth(mfi, pyridine):
     assert depth * length <= al < (depth + 1) * length  # the Al sits in the molecule's cell
     molecule = thick.positions[site == "molecule"]
     assert np.ptp(molecule[:, beam]) < 8.0  # in one piece (pyridine is ≈ 5 Å across), not split by the cell
+
+
+def test_realistic_structures_are_reproducible_distinct_and_take_the_thicknesses_in_turn(mfi, pyridine):
+    atoms = build_candidate(mfi, pyridine, "T7", "O16")
+    realistic = {"rotation_deg": 10, "shift_A": 0.3, "al_o_stretch_A": 0.08, "cell_strain": 0.02,
+                 "thickness_cells": [1, 2, 3]}  # fmt: skip
+    made = [realistic_structure(atoms, "pyridine_T7_O16", k, realistic, 0, mfi.beam_axis) for k in range(4)]
+    assert [m.info["thickness_cells"] for m in made] == [1, 2, 3, 1]
+    again = realistic_structure(atoms, "pyridine_T7_O16", 3, realistic, 0, mfi.beam_axis)
+    assert np.array_equal(again.positions, made[3].positions)  # the same seed, the same structure
+    strains = {m.info["perturbed_cell_strain"] for m in made}
+    assert len(strains) == 4  # each index its own perturbation
+    other = realistic_structure(atoms, "pyridine_T7_O17", 3, realistic, 0, mfi.beam_axis)
+    assert other.info["perturbed_cell_strain"] != made[3].info["perturbed_cell_strain"]  # and each parent

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp, softmax
 
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes, class_order
 from zeostem.analysis.efficiency import Efficiency
 from zeostem.errors import InputError
@@ -247,7 +248,7 @@ def topk_credit(probabilities: dict[str, float], truth: set[str], k: int) -> flo
     return float(np.clip((k - above) / equal, 0.0, 1.0))
 
 
-def al_distribution_table(reports: list[dict], calibration) -> pd.DataFrame:
+def al_distribution_table(reports: list[dict], calibration: Calibration) -> pd.DataFrame:
     """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
     (a fit of all their molecules' ``al_log_likelihood``, with the ``calibration``'s efficiencies at
     the reports' doses pooled by their shares of the molecules): columns images, molecules

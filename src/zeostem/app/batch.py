@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.posterior import al_distribution_table
 from zeostem.errors import InputError
 from zeostem.io.atomic import atomic_write
@@ -120,7 +121,7 @@ def analyze_many(
     return result
 
 
-def write_summary(result: BatchResult, out_dir: Path, calibration) -> list[Path]:
+def write_summary(result: BatchResult, out_dir: Path, calibration: Calibration) -> list[Path]:
     """``summary.csv`` (every input, failed ones with their error) and, when any report holds a
     molecule, the pooled ``al_distribution.csv`` (with the reports' ``calibration``); returns what was
     written."""

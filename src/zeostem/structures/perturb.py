@@ -7,6 +7,8 @@ O; the cell (atoms with it) is stretched along each axis by its own random fract
 ``cell_strain`` (a relaxed cell is a few per cent larger than the IZA one, not equally along a and c).
 ``thickened``: a crystal several cells thick along the beam, the molecule (with its Al and acid H) at
 one random depth, the other cells bare silica.
+``realistic_structure``: structure ``index`` of a candidate as the config's ``realistic`` section asks
+(its own seeded perturbation, then the thickness the section's list gives it in turn).
 Such structures make the realistic test and validation sets; none of them is ever a reference.
 """
 
@@ -84,3 +86,19 @@ def thickened(atoms: Atoms, cells: int, beam_axis: int, rng: np.random.Generator
     out.wrap()
     out.info.update(thickness_cells=cells, molecule_depth_cell=depth)
     return out
+
+
+def realistic_structure(
+    atoms: Atoms, parent: str, index: int, realistic: dict, seed: int, beam_axis: int
+) -> Atoms:
+    """Realistic structure ``index`` of candidate ``atoms`` (conformation ``parent``): perturbed
+    by ``realistic``'s ``rotation_deg``, ``shift_A``, ``al_o_stretch_A`` and ``cell_strain``, then
+    ``thickness_cells[index mod length]`` cells thick; its random draws are seeded by ``seed``,
+    ``index`` and ``parent``, so every structure is reproducible and differs from the others."""
+    rng = np.random.default_rng([seed, index, *map(ord, parent)])
+    out = perturbed(
+        atoms, rng, realistic["rotation_deg"], realistic["shift_A"], realistic["al_o_stretch_A"],
+        realistic["cell_strain"],
+    )  # fmt: skip
+    thickness = realistic["thickness_cells"]
+    return thickened(out, thickness[index % len(thickness)], beam_axis, rng)
