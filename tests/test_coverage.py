@@ -120,3 +120,23 @@ def test_the_detection_efficiency_restores_the_coverage_of_a_class_the_detector_
     pool = [{**f, "efficiency": measured} for f in exact_pool({"T9": 0.3})]
     study = stack_study(pool, NAMES, [[n] for n in NAMES], stacks=60, molecules=150)
     assert 0.85 <= pooled_coverage(study) <= 0.95, study["present_covered"].to_dict()
+
+
+def test_a_pair_takes_the_efficiency_of_its_detections_not_of_its_first_field():
+    """A pair of fields at one dose: the first (a thick crystal's, read as a higher dose) reports no
+    molecule and looked up an efficiency where every class is seen, the second reports 12 at an
+    efficiency where no class is seen. Pooled as a user's reports are, the pair sees no class, so its
+    distribution says nothing (taking the first field's, it saw every class and answered); parts of one
+    calibration dose pool into one."""
+    seen = measured_efficiency(exact_pool(seed=5))
+    unseen = Efficiency(
+        seen.weights, seen.reported, seen.there,
+        (tuple(rows[:1] for rows in seen.molecules[0]),), seen.false_alarm_share,
+    )  # fmt: skip
+    assert seen.seen.all() and not unseen.seen.any()
+    thick = {**field("T1", "T1", 0), "molecules": 10, "efficiency": seen}
+    thin = {**field("T5", "T5", 12), "efficiency": unseen}
+    row = al_coverage([thick, thin], NAMES, [[n] for n in NAMES]).set_index("stack").loc["two fields"]
+    assert row["stacks"] == 1 and np.isnan(row["present_covered"])  # answered, no class seen
+    pooled = Efficiency.pooled([(seen, 3), (measured_efficiency(exact_pool(seed=5)), 2)])
+    assert len(pooled.molecules) == 1 and pooled.weights.tolist() == [1.0]

@@ -41,8 +41,28 @@ class Efficiency:
         return cls(np.ones(1), counts[None, :, 0], counts[None, :, 1], (rows,), np.array([share]))
 
     @classmethod
+    def of_detections(cls, parts: list[tuple[Efficiency | None, int]]) -> Efficiency | None:
+        """The efficiency of several images' detections pooled (``int``: each image's detections; those
+        without any drop out), each at the dose its analysis looked the calibration up at (a crystal
+        thicker than the references' reads as a higher dose); None where an image with detections has
+        none (no dose estimate) or no image has detections."""
+        parts = [(e, n) for e, n in parts if n]
+        if not parts or any(e is None for e, _ in parts):
+            return None
+        return cls.pooled(parts)
+
+    @classmethod
     def pooled(cls, parts: list[tuple[Efficiency, float]]) -> Efficiency:
-        """The efficiencies of reports pooled, each weighted by its share of the molecules (``float``)."""
+        """The efficiencies of reports pooled, each weighted by its share of the molecules (``float``);
+        parts of the same calibration dose count once, with their weights summed."""
+        merged: list[list] = []
+        for e, w in parts:
+            same = next((m for m in merged if m[0].same_as(e)), None)
+            if same is None:
+                merged.append([e, w])
+            else:
+                same[1] += w
+        parts = [(e, w) for e, w in merged]
         weights = np.concatenate([w * e.weights for e, w in parts])
         return cls(
             weights / weights.sum(),
@@ -51,6 +71,15 @@ class Efficiency:
             tuple(rows for e, _ in parts for rows in e.molecules),
             np.concatenate([e.false_alarm_share for e, _ in parts]),
         )
+
+    def same_as(self, other: Efficiency) -> bool:
+        """Whether ``other`` holds the same measurements (the same calibration doses, weighted alike)."""
+        arrays = ("weights", "reported", "there", "false_alarm_share")
+        if not all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays):
+            return False
+        # equal weights and counts: as many doses and classes
+        pairs = zip(self.molecules, other.molecules, strict=True)
+        return all(np.array_equal(x, y) for mine, theirs in pairs for x, y in zip(mine, theirs, strict=True))
 
     @property
     def counts(self) -> np.ndarray:

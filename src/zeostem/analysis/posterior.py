@@ -279,12 +279,10 @@ def al_distribution_table(reports: list[dict], calibration: Calibration) -> pd.D
                 path=r["image"],
                 fix="pool only reports made with one workflow run's calibration",
             )
-    efficiencies = [calibration.efficiency_at(r["noise"]["dose_estimate_e_per_A2"]) for r in answered]
-    efficiency = None
-    if all(e is not None for e in efficiencies):
-        efficiency = Efficiency.pooled(
-            [(e, len(r["molecules"])) for e, r in zip(efficiencies, answered, strict=True)]
-        )
+    looked_up = [calibration.efficiency_at(r["noise"]["dose_estimate_e_per_A2"]) for r in answered]
+    efficiency = Efficiency.of_detections(
+        [(e, len(r["molecules"])) for e, r in zip(looked_up, answered, strict=True)]
+    )
     pooled = np.array(
         [[m["al_log_likelihood"][n] for n in names] for r in reports for m in r["molecules"]]
     ).reshape(-1, len(names))

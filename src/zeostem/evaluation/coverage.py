@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from zeostem.analysis.efficiency import Efficiency
 from zeostem.analysis.posterior import FALSE_ALARMS, al_distribution
 from zeostem.evaluation.stats import clustered_interval
 
@@ -86,6 +87,7 @@ def stack_study(
         classes = sorted(by_class, key=names.index)
         if len(classes) < 2:
             continue
+        efficiency = stack_efficiency(pool)  # a stack's molecules come from all of the pool's fields
         for setting, fractions in SETTINGS.items():
             truth = np.zeros(len(names))
             truth[[names.index(c) for c in classes]] = fractions(len(classes))
@@ -96,7 +98,7 @@ def stack_study(
                 drawn.append(_draw(false_alarms, rng.poisson(rate * molecules), rng))
                 log_lik = np.array([e for part in drawn for e in part if e is not None])
                 log_lik = log_lik.reshape(-1, len(names))
-                outcomes.append(interval_outcome(log_lik, truth, names, tsites, pool[0]["efficiency"]))
+                outcomes.append(interval_outcome(log_lik, truth, names, tsites, efficiency))
             rows.append({"model": model, "dose": dose, "setting": setting, **_study_row(outcomes)})
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
 
@@ -135,7 +137,14 @@ def stack_outcome(fields: list[dict], names: list[str], tsites: list[list[str]])
     truth = np.zeros(len(names))
     for f in fields:
         truth[[names.index(c) for c in f["classes"]]] += f["molecules"] / len(f["classes"])
-    return interval_outcome(log_lik, truth / truth.sum(), names, tsites, fields[0]["efficiency"])
+    return interval_outcome(log_lik, truth / truth.sum(), names, tsites, stack_efficiency(fields))
+
+
+def stack_efficiency(fields: list[dict]) -> Efficiency | None:
+    """The efficiency of a stack of ``fields``' detections, each field's as its report looked it up,
+    pooled by their detections as ``zeostem.analysis.posterior.al_distribution_table`` pools reports'
+    (a thick crystal's field reads as a higher dose than a thin one's at the same dose)."""
+    return Efficiency.of_detections([(f["efficiency"], len(f["al_log_likelihood"])) for f in fields])
 
 
 def interval_outcome(
@@ -143,7 +152,7 @@ def interval_outcome(
     truth: np.ndarray,
     names: list[str],
     tsites: list[list[str]],
-    efficiency: np.ndarray | None,
+    efficiency: Efficiency | None,
 ) -> dict | None:
     """Which of the Al distribution's intervals of detections ``log_lik`` (with the classes' detection
     ``efficiency``, as a report has it) hold the true fractions ``truth`` (per class) among the classes
