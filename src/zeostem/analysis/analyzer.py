@@ -184,9 +184,7 @@ def analyze_lattice(
     evidence = molecule_evidence(len(detected), sites, null, calibration.false_alarm_rate)
     goodness = {**found.fit.record(found.noise_whiteness), "molecule_contrast": found.contrast}
     if found.contrast < FAINT:
-        noted(goodness, f"the molecules' contrast is about {found.contrast:.2g} × the references' (a crystal "
-              "thicker than their one cell, or molecules unlike theirs): their evidence is weighed at "
-              "that contrast")  # fmt: skip
+        noted(goodness, faint_note(found.contrast, dose))
     if inverted:
         warning = "the contrast is inverted (atoms dark: check the detector rotation); analysed reversed"
         noted(goodness, warning)
@@ -239,6 +237,24 @@ def molecules_found(
     scores = molecule_sites(found, refs)
     bayes = scores.log_bayes_factor(temperature)
     return scores, bayes, np.flatnonzero((bayes > threshold) & scores.explained)
+
+
+def faint_note(contrast: float, dose: float | None) -> str:
+    """What the goodness of fit says of molecules that show ``contrast`` × the references' (below
+    ``FAINT``), and of the dose estimate ``dose``, which comes from the framework's contrast: in a crystal
+    n cells thick that is ≈ n × the references' and the molecule's is not, so the estimate is ≈ n² × the
+    dose and the molecules' contrast ≈ 1 / n gives it back."""
+    note = (
+        f"the molecules' contrast is about {contrast:.2g} × the references' (a crystal thicker than their "
+        "one cell, or molecules unlike theirs): their evidence is weighed at that contrast"
+    )
+    if dose is None:
+        return note
+    return (
+        f"{note}; in a thicker crystal the dose estimate (from the framework's contrast) is ≈ "
+        f"1/{contrast:.2g}² × the dose, ≈ {dose * contrast**2:.0f} e/Å² from the molecules' contrast, "
+        "and the calibration is looked up at the estimate"
+    )
 
 
 def noted(goodness: dict, warning: str) -> None:
