@@ -183,7 +183,7 @@ def synthetic_calibration() -> Calibration:
     """A calibration whose fields named each class's molecules right 50 / 80 / 95 % of the time at
     500 / 1500 / 4500 e/Å² (of 400 each; the rest half missed, half named as the next class), with 20
     false alarms per dose."""
-    entries, as_read = [], []
+    entries = []
     for dose, right in ((500, 0.5), (1500, 0.8), (4500, 0.95)):
         confusion = {}
         for k, t in enumerate(TSITES):
@@ -193,13 +193,11 @@ def synthetic_calibration() -> Calibration:
             confusion[t] = row
         alarms = dict.fromkeys(TSITES, 0)
         alarms.update({"T1": 10, "T7": 10})
-        entries.append({"dose": dose, "confusion": confusion, "false_alarms": alarms, "empty_sites": 4000})
-        as_read.append({"dose": dose, "classes": {t: [0, 0] for t in TSITES}, "false_alarms": 20,
+        entries.append({"dose": dose, "classes": {t: [0, 0] for t in TSITES}, "confusion": confusion,
+                        "false_alarms": alarms, "empty_sites": 4000,
                         "molecules": {t: [] for t in TSITES}})  # fmt: skip
     classes = {"classes": [{"name": t, "tsites": [t], "conformations": [t]} for t in TSITES]}
-    return Calibration(
-        1.0, 0.0, 0.1, 1.0, classes=classes, detection_efficiency=entries, efficiency_as_read=as_read
-    )
+    return Calibration(1.0, 0.0, 0.1, 1.0, classes=classes, detection_efficiency=entries)
 
 
 def test_plan_command_writes_the_answer_and_fails_clearly_without_a_run(tmp_path, monkeypatch, capsys):

@@ -357,18 +357,14 @@ def test_tiny_end_to_end_run(tmp_path):
     assert not any(seen[c] and efficiency[c][0] < 3 for c in seen)
     if any(seen.values()):
         assert all_images.drop("false alarms").sum() == pytest.approx(1.0, abs=0.1)
-    # the planner's confusion (by the dose imaged) counts the same molecules as the reports' efficiency
-    # (by the dose read): each class's rows hold its molecules there, the reported ones named, the rest
-    # missed; and the rows the Al distribution credits are the reported ones'
+    # the planner's confusion counts the same molecules: each class's row holds its molecules there,
+    # the reported ones named, the rest missed
     calibration = json.loads((tmp_path / paths.CALIBRATION).read_text())
-    for name in calibration["efficiency_as_read"][0]["classes"]:
-        rows = [e["confusion"][name] for e in calibration["detection_efficiency"]]
-        there = sum(sum(row.values()) for row in rows)
-        reported = there - sum(row["missed"] for row in rows)
-        read = [e["classes"][name] for e in calibration["efficiency_as_read"]]
-        assert [sum(r for r, _ in read), sum(t for _, t in read)] == [reported, there]
-        for entry in calibration["efficiency_as_read"]:
-            assert len(entry["molecules"][name]) == entry["classes"][name][0]
+    for entry in calibration["detection_efficiency"]:
+        for name, (reported, there) in entry["classes"].items():
+            row = entry["confusion"][name]
+            assert sum(row.values()) == there and there - row["missed"] == reported
+            assert len(entry["molecules"][name]) == reported  # the rows the Al distribution credits
 
     # the CLI on a folder, from another working directory, given only the run's results folder (its
     # manifest names the rest): models loaded once, the bad file reported and skipped, the good one's

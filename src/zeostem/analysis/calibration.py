@@ -39,14 +39,10 @@ class Calibration:
     # per validation dose: the threshold that ``false_alarm_rate`` of the molecule-free fields' sites exceed
     occupancy_thresholds: list[dict] | None = None
     false_alarm_rate: float | None = None  # per empty site, stated in the config
-    # per validation dose the fields of perturbed structures of every candidate were imaged at: per class,
-    # what the analysis named its molecules (the planner's ``confusion``), and the false alarms
+    # per validation dose: per class, [molecules reported, molecules there were] on the fields of perturbed
+    # structures of every candidate and the reported ones' al_log_likelihood rows
     # (``zeostem.evaluation.calibration.detection_efficiency``)
     detection_efficiency: list[dict] | None = None
-    # per validation dose the analysis read the same fields at (the nearest their dose estimate; a crystal
-    # thicker than the references' reads higher): per class, [molecules reported, molecules there were],
-    # the reported ones' al_log_likelihood rows and the false alarms — what a report looks up
-    efficiency_as_read: list[dict] | None = None
 
     @classmethod
     def uncalibrated(cls, model_error: float = 0.0, model_error_source: str = "none") -> Calibration:
@@ -85,9 +81,9 @@ class Calibration:
         return {"rate": (alarms + 0.5) / (sites + 1), "dispersion": dispersion}
 
     def efficiency_at(self, dose: float | None) -> Efficiency | None:
-        """The classes' efficiency (``class_names`` order) of the fields the analysis read at the
-        validation dose nearest ``dose`` (a report's dose estimate); None without them or a dose."""
-        entry = nearest_dose(self.efficiency_as_read, dose)
+        """The classes' efficiency (``class_names`` order) at the validation dose nearest ``dose``; None
+        without them or a dose."""
+        entry = nearest_dose(self.detection_efficiency, dose)
         return None if entry is None else Efficiency.from_entry(entry, self.class_names)
 
     @classmethod
@@ -113,14 +109,14 @@ class Calibration:
                 "occupancy_thresholds",
                 "false_alarm_rate",
                 "detection_efficiency",
-                "efficiency_as_read",
             )
             for entry in data.get("occupancy_thresholds") or []:  # a version before the evidence test
                 missing = [k for k in THRESHOLD_KEYS if k not in entry]
                 if missing:
                     raise KeyError(f"occupancy_thresholds entries lack {', '.join(missing)}")
-            if data.get("detection_efficiency") and not data.get("efficiency_as_read"):  # a version before
-                raise KeyError("detection_efficiency without efficiency_as_read (by the dose read)")
+            for entry in data.get("detection_efficiency") or []:  # a version before the credited efficiency
+                if "molecules" not in entry:
+                    raise KeyError("detection_efficiency entries lack molecules")
             return cls(**{k: data[k] for k in keys}, **{k: data.get(k) for k in optional})
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"

@@ -2,8 +2,7 @@
 from: what the Al distribution (``zeostem.analysis.posterior.al_distribution``) divides out.
 
 The calibration measures it (``zeostem.evaluation.calibration.detection_efficiency``) on the fields of
-perturbed structures of every candidate, per validation dose the analysis read them at (the one
-nearest their dose estimate, where a report of them looks): per class, how many of its molecules the
+perturbed structures of every candidate, per validation dose: per class, how many of its molecules the
 analysis reported, how many there were, and what every reported one looked like to the Al
 distribution (its ``al_log_likelihood``: each class against a false alarm).
 """
@@ -34,10 +33,10 @@ class Efficiency:
 
     @classmethod
     def from_entry(cls, entry: dict, names: list[str]) -> Efficiency:
-        """One dose of the calibration's ``efficiency_as_read``, its classes in ``names`` order."""
+        """One dose of the calibration's ``detection_efficiency``, its classes in ``names`` order."""
         counts = np.array([entry["classes"][c] for c in names], float).reshape(-1, 2)
         rows = tuple(np.array(entry["molecules"][c], float).reshape(-1, len(names)) for c in names)
-        alarms = entry["false_alarms"]
+        alarms = sum(entry["false_alarms"].values())
         share = alarms / max(alarms + counts[:, 0].sum(), 1)
         return cls(np.ones(1), counts[None, :, 0], counts[None, :, 1], (rows,), np.array([share]))
 

@@ -248,88 +248,64 @@ def calibrate(
         occupancy_thresholds=thresholds,
         false_alarm_rate=false_alarm_rate,
     )
-    imaged, as_read, efficiency_fits = detection_efficiency(
+    efficiency, efficiency_fits = detection_efficiency(
         Analyzer(references, calibration), efficiency_images, workers
     )
     if efficiency_images:  # a molecule's evidence against a false alarm as reports see it, of every class
-        calibration = replace(
-            calibration,
-            false_alarm_fits=efficiency_fits,
-            detection_efficiency=imaged,
-            efficiency_as_read=as_read,
-        )
+        calibration = replace(calibration, false_alarm_fits=efficiency_fits)
     unfitted = unfitted_doses(calibration.false_alarm_fits, [t["dose"] for t in thresholds])
     if unfitted:  # every report carries the calibration's warning
         calibration = replace(calibration, warning="; ".join(filter(None, [calibration.warning, unfitted])))
-    return {**asdict(calibration), "molecules": len(truth), "sites": int(len(labels))}
+    return {**asdict(calibration), "detection_efficiency": efficiency or None,
+            "molecules": len(truth), "sites": int(len(labels))}  # fmt: skip
 
 
 def detection_efficiency(
     analyzer: Analyzer, images: list[TruthImage], workers: int = 1
-) -> tuple[list[dict], list[dict], list[dict]]:
-    """What the calibrated analysis makes of the classes' molecules on ``images`` (full fields of
-    perturbed structures of every candidate), in two views.
+) -> tuple[list[dict], list[dict]]:
+    """Per dose of ``images``: per class, [molecules the analysis reports, molecules there were] — the
+    classes' molecules show different contrast, so some are found more often than others, and the Al
+    distribution of the molecules found leans towards those (``zeostem.analysis.posterior.al_distribution``
+    divides it out). A true molecule is reported where a reported site lies within ``MATCH_A``.
 
-    Per dose the fields were imaged at, what the planner (``zeostem.evaluation.dose_planner``) counts
-    on for every class of the library: ``confusion`` (per true class, how many of its molecules the
-    analysis named as each class or missed, a reported site named by its most probable class) and
-    ``false_alarms`` (the reported sites that hold no molecule, by the class they were named, among
-    ``empty_sites`` empty sites that count).
-
-    Per validation dose the analysis read them at (:func:`_read_at`: where a report of the field looks
-    its calibration up; a crystal thicker than the references' shows more framework contrast and
-    reads as a higher dose), what a report divides out (``efficiency_as_read``): per class, [molecules
-    reported, molecules there were] — the classes' molecules show different contrast, so some are
-    found more often than others, and the Al distribution of the molecules found leans towards those
-    (``zeostem.analysis.posterior.al_distribution``) — the reported molecules' ``al_log_likelihood``
-    rows, from which the Al distribution measures how a mixture credits each class
-    (``zeostem.analysis.efficiency``), and the false alarms among the reports. And per dose read, the
-    :func:`false_alarm_fit` of the reported sites that count: a molecule's evidence against a false
-    alarm as the reports see it. A true molecule is reported where a reported site lies within
-    ``MATCH_A``.
+    With them, what the planner (``zeostem.evaluation.dose_planner``) counts on for every class of the
+    library: ``confusion`` (per true class, how many of its molecules the analysis named as each class or
+    missed, a reported site named by its most probable class) and ``false_alarms`` (the reported sites
+    that hold no molecule, by the class they were named, among ``empty_sites`` empty sites that count).
+    And per dose, the :func:`false_alarm_fit` of the reported sites that count: a molecule's evidence
+    against a false alarm as the reports (``al_log_likelihood``) see it; with it, per class the
+    reported molecules' ``al_log_likelihood`` rows (``molecules``), from which the Al distribution
+    measures how a mixture credits each class (``zeostem.analysis.efficiency``).
     """
     records = forked_map(lambda item: _efficiency_record(item, analyzer), images, workers, "efficiency")
     names, conformations = analyzer.classes.names, analyzer.references.conformations
-    truths = [names[analyzer.classes.of_candidate(conformations.index(item.conformation))] for item in images]
-    read_at = [
-        _read_at(item, record, analyzer.calibration) for item, record in zip(images, records, strict=True)
-    ]
-    imaged: dict[float, dict] = {}
-    for item, record, truth in zip(images, records, truths, strict=True):
-        entry = imaged.setdefault(item.dose, {
-            "dose": item.dose, "confusion": {c: dict.fromkeys([*names, MISSED], 0) for c in names},
-            "false_alarms": dict.fromkeys(names, 0), "empty_sites": 0,
+    entries: dict[int, dict] = {}
+    for item, record in zip(images, records, strict=True):
+        entry = entries.setdefault(item.dose, {
+            "dose": item.dose, "classes": {c: [0, 0] for c in names},
+            "confusion": {c: dict.fromkeys([*names, MISSED], 0) for c in names},
+            "false_alarms": dict.fromkeys(names, 0), "empty_sites": 0, "molecules": {c: [] for c in names},
         })  # fmt: skip
+        truth = names[analyzer.classes.of_candidate(conformations.index(item.conformation))]
+        entry["classes"][truth][0] += sum(p != MISSED for p in record["named"])
+        entry["classes"][truth][1] += len(record["named"])
         for named in record["named"]:
             entry["confusion"][truth][named] += 1
         for named in record["false_alarms"]:
             entry["false_alarms"][named] += 1
         entry["empty_sites"] += record["empty_sites"]
     fits = []
-    for dose in sorted(set(read_at)):
-        detections = [r for r, at in zip(records, read_at, strict=True) if at == dose]
+    for dose in sorted(entries):
+        detections = [r for item, r in zip(images, records, strict=True) if item.dose == dose]
         fit = false_alarm_fit(*(np.concatenate([r[k] for r in detections]) for k in ("scores", "molecule")))
         if fit is not None:
             fits.append({"dose": dose, **fit})
-    as_read: dict[float, dict] = {}
-    for record, truth, dose in zip(records, truths, read_at, strict=True):  # as the reports see them
-        entry = as_read.setdefault(dose, {
-            "dose": dose, "classes": {c: [0, 0] for c in names}, "false_alarms": 0,
-            "molecules": {c: [] for c in names},
-        })  # fmt: skip
-        entry["classes"][truth][0] += sum(p != MISSED for p in record["named"])
-        entry["classes"][truth][1] += len(record["named"])
-        entry["false_alarms"] += len(record["false_alarms"])
-        rows = against_false_alarms(record["molecule_ll"], analyzer.classes, nearest_dose(fits, dose))
-        entry["molecules"][truth] += np.round(rows, 4).tolist()
-    return [imaged[d] for d in sorted(imaged)], [as_read[d] for d in sorted(as_read)], fits
-
-
-def _read_at(item: TruthImage, record: dict, calibration: Calibration) -> float:
-    """The validation dose nearest the field's dose estimate, where a report of it looks its calibration
-    up; the dose it was imaged at where the analysis found no lattice."""
-    entry = nearest_dose(calibration.occupancy_thresholds, record["dose_estimate"])
-    return item.dose if entry is None else entry["dose"]
+    for item, record in zip(images, records, strict=True):  # as the reports see them, with the fits
+        fit = nearest_dose(fits, item.dose)
+        truth = names[analyzer.classes.of_candidate(conformations.index(item.conformation))]
+        rows = against_false_alarms(record["molecule_ll"], analyzer.classes, fit)
+        entries[item.dose]["molecules"][truth] += np.round(rows, 4).tolist()
+    return [entries[dose] for dose in sorted(entries)], fits
 
 
 def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> dict:
@@ -342,7 +318,7 @@ def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> dict:
     centres, _ = true_molecules(item.labels, noisy.shape, references.cell_px)
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, item.noisy)
     if found is None:
-        return {"named": [MISSED] * len(centres), "false_alarms": [], "empty_sites": 0, "dose_estimate": None,
+        return {"named": [MISSED] * len(centres), "false_alarms": [], "empty_sites": 0,
                 "scores": np.zeros(0), "molecule": np.zeros(0, bool),
                 "molecule_ll": np.zeros((0, len(classes.names)))}  # fmt: skip
     tolerance = MATCH_A / np.mean(references.pixel_size_A)
@@ -361,7 +337,6 @@ def _efficiency_record(item: TruthImage, analyzer: Analyzer) -> dict:
         "named": [named[k] if k >= 0 else MISSED for k in at],
         "false_alarms": alarms,
         "empty_sites": int((counted & ~on_molecule).sum()),
-        "dose_estimate": found.dose_estimate,
         "scores": detection_scores(class_ll, classes)[kept],
         "molecule": on_molecule[reported][kept],
         "molecule_ll": class_ll[at[at >= 0]].reshape(-1, len(classes.names)),
