@@ -140,3 +140,18 @@ def test_a_pair_takes_the_efficiency_of_its_detections_not_of_its_first_field():
     assert row["stacks"] == 1 and np.isnan(row["present_covered"])  # answered, no class seen
     pooled = Efficiency.pooled([(seen, 3), (measured_efficiency(exact_pool(seed=5)), 2)])
     assert len(pooled.molecules) == 1 and pooled.weights.tolist() == [1.0]
+
+
+def test_a_stack_that_sees_one_class_checks_no_interval():
+    """Where the calibration sees one class only, a stack's fractions are of that class alone: 1,
+    whatever the stack holds, so its interval holds a T1 field's truth trivially — no measurement of
+    coverage (the demo's 500 e/Å² read 1.0 that way)."""
+    seen = measured_efficiency(exact_pool(seed=5))
+    only_t1 = Efficiency(
+        seen.weights, seen.reported, seen.there,
+        (tuple(rows if k == 0 else rows[:1] for k, rows in enumerate(seen.molecules[0])),),
+        seen.false_alarm_share,
+    )  # fmt: skip
+    assert only_t1.seen.tolist() == [True, False, False]
+    row = al_coverage([{**field("T1", "T1", 12), "efficiency": only_t1}], NAMES, [[n] for n in NAMES]).iloc[0]
+    assert row["stacks"] == 1 and np.isnan(row["present_covered"])

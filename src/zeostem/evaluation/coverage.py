@@ -157,11 +157,14 @@ def interval_outcome(
     """Which of the Al distribution's intervals of detections ``log_lik`` (with the classes' detection
     ``efficiency``, as a report has it) hold the true fractions ``truth`` (per class) among the classes
     it sees: ``present`` / ``absent`` classes' outcomes, the absent ones' point estimates and the
-    present ones' |fraction − truth|; None without detections."""
+    present ones' |fraction − truth| (none where fewer than two classes are seen: the one seen holds
+    all the fractions, trivially); None without detections."""
     if not len(log_lik):
         return None
     distribution = al_distribution(log_lik, names, tsites, efficiency=efficiency)
     rows = [r for r in distribution if r["class"] != FALSE_ALARMS and r["seen"]]
+    if len(rows) < 2:  # the fractions are of the classes seen: one class holds them all, nothing to check
+        rows = []
     truth = truth[[names.index(r["class"]) for r in rows]]
     truth = truth / truth.sum() if truth.sum() else truth  # the fractions are of the classes seen
     low, high, point = (np.array([r[k] for r in rows], float) for k in ("low", "high", "fraction"))

@@ -26,9 +26,9 @@ def coverage_figure(study: pd.DataFrame, path: str) -> None:
         label = f"{setting} ({low if low == high else f'{low}–{high}'} stacks per dose)"
         ax.errorbar(rows["dose"] * shift, rows["present_covered"], yerr=err, fmt="o-", ms=4, capsize=2,
                     label=label)  # fmt: skip
-    for dose, rows in study.groupby("dose"):  # a dose where no test class is seen has no interval
+    for dose, rows in study.groupby("dose"):  # a dose where fewer than two classes are seen has no interval
         if not rows["intervals"].fillna(0).any():
-            ax.text(dose, 0.5, "no test class\nseen: no\ninterval", ha="center", va="center", fontsize=7)
+            ax.text(dose, 0.5, "< 2 classes\nseen: no\ninterval", ha="center", va="center", fontsize=7)
     ax.set_xscale("log")
     doses = sorted(study["dose"].unique())
     ax.set_xticks(doses, [f"{d:g}" for d in doses])
