@@ -68,7 +68,7 @@ def test_mismatch_variants_are_checked_and_planned_for_the_validation_conformati
     variants = jobs.mismatch_variants
     assert variants["two_cells"]["cells_along_beam"] == 2
     assert variants["source_0.9A"]["simulation"]["source_fwhm_A"] == 0.9
-    assert variants["evaluation"]["simulation"]["frozen_phonons"] == 2
+    assert variants["evaluation"]["simulation"]["frozen_phonons"] == 1  # config.yaml: one configuration
     assert "doses" not in variants["defocus_+2nm"]["simulation"]  # a dose change re-runs no multislice
     assert {c for _, c, _ in jobs.mismatch_fits} == set(jobs.split["validation"])
     assert {row["conformation"] for row in jobs.mismatched_test_images} == set(jobs.split["test"])
