@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage, stats
 
-from zeostem.analysis.analyzer import FIT_REFLECTIONS, Analyzer, analyze_lattice
+from zeostem.analysis.analyzer import FIT_REFLECTIONS, Analyzer, analyze_lattice, faint_note
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.lattice import LatticeFit, Reflections, fit_lattice
 from zeostem.analysis.posterior import image_class_posterior, shared_class_posterior
@@ -522,3 +522,11 @@ def test_a_crystal_two_cells_thick_is_read_at_the_molecule_contrast_it_shows(
     assert thin_site == thick_site == "T7"
     # measured: contrast 0.94 thin, 0.49 thick; thick recall 0.88, at the references' contrast 0.50
     assert thick_recall >= 0.7 and full_contrast_recall <= thick_recall - 0.2
+
+
+def test_the_faint_contrast_note_gives_the_dose_the_molecules_contrast_implies():
+    """Molecules at half the references' contrast (a crystal two cells thick) in a field whose
+    framework reads 1800 e/Å²: the note gives ≈ ½² × 1800 = 450 e/Å²; without a dose estimate it names
+    none."""
+    assert "≈ 450 e/Å² from the molecules' contrast" in faint_note(0.5, 1800.0)
+    assert "e/Å²" not in faint_note(0.5, None) and "thicker" in faint_note(0.5, None)
