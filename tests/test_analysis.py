@@ -319,11 +319,11 @@ def test_a_missing_or_malformed_calibration_is_a_clear_error(tmp_path):
     assert calibration.occupancy_threshold == 1.5 and calibration.model_error == 1e-6
     assert calibration.class_names == ["O2: T1|T2"]
     assert calibration.occupancy_threshold_at(1500) == 1.5  # no per-dose thresholds: the one threshold
-    counted = {"dose": 1500, "classes": {"O2: T1|T2": [3, 10]}}  # from before the credited efficiency
-    (tmp_path / "calibration.json").write_text(
+    counted = {"dose": 1500, "classes": {"O2: T1|T2": [3, 10]}, "molecules": {"O2: T1|T2": []}}
+    (tmp_path / "calibration.json").write_text(  # from before the structures' spread
         before_classes + f', "classes": {classes}, "detection_efficiency": [{json.dumps(counted)}]}}'
     )
-    with pytest.raises(InputError, match="molecules") as refused:
+    with pytest.raises(InputError, match="lack structures") as refused:
         Calibration.load(tmp_path / "calibration.json")
     assert "calibrate_analysis" in str(refused.value)
 

@@ -194,8 +194,8 @@ def synthetic_calibration() -> Calibration:
         alarms = dict.fromkeys(TSITES, 0)
         alarms.update({"T1": 10, "T7": 10})
         entries.append({"dose": dose, "classes": {t: [0, 0] for t in TSITES}, "confusion": confusion,
-                        "false_alarms": alarms, "empty_sites": 4000,
-                        "molecules": {t: [] for t in TSITES}})  # fmt: skip
+                        "false_alarms": alarms, "empty_sites": 4000, "molecules": {t: [] for t in TSITES},
+                        "structures": {t: [] for t in TSITES}})  # fmt: skip
     classes = {"classes": [{"name": t, "tsites": [t], "conformations": [t]} for t in TSITES]}
     return Calibration(1.0, 0.0, 0.1, 1.0, classes=classes, detection_efficiency=entries)
 

@@ -182,9 +182,9 @@ def test_the_false_alarm_fits_are_made_on_what_the_analysis_reports_on_the_effic
             noisy = noisy_idpc(seg, fov.pixel_size, 1500, -45, noise_seed(2, tsite, 1500, replica))
             conformation = refs.conformations[refs.tsites.index(tsite)]
             name = f"{tsite}-{replica}"
-            efficiency_images.append(
-                write_truth(tmp_path, name, noisy, labels[tsite], fov, 1500, conformation, tsite)
-            )
+            image = write_truth(tmp_path, name, noisy, labels[tsite], fov, 1500, conformation, tsite)
+            # the even and odd replicas stand for two structures of the class, their fields alternating
+            efficiency_images.append(replace(image, structure=f"{tsite}-s{replica % 2}"))
     calibration = calibrate(
         refs, validation_images, 4500, 1.0, 0.25, efficiency_images=tuple(efficiency_images)
     )
@@ -197,9 +197,13 @@ def test_the_false_alarm_fits_are_made_on_what_the_analysis_reports_on_the_effic
     assert "no false-alarm fit at 4500 e/Å²" in calibration["warning"]
     # the rows the Al distribution credits each class from: its reported molecules', mostly its own
     names = list(efficiency["classes"])
-    for name, (reported, _) in efficiency["classes"].items():
+    for name, (reported, there) in efficiency["classes"].items():
         rows = np.array(efficiency["molecules"][name]).reshape(-1, len(names))
         assert len(rows) == reported
+        # per structure its rows (one after another) and molecules: the class's counts split in two
+        if there:
+            structures = np.array(efficiency["structures"][name])
+            assert len(structures) == 2 and structures.sum(axis=0).tolist() == [reported, there]
         if reported:
             assert np.mean(rows.argmax(axis=1) == names.index(name)) > 0.5, name
 

@@ -284,11 +284,12 @@ class Jobs:
     def efficiency_images(self) -> list[dict]:
         """The efficiency structures' fields (``realistic_structures``, perturbed structures of every
         candidate, simulated with other settings), each named by its parent conformation (whose class it
-        holds): how often the calibrated analysis reports each class's molecules, and how their evidence
-        differs from a false alarm's, on structures the references were not made from."""
+        holds) and its own ``structure`` name: how often the calibrated analysis reports each class's
+        molecules, structure by structure, and how their evidence differs from a false alarm's, on
+        structures the references were not made from."""
         parent = {name: s["parent"] for name, s in self.realistic_structures.items()}
         return [
-            {**row, "conformation": parent[row["conformation"]]}
+            {**row, "conformation": parent[row["conformation"]], "structure": row["conformation"]}
             for row in self.realistic_images("efficiency")
         ]
 

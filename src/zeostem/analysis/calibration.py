@@ -114,9 +114,10 @@ class Calibration:
                 missing = [k for k in THRESHOLD_KEYS if k not in entry]
                 if missing:
                     raise KeyError(f"occupancy_thresholds entries lack {', '.join(missing)}")
-            for entry in data.get("detection_efficiency") or []:  # a version before the credited efficiency
-                if "molecules" not in entry:
-                    raise KeyError("detection_efficiency entries lack molecules")
+            for entry in data.get("detection_efficiency") or []:  # a version before the structures' spread
+                missing = [k for k in ("molecules", "structures") if k not in entry]
+                if missing:
+                    raise KeyError(f"detection_efficiency entries lack {', '.join(missing)}")
             return cls(**{k: data[k] for k in keys}, **{k: data.get(k) for k in optional})
         except (ValueError, KeyError, TypeError) as exc:
             problem = f"the calibration file is malformed ({type(exc).__name__}: {exc})"

@@ -22,23 +22,35 @@ class Efficiency:
     """Per dose the calibration measured (the rows; several where reports at several doses are pooled,
     each with its ``weight``, the share of the pooled molecules at that dose): per class, molecules
     ``reported`` and molecules ``there`` were, and the reported ones' ``al_log_likelihood`` rows
-    (``molecules[dose][class]``: (reported, classes)); and the share of the reported sites there that
-    were false alarms."""
+    (``molecules[dose][class]``: (reported, classes)); the share of the reported sites there that
+    were false alarms; and per class its ``structures`` (``structures[dose][class]``: (structures, 2),
+    each one's reported rows, which follow one another in ``molecules``, and molecules there). Without
+    ``structures`` a class's molecules count as of one structure."""
 
     weights: np.ndarray  # (doses,)
     reported: np.ndarray  # (doses, classes)
     there: np.ndarray  # (doses, classes)
     molecules: tuple[tuple[np.ndarray, ...], ...]
     false_alarm_share: np.ndarray  # (doses,)
+    structures: tuple[tuple[np.ndarray, ...], ...] = ()
 
     @classmethod
     def from_entry(cls, entry: dict, names: list[str]) -> Efficiency:
         """One dose of the calibration's ``detection_efficiency``, its classes in ``names`` order."""
         counts = np.array([entry["classes"][c] for c in names], float).reshape(-1, 2)
         rows = tuple(np.array(entry["molecules"][c], float).reshape(-1, len(names)) for c in names)
+        structures = tuple(np.array(entry["structures"][c], int).reshape(-1, 2) for c in names)
         alarms = sum(entry["false_alarms"].values())
         share = alarms / max(alarms + counts[:, 0].sum(), 1)
-        return cls(np.ones(1), counts[None, :, 0], counts[None, :, 1], (rows,), np.array([share]))
+        there = counts[None, :, 1]
+        return cls(np.ones(1), counts[None, :, 0], there, (rows,), np.array([share]), (structures,))
+
+    def structures_at(self, dose: int) -> tuple[np.ndarray, ...]:
+        """Per class at one dose, its structures' (reported rows, molecules there)."""
+        if self.structures:
+            return self.structures[dose]
+        rows = self.molecules[dose]
+        return tuple(np.array([[len(r), n]], int) for r, n in zip(rows, self.there[dose], strict=True))
 
     @classmethod
     def of_detections(cls, parts: list[tuple[Efficiency | None, int]]) -> Efficiency | None:
@@ -70,6 +82,7 @@ class Efficiency:
             np.concatenate([e.there for e, _ in parts]),
             tuple(rows for e, _ in parts for rows in e.molecules),
             np.concatenate([e.false_alarm_share for e, _ in parts]),
+            tuple(e.structures_at(k) for e, _ in parts for k in range(len(e.molecules))),
         )
 
     def same_as(self, other: Efficiency) -> bool:
@@ -78,7 +91,9 @@ class Efficiency:
         if not all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays):
             return False
         # equal weights and counts: as many doses and classes
-        pairs = zip(self.molecules, other.molecules, strict=True)
+        doses = range(len(self.molecules))
+        pairs = [*zip(self.molecules, other.molecules, strict=True)]
+        pairs += [(self.structures_at(k), other.structures_at(k)) for k in doses]
         return all(np.array_equal(x, y) for mine, theirs in pairs for x, y in zip(mine, theirs, strict=True))
 
     @property
@@ -99,21 +114,27 @@ class Efficiency:
         per_dose = [self._own_credit(weights, 0.0, k) for k, weights in enumerate(own_make_up)]
         return self.weights @ np.array(per_dose, float) >= MIN_SEEN
 
-    def _own_credit(self, mixture_weights: np.ndarray, least: float, dose: int) -> list[float]:
-        """Per class, its molecules' responsibility of their own class at one dose, each class's weight
-        at least ``least``."""
-        credit = []
+    def _responsibilities(self, mixture_weights: np.ndarray, least: float, dose: int) -> list[np.ndarray]:
+        """Per class, each of its reported molecules' responsibility of its own class at one dose, each
+        class's weight at least ``least``."""
+        out = []
         for k, rows in enumerate(self.molecules[dose]):
             weights = np.array(mixture_weights, float)
             weights[k + 1] = max(weights[k + 1], least)
             log_weights = np.log(np.maximum(weights, 1e-300))
-            credit.append(softmax(np.c_[np.zeros(len(rows)), rows] + log_weights, axis=1)[:, k + 1].sum())
-        return credit
+            out.append(softmax(np.c_[np.zeros(len(rows)), rows] + log_weights, axis=1)[:, k + 1])
+        return out
+
+    def _own_credit(self, mixture_weights: np.ndarray, least: float, dose: int) -> list[float]:
+        """Per class, its molecules' responsibility of their own class at one dose, summed."""
+        return [r.sum() for r in self._responsibilities(mixture_weights, least, dose)]
 
     def credited(self, mixture_weights: np.ndarray, detections: int) -> np.ndarray:
         """(classes, 2) how many of each class's molecules a mixture with ``mixture_weights`` (shares of
         the stack's ``detections``: false alarms first, then the classes) credits to their own class —
-        each reported molecule's responsibility of its class, summed — and how many there were.
+        each reported molecule's responsibility of its class, summed — and how many there were, both
+        as many as the spread of the credit between structures leaves (:func:`effective_counts`): the
+        counts of a Beta that holds what a structure not measured may credit.
 
         What the Al distribution's found share of a class estimates is the responsibility its
         molecules put on it, not how many were reported: on structures the references were not made
@@ -125,6 +146,44 @@ class Efficiency:
         its weight near 0 a class the stack holds none of would be credited near nothing, and its
         found share, which the prior keeps above 0, divided by that took the others' molecules (the
         demo's 4500 e/Å² stacks read their present classes 0.2–0.3 off)."""
-        per_dose = [self._own_credit(mixture_weights, 1 / detections, k) for k in range(len(self.molecules))]
-        credited = self.weights @ np.array(per_dose, float)
-        return np.c_[credited, self.counts[:, 1]]
+        per_dose = []
+        for dose in range(len(self.molecules)):
+            responsibilities = self._responsibilities(mixture_weights, 1 / detections, dose)
+            per_structure = [
+                np.c_[[part.sum() for part in np.split(r, np.cumsum(s[:-1, 0]))], s[:, 1]]
+                for r, s in zip(responsibilities, self.structures_at(dose), strict=True)
+            ]
+            per_dose.append(effective_counts(per_structure))
+        return np.tensordot(self.weights, np.array(per_dose, float), axes=1)
+
+
+def structure_spread(per_structure: list[np.ndarray]) -> float:
+    """The share ρ of the variance of a molecule's credit that is shared by the molecules of one
+    structure (the intra-class correlation of a beta-binomial), pooled over the classes: per class
+    (structures, 2) credited and there. A moment estimate from the classes with two structures or more
+    whose credit is neither none nor all; 0 where none has."""
+    spread = expected = excess = 0.0
+    for part in per_structure:
+        credited, there = part[:, 0], part[:, 1].astype(float)
+        total = there.sum()
+        share = credited.sum() / total if total else 0.0
+        if len(part) < 2 or not 0 < share < 1:
+            continue
+        spread += ((credited - there * share) ** 2).sum() / (share * (1 - share))
+        binomial = (1 - there / total) * there  # what the spread would be without a structure effect
+        expected += binomial.sum()
+        excess += (binomial * (there - 1)).sum()
+    return float(np.clip((spread - expected) / excess, 0.0, 1.0)) if excess > 0 else 0.0
+
+
+def effective_counts(per_structure: list[np.ndarray]) -> np.ndarray:
+    """(classes, 2) credited and there per class, scaled to as many molecules as the structures'
+    :func:`structure_spread` ρ leaves for what a structure not measured credits: its credit differs from
+    the measured share by the share's error (the design effect 1 + (m − 1) ρ over n molecules, m a
+    structure's mean size weighted by size) and by a structure's own spread (ρ), so n molecules count
+    as n / (1 + (m − 1) ρ + n ρ); ρ = 0 leaves the counts as they are."""
+    rho = structure_spread(per_structure)
+    counts = np.array([part.sum(axis=0) for part in per_structure], float)
+    there = counts[:, 1]
+    size = np.array([(p[:, 1] ** 2).sum() for p in per_structure]) / np.maximum(there, 1)
+    return counts / (1 + (size - 1) * rho + there * rho)[:, None]

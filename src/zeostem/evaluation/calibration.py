@@ -275,7 +275,10 @@ def detection_efficiency(
     And per dose, the :func:`false_alarm_fit` of the reported sites that count: a molecule's evidence
     against a false alarm as the reports (``al_log_likelihood``) see it; with it, per class the
     reported molecules' ``al_log_likelihood`` rows (``molecules``), from which the Al distribution
-    measures how a mixture credits each class (``zeostem.analysis.efficiency``).
+    measures how a mixture credits each class (``zeostem.analysis.efficiency``), a structure's rows one
+    after another, and per class its structures' [reported rows, molecules there] in that order
+    (``structures``: the images of one ``TruthImage.structure``, else of one conformation), from which
+    it measures how much the credit differs from structure to structure.
     """
     records = forked_map(lambda item: _efficiency_record(item, analyzer), images, workers, "efficiency")
     names, conformations = analyzer.classes.names, analyzer.references.conformations
@@ -285,6 +288,7 @@ def detection_efficiency(
             "dose": item.dose, "classes": {c: [0, 0] for c in names},
             "confusion": {c: dict.fromkeys([*names, MISSED], 0) for c in names},
             "false_alarms": dict.fromkeys(names, 0), "empty_sites": 0, "molecules": {c: [] for c in names},
+            "structures": {c: [] for c in names},
         })  # fmt: skip
         truth = names[analyzer.classes.of_candidate(conformations.index(item.conformation))]
         entry["classes"][truth][0] += sum(p != MISSED for p in record["named"])
@@ -300,11 +304,17 @@ def detection_efficiency(
         fit = false_alarm_fit(*(np.concatenate([r[k] for r in detections]) for k in ("scores", "molecule")))
         if fit is not None:
             fits.append({"dose": dose, **fit})
+    structures: dict[tuple, list] = {}  # (dose, class, structure) → [reported rows, molecules there]
     for item, record in zip(images, records, strict=True):  # as the reports see them, with the fits
         fit = nearest_dose(fits, item.dose)
         truth = names[analyzer.classes.of_candidate(conformations.index(item.conformation))]
         rows = against_false_alarms(record["molecule_ll"], analyzer.classes, fit)
-        entries[item.dose]["molecules"][truth] += np.round(rows, 4).tolist()
+        part = structures.setdefault((item.dose, truth, item.structure or item.conformation), [[], 0])
+        part[0] += np.round(rows, 4).tolist()
+        part[1] += len(record["named"])
+    for (dose, truth, _), (rows, there) in structures.items():  # a structure's rows one after another
+        entries[dose]["molecules"][truth] += rows
+        entries[dose]["structures"][truth].append([len(rows), there])
     return [entries[dose] for dose in sorted(entries)], fits
 
 

@@ -17,7 +17,8 @@ MATCH_A = SITE_RADIUS_A  # a site within this distance of a true molecule's cent
 class TruthImage:
     """A simulated image of one conformation: ``field`` is ``full`` (every cell), ``mosaic`` or
     ``molecule-free`` (its framework without the molecule); ``model`` is ``matched`` (simulated as
-    the references were) or ``mismatched`` (other settings)."""
+    the references were) or ``mismatched`` (other settings); ``structure`` names the structure simulated
+    where it is not the conformation's own (a realistic structure of it; empty: the conformation's)."""
 
     conformation: str
     tsite: str
@@ -27,6 +28,7 @@ class TruthImage:
     labels: str
     field: str
     model: str = "matched"
+    structure: str = ""
 
 
 MISSED = "missed"  # what a true molecule no reported site lies on is named
