@@ -182,7 +182,9 @@ def al_distribution(
     ``efficiency`` (the calibration's at this dose, ``zeostem.analysis.efficiency``) each draw divides
     the found fractions by a draw of every class's credited efficiency — the share of its molecules on
     the calibration's fields that a mixture with these weights (the posterior medians) credits to it
-    (Beta, Jeffreys prior) — and renormalises: the fractions are then of all molecules, found or not.
+    (Beta, Jeffreys prior, of as many molecules as the spread between the calibration's structures
+    leaves: what a structure it did not measure credits, ``Efficiency.credited``) — and renormalises:
+    the fractions are then of all molecules, found or not.
     A class fewer than ``MIN_SEEN`` of whose molecules there are credited to it (``Efficiency.seen``)
     is not ``seen`` at this dose: how many molecules it holds the data cannot say (fraction None,
     interval [0, 1]), and the other classes' fractions are of the molecules at the classes seen. The

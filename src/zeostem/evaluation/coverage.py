@@ -124,10 +124,15 @@ def _study_row(outcomes: list[dict | None]) -> dict:
     low, high = clustered_interval(present, clusters)
     absent = np.concatenate([o["absent"] for o in answered])
     absent_point = np.concatenate([o["absent_point"] for o in answered])
-    return {**row, "intervals": len(present), "present_covered": present.mean(), "present_low": low,
-            "present_high": high, "absent_covered": absent.mean() if len(absent) else np.nan,
-            "absent_below_005": np.mean(absent_point < 0.05) if len(absent) else np.nan,
-            "present_abs_error": np.concatenate([o["error"] for o in answered]).mean()}  # fmt: skip
+    return {**row, "intervals": len(present), "present_covered": _mean(present), "present_low": low,
+            "present_high": high, "absent_covered": _mean(absent),
+            "absent_below_005": _mean(absent_point < 0.05),
+            "present_abs_error": _mean(np.concatenate([o["error"] for o in answered]))}  # fmt: skip
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean, NaN where there is nothing to average (no class of the kind was checked)."""
+    return float(np.mean(values)) if len(values) else np.nan
 
 
 def stack_outcome(fields: list[dict], names: list[str], tsites: list[list[str]]) -> dict | None:
@@ -204,8 +209,8 @@ def al_coverage(fields: list[dict], names: list[str], tsites: list[list[str]]) -
         rows.append({
             "model": model, "dose": dose, "stack": kind, "stacks": len(group),
             "unanswered": unanswered.get((model, dose, kind), 0),
-            "present_covered": present.mean(), "present_low": low, "present_high": high,
-            "absent_covered": np.concatenate([o["absent"] for o, _ in group]).mean(),
-            "present_abs_error": np.concatenate([o["error"] for o, _ in group]).mean(),
+            "present_covered": _mean(present), "present_low": low, "present_high": high,
+            "absent_covered": _mean(np.concatenate([o["absent"] for o, _ in group])),
+            "present_abs_error": _mean(np.concatenate([o["error"] for o, _ in group])),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
