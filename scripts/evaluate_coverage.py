@@ -3,7 +3,7 @@
 from zeostem.analysis.analyzer import Analyzer
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.references import References
-from zeostem.evaluation.coverage import stack_study
+from zeostem.evaluation.coverage import stack_study, with_stated_dose
 from zeostem.evaluation.identifiability import evaluate_image
 from zeostem.evaluation.truth import TruthImage
 from zeostem.figures.coverage import coverage_figure
@@ -21,6 +21,7 @@ with logged(snakemake.log[0]):
         "coverage",
     )
     fields = [f for _, _, _, image_fields in results for f in image_fields]
+    fields += with_stated_dose(fields, analyzer.calibration)  # as a user who states the dose imaged
     classes = analyzer.classes
     study = stack_study(fields, classes.names, classes.tsites, p.study["stacks"], p.study["molecules"])
     study.to_csv(o.table, index=False)

@@ -255,7 +255,7 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
         "registration": {"operation": "identity", "origin_px": [1.0, 2.0], "correlation": 0.9,
                          "contrast_inverted": False, "flip": [1, 1]},
         "noise": {"gradient_variance": 1e-4, "intensity_scale": 1.0, "dose_estimate_e_per_A2": 1500.0,
-                  "dose_note": None},
+                  "dose_stated_e_per_A2": 1400.0, "dose_note": None},
         "calibration": {"temperature": 1.0, "occupancy_threshold": 2.0, "false_alarm_rate": 0.05,
                         "occupancy_prior": 0.1, "warning": None, "model_error_variance": 1e-6,
                         "model_error_source": "measured", "detection_efficiency": {"T1": [7, 10]}},

@@ -54,7 +54,7 @@ def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
         report |= {
             "sites_analysed": 0,
             "molecule_evidence": {"detections": 0, "false_alarms_expected": None},
-            "noise": {"dose_estimate_e_per_A2": None},
+            "noise": {"dose_estimate_e_per_A2": None, "dose_stated_e_per_A2": None},
             "calibration": {"warning": None},
             "goodness_of_fit": {"flagged": False, "note": None},
         }
@@ -85,6 +85,9 @@ def test_analyze_without_a_finished_run_is_a_clear_error_and_writes_nothing(tmp_
     err = capsys.readouterr().err
     assert rc == 2 and "holds no finished run" in err and "manifest.json" in err and "Fix:" in err
     assert not out.exists()
+    with pytest.raises(SystemExit) as refused:  # a dose that cannot be is refused before anything is read
+        main(["analyze", str(tmp_path / "good.tif"), "--dose", "0", "--out", str(out)])
+    assert refused.value.code == 2 and "--dose: must be above 0" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from zeostem.analysis.efficiency import Efficiency, effective_counts, structure_spread
+from zeostem.analysis.efficiency import Efficiency, effective_counts, efficiency_dose, structure_spread
 
 
 def measured_structures(rho: float, structures: int, rng: np.random.Generator) -> tuple[list, np.ndarray]:
@@ -66,3 +66,12 @@ def test_a_class_whose_structures_differ_is_credited_as_fewer_molecules():
     assert not apart.same_as(together)
     pooled = Efficiency.pooled([(apart, 1.0), (together, 1.0)])
     assert np.allclose(pooled.credited(weights, 32), (spread + counted) / 2)
+
+
+def test_the_efficiency_is_looked_up_at_the_dose_stated_and_a_thick_read_is_named():
+    """A stated dose keys the efficiency; an estimate 3.6 × above it (a two-cell crystal's) is named
+    with the thickness it implies; without a stated dose the estimate keys it, without a note."""
+    dose, note = efficiency_dose(1500.0, 5400.0)
+    assert dose == 1500.0 and "3.6 × the stated dose" in note and "≈ 1.9 cells" in note
+    assert efficiency_dose(1500.0, 1600.0) == (1500.0, None)
+    assert efficiency_dose(None, 5400.0) == (5400.0, None) and efficiency_dose(None, None) == (None, None)

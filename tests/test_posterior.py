@@ -177,7 +177,7 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods]).reshape(-1, 2)
         return {
             "image": name,
-            "noise": {"dose_estimate_e_per_A2": 1500.0},
+            "noise": {"dose_estimate_e_per_A2": 1500.0, "dose_stated_e_per_A2": None},
             "molecules": [{"al_log_likelihood": ll} for ll in likelihoods],
             "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]]),
         }
@@ -543,3 +543,35 @@ def test_the_tsite_probability_marginalises_over_acid_o_and_brackets_an_unidenti
     assert bounds["T1"] == pytest.approx((0.0, 0.3))
     assert bounds["T2"] == pytest.approx((0.0, 0.1)) and bounds["T10"] == pytest.approx((0.0, 0.2))
     assert tsite_probabilities({}, classes) == []  # no call, no T-site
+
+
+def test_a_report_with_its_dose_stated_takes_the_efficiency_of_that_dose_not_of_its_estimate():
+    """A thick crystal imaged at 1500 e/Å² whose estimate reads 5400: the calibration sees T5 at 1500
+    e/Å² (30 of 100 molecules reported) but not at 4500 (one); with the dose stated the pooled
+    distribution sees T5 and gives its fraction, with the estimate alone T5's share is unknown."""
+    t1, t5 = [30.0, -30.0], [-30.0, 30.0]
+
+    def entry(dose: int, t5_found: int) -> dict:
+        return {"dose": dose, "classes": {"T1": [90, 100], "T5": [t5_found, 100]},
+                "molecules": {"T1": [t1] * 90, "T5": [t5] * t5_found},
+                "structures": {"T1": [[90, 100]], "T5": [[t5_found, 100]]},
+                "false_alarms": {"T1": 0, "T5": 0}}  # fmt: skip
+
+    classes = {"classes": [{"name": t, "tsites": [t], "conformations": [t]} for t in ("T1", "T5")]}
+    calibration = Calibration(
+        1.0, 0.0, 0.1, 1.0, classes=classes, detection_efficiency=[entry(1500, 30), entry(4500, 1)]
+    )
+    likelihoods = [dict(zip(("T1", "T5"), ll, strict=True)) for ll in [t1] * 6 + [t5] * 2]
+
+    def t5_row(stated: float | None) -> pd.Series:
+        log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods])
+        noise = {"dose_estimate_e_per_A2": 5400.0, "dose_stated_e_per_A2": stated}
+        report = {"image": "thick", "noise": noise,
+                  "molecules": [{"al_log_likelihood": ll} for ll in likelihoods],
+                  "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]])}  # fmt: skip
+        table = al_distribution_table([report], calibration)
+        return table[table["images"] == "all images"].set_index("class").loc["T5"]
+
+    stated, estimated = t5_row(1500.0), t5_row(None)
+    assert stated["seen"] and stated["fraction"] > 0.25
+    assert not estimated["seen"] and np.isnan(estimated["fraction"])

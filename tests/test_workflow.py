@@ -380,7 +380,7 @@ def test_tiny_end_to_end_run(tmp_path):
     write_velox(inbox / "df4.emd", dict(zip(("DF4-A", "DF4-B", "DF4-C", "DF4-D"), counts, strict=True)),
                 pixel * 1e-10)  # fmt: skip
     cli = [BIN / "zeostem", "analyze", ".", "--workflow-results", str(tmp_path / "results"),
-           "--out", str(tmp_path / "batch")]  # fmt: skip
+           "--out", str(tmp_path / "batch"), "--dose", "4500"]  # fmt: skip
     batch_out = tmp_path / "batch"
     batch = subprocess.run(cli, cwd=inbox, capture_output=True, text=True, timeout=600)
     assert batch.returncode == 2 and "broken.tif" in batch.stderr, batch.stdout + batch.stderr
@@ -393,6 +393,9 @@ def test_tiny_end_to_end_run(tmp_path):
     assert abs((velox["input"]["segments"]["rotation_deg"] + 45 + 180) % 360 - 180) < 3  # simulated: −45°
     assert velox["lattice"]["pixel_size_x_A"] == pytest.approx(pixel, rel=0.005)
     assert velox["noise"]["dose_estimate_e_per_A2"] == pytest.approx(4500, rel=0.25)  # raw counts at 4500
+    assert velox["noise"]["dose_stated_e_per_A2"] == 4500
+    stated = summary.set_index("image").loc[["exp", "df4"], "dose_stated_e_per_A2"]
+    assert stated.astype(float).tolist() == [4500.0, 4500.0]
     again = json.loads((tmp_path / "batch" / "exp" / "report.json").read_text())
     # the same answer; the last bits may differ (the rule runs with 2 threads, the CLI with the default)
     assert [r["class"] for r in again["class_ranking"]] == [r["class"] for r in report["class_ranking"]]

@@ -1,7 +1,7 @@
 """Command line.
 
-``zeostem analyze IMAGE|FOLDER... [--pixel-size Å] --workflow-results results/ [--out DIR]``: Al-site
-reports, models loaded once, one folder per image and a summary table.
+``zeostem analyze IMAGE|FOLDER... [--pixel-size Å] [--dose e/Å²] --workflow-results results/ [--out DIR]``:
+Al-site reports, models loaded once, one folder per image and a summary table.
 ``zeostem plan --workflow-results results/ --target-accuracy 0.9 [--max-dose 6000] [--interval 0.05]``:
 the lowest dose and the number of molecules that answer where the Al sits.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from zeostem import paths
@@ -59,6 +60,14 @@ def plan_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive(text: str) -> float:
+    """A command-line number that must be above 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
 def analyze_command(args: argparse.Namespace) -> int:
     """``zeostem analyze``: one report folder per image, a summary; a bad image is reported and skipped."""
     from zeostem.app.batch import analyze_many, expand_inputs, write_summary
@@ -75,6 +84,7 @@ def analyze_command(args: argparse.Namespace) -> int:
 
     def analyze_one(micrograph, path: Path) -> dict:
         trained = loaded["trained"]
+        micrograph = replace(micrograph, dose_e_per_A2=args.dose)
         result = loaded["analyze"](micrograph.image, micrograph.pixel_size_A, trained, str(path))
         report = loaded["write_report"](out / path.stem, path.stem, str(path), result, trained, micrograph)
         print(_one_line(out / path.stem, report))
@@ -130,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     analyze.add_argument("images", nargs="+", help="image files and/or folders of them")
     analyze.add_argument("--pixel-size", type=float, default=None, help="Å per pixel (else from the file)")
+    analyze.add_argument(
+        "--dose",
+        type=positive,
+        default=None,
+        help="the dose (e/Å²) the images were taken at: the Al distribution's detection efficiency is "
+        "taken there (else at the estimate, which reads a crystal n cells thick at ≈ n² × its dose)",
+    )
     analyze.add_argument(
         "--segment-rotation",
         type=float,

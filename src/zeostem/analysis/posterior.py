@@ -14,7 +14,7 @@ from scipy.special import logsumexp, softmax
 
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes, class_order
-from zeostem.analysis.efficiency import Efficiency
+from zeostem.analysis.efficiency import Efficiency, efficiency_dose
 from zeostem.errors import InputError
 
 # model mismatch makes the likelihood overconfident (a temperature above 1: 1.06 in the demo); a model-error
@@ -253,7 +253,8 @@ def topk_credit(probabilities: dict[str, float], truth: set[str], k: int) -> flo
 def al_distribution_table(reports: list[dict], calibration: Calibration) -> pd.DataFrame:
     """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
     (a fit of all their molecules' ``al_log_likelihood``, with the ``calibration``'s efficiencies at
-    the reports' doses pooled by their shares of the molecules): columns images, molecules
+    the reports' doses — stated, else estimated (``efficiency_dose``) — pooled by their shares of the
+    molecules): columns images, molecules
     (detections), class, tsites, split_identified, seen (at the images' doses; empty fraction where
     not), fraction (of the molecules at the classes seen; of the detections for the false alarms), low,
     high. Every report must answer in the calibration's classes."""
@@ -281,7 +282,11 @@ def al_distribution_table(reports: list[dict], calibration: Calibration) -> pd.D
                 path=r["image"],
                 fix="pool only reports made with one workflow run's calibration",
             )
-    looked_up = [calibration.efficiency_at(r["noise"]["dose_estimate_e_per_A2"]) for r in answered]
+    noise = [r["noise"] for r in answered]
+    looked_up = [
+        calibration.efficiency_at(efficiency_dose(n["dose_stated_e_per_A2"], n["dose_estimate_e_per_A2"])[0])
+        for n in noise
+    ]
     efficiency = Efficiency.of_detections(
         [(e, len(r["molecules"])) for e, r in zip(looked_up, answered, strict=True)]
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 
+from zeostem.analysis.efficiency import efficiency_dose
 from zeostem.analysis.posterior import (
     against_false_alarms,
     al_distribution,
@@ -61,7 +62,8 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     per_class = class_posteriors(llr, classes, temperature)
     class_ll = class_log_likelihoods(llr, classes, temperature)
     false_alarm_fit = calibration.false_alarm_fit(lat.dose_estimate)
-    efficiency = calibration.efficiency_at(lat.dose_estimate)
+    looked_up_at, stated_note = efficiency_dose(micrograph.dose_e_per_A2, lat.dose_estimate)
+    efficiency = calibration.efficiency_at(looked_up_at)
     al_ll = against_false_alarms(class_ll, classes, false_alarm_fit)
     boxes = lattice_boxes(analysis)
     image_posterior = image_class_posterior(lat.scores, lat.molecules, classes, calibration)
@@ -114,7 +116,8 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
             "gradient_variance": lat.scores.noise_variance,
             "intensity_scale": lat.scores.scale,
             "dose_estimate_e_per_A2": lat.dose_estimate,
-            "dose_note": lat.dose_note,
+            "dose_stated_e_per_A2": micrograph.dose_e_per_A2,
+            "dose_note": "; ".join(filter(None, [lat.dose_note, stated_note])) or None,
         },
         "calibration": {
             "temperature": temperature,

@@ -12,7 +12,8 @@ interval is checked against the truth: the classes present (is the share recover
 The coverage study (:func:`stack_study`, workflow target ``coverage``, ``coverage.csv``): many stacks
 at chosen class fractions (:data:`SETTINGS`), each of molecules drawn by those fractions from a pool
 of realistic test fields (their own noise replicas) and of the false alarms among them, as the
-pipeline saw them (misses included): what share of the nominal 90 % intervals hold the fractions.
+pipeline saw them (misses included): what share of the nominal 90 % intervals hold the fractions —
+with the dose estimated, and stated (:func:`with_stated_dose`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from zeostem.analysis.efficiency import Efficiency
+from zeostem.analysis.calibration import Calibration
+from zeostem.analysis.efficiency import Efficiency, efficiency_dose
 from zeostem.analysis.posterior import FALSE_ALARMS, al_distribution
 from zeostem.evaluation.stats import clustered_interval
 
@@ -101,6 +103,20 @@ def stack_study(
                 outcomes.append(interval_outcome(log_lik, truth, names, tsites, efficiency))
             rows.append({"model": model, "dose": dose, "setting": setting, **_study_row(outcomes)})
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
+
+
+DOSE_STATED = ", dose stated"  # the model of fields analysed as by a user who states the dose imaged
+
+
+def with_stated_dose(fields: list[dict], calibration: Calibration) -> list[dict]:
+    """``fields`` as a user who states the dose they were imaged at has them analysed (``zeostem analyze
+    --dose``): the same detections, each field's efficiency the ``calibration``'s at its own dose
+    (``efficiency_dose``), under the model ``<model>, dose stated``."""
+    return [
+        {**f, "model": f["model"] + DOSE_STATED,
+         "efficiency": calibration.efficiency_at(efficiency_dose(f["dose"], None)[0])}
+        for f in fields
+    ]  # fmt: skip
 
 
 def _evidence(field: dict, row: int) -> np.ndarray | None:

@@ -3,6 +3,8 @@ against dose, with its interval, beside the target band."""
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -18,14 +20,17 @@ def coverage_figure(study: pd.DataFrame, path: str) -> None:
     ax.axhspan(*TARGET, color="0.9", label="target 0.85–0.95")
     ax.axhline(0.9, color="k", lw=0.6, ls=":")
     settings = list(dict.fromkeys(study["setting"]))
-    for k, setting in enumerate(settings):
-        rows = study[study["setting"] == setting].sort_values("dose")
-        shift = 1 + 0.04 * (k - (len(settings) - 1) / 2)  # side by side on the log axis
+    models = list(dict.fromkeys(study["model"]))  # each its own line style (the dose estimated, stated)
+    for (m, model), (k, setting) in itertools.product(enumerate(models), enumerate(settings)):
+        rows = study[(study["model"] == model) & (study["setting"] == setting)].sort_values("dose")
+        lines = len(settings) * len(models)
+        shift = 1 + 0.03 * (m * len(settings) + k - (lines - 1) / 2)  # side by side on the log axis
         err = np.abs(rows[["present_low", "present_high"]].to_numpy().T - rows["present_covered"].to_numpy())
         low, high = int(rows["stacks"].min()), int(rows["stacks"].max())
-        label = f"{setting} ({low if low == high else f'{low}–{high}'} stacks per dose)"
-        ax.errorbar(rows["dose"] * shift, rows["present_covered"], yerr=err, fmt="o-", ms=4, capsize=2,
-                    label=label)  # fmt: skip
+        label = f"{model}: {setting} ({low if low == high else f'{low}–{high}'} stacks per dose)"
+        style = "o" + ("-", "--", ":")[m % 3]
+        ax.errorbar(rows["dose"] * shift, rows["present_covered"], yerr=err, fmt=style, ms=4, capsize=2,
+                    color=f"C{k}", mfc="none" if m else f"C{k}", label=label)  # fmt: skip
     for dose, rows in study.groupby("dose"):  # a dose where fewer than two classes are seen has no interval
         if not rows["intervals"].fillna(0).any():
             ax.text(dose, 0.5, "< 2 classes\nseen: no\ninterval", ha="center", va="center", fontsize=7)
@@ -38,7 +43,7 @@ def coverage_figure(study: pd.DataFrame, path: str) -> None:
     ax.set_ylabel("intervals holding the true fraction")
     ax.set_ylim(0, 1.02)
     ax.set_title("Al distribution: coverage of nominal 90 % intervals", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)

@@ -39,6 +39,7 @@ class Micrograph:
     signal: str  # "image" (the file's one image), "iDPC" (the file's), "iDPC from 4 segments"
     calibration_source: str  # "given" (sheet / command line) or what in the file it was read from
     segments: SegmentIDPC | None = None
+    dose_e_per_A2: float | None = None  # the dose the user states it was taken at (None: not stated)
 
     def record(self) -> dict:
         """The report's ``input`` section."""
