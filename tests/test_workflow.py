@@ -379,8 +379,8 @@ def test_tiny_end_to_end_run(tmp_path):
     counts = np.random.default_rng(7).poisson(segments * 4500 * pixel**2)
     write_velox(inbox / "df4.emd", dict(zip(("DF4-A", "DF4-B", "DF4-C", "DF4-D"), counts, strict=True)),
                 pixel * 1e-10)  # fmt: skip
-    cli = [BIN / "zeostem", "analyze", ".", "--workflow-results", str(tmp_path / "results"),
-           "--out", str(tmp_path / "batch"), "--dose", "4500"]  # fmt: skip
+    cli = [BIN / "zeostem", "analyze", ".", "--workflow-results", str(tmp_path / "results"), "--dose", "4500",
+           "--out", str(tmp_path / "batch")]  # fmt: skip
     batch_out = tmp_path / "batch"
     batch = subprocess.run(cli, cwd=inbox, capture_output=True, text=True, timeout=600)
     assert batch.returncode == 2 and "broken.tif" in batch.stderr, batch.stdout + batch.stderr
