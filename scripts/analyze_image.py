@@ -1,5 +1,6 @@
 """Rule analyze_image: the Al-site report of one image of the images sheet, with the run's manifest."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -15,7 +16,8 @@ with logged(snakemake.log[0]):
     i, p = snakemake.input, snakemake.params
     row = p.row
     pixel = float(row["pixel_size_A"]) if row["pixel_size_A"] else None
-    micrograph = read_micrograph(i.image, pixel)
+    dose = float(row["dose_e_per_A2"]) if row.get("dose_e_per_A2") else None  # stated, or not
+    micrograph = replace(read_micrograph(i.image, pixel), dose_e_per_A2=dose)
     trained = TrainedRun.from_results(paths.results_folder(i.manifest))
     result = analyze(micrograph.image, micrograph.pixel_size_A, trained, i.image)
     report = write_report(

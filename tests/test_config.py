@@ -90,6 +90,20 @@ def test_bad_sheets_name_file_line_and_column(tmp_path, content, message):
     assert "sheet.tsv" in str(err.value)
 
 
+def test_the_images_sheet_takes_a_stated_dose_above_zero_or_none(tmp_path):
+    """A dose (e/Å²) the image was taken at is optional; one that cannot be (0, negative, text) names
+    the file, line and column."""
+    path = tmp_path / "images.tsv"
+    header = "image\tfile\tpixel_size_A\tdose_e_per_A2\n"
+    path.write_text(header + "a\ta.tif\t\t1500\nb\tb.tif\t0.25\t0.5\nc\tc.tif\t\t\n")
+    assert read_sheet(path, "images", "image")["dose_e_per_A2"].tolist() == ["1500", "0.5", ""]
+    for bad in ("0", "-1500", "0.0", "high"):
+        path.write_text(header + f"a\ta.tif\t\t{bad}\n")
+        with pytest.raises(InputError, match="line 2, column `dose_e_per_A2`") as err:
+            read_sheet(path, "images", "image")
+        assert "images.tsv" in str(err.value)
+
+
 def test_sheet_rows_are_checked_against_the_config(tmp_path):
     sheet = tmp_path / "conformations.tsv"
     config = validate_config(

@@ -73,7 +73,7 @@ def test_lint_and_format_are_clean():
 
 def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7"), image_rows=()):
     images = tmp_path / "images.tsv"
-    images.write_text("image\tfile\tpixel_size_A\tmolecule\n" + "".join(image_rows))
+    images.write_text("image\tfile\tpixel_size_A\tdose_e_per_A2\tmolecule\n" + "".join(image_rows))
     sheet = tmp_path / "conformations.tsv"
     sheet.write_text("conformation\tmolecule\ttsite\tproton_o\tfile\n" + "".join(sheet_rows))
     config = {
@@ -239,7 +239,7 @@ def test_tiny_end_to_end_run(tmp_path):
     """`snakemake all` on a tiny config: structures → simulation → denoiser → detector → reports, metrics."""
     split = split_by_conformation(["pyridine_T1_O2", "pyridine_T7_O16", "pyridine_T12_O25"], 0.2, 0.25, 0)
     test = split["test"][0]
-    rows = [f"exp\tresults/experiments/{test}-dose4500.tif\t\tpyridine\n"]
+    rows = [f"exp\tresults/experiments/{test}-dose4500.tif\t\t4500\tpyridine\n"]  # the dose stated
     args = tiny_workflow(tmp_path, [], target="all", tsites=["T1", "T7", "T12"], image_rows=rows)
     for stage in ("simulations", "clearstem", "detector"):  # a call each: a timeout names the stage that hung
         snakemake(*args[:-1], stage, timeout=600)
@@ -302,6 +302,7 @@ def test_tiny_end_to_end_run(tmp_path):
     assert report["lattice"]["pixel_size_x_A"] == pytest.approx(true_x, rel=0.005)
     assert report["sites_analysed"] > 0 and len(report["molecules"]) >= 1
     assert report["noise"]["dose_estimate_e_per_A2"] == pytest.approx(4500, rel=0.25)
+    assert report["noise"]["dose_stated_e_per_A2"] == 4500  # the sheet's
     true_class = next(c["class"] for c in report["classes"] if test.split("_")[1] in c["tsites"])
     assert len(report["classes"]) == 3 and report["class_ranking"][0]["class"] == true_class
     # every class one T-site on one acid O: each T-site's probability is its class's, exactly
