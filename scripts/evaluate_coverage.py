@@ -21,8 +21,8 @@ with logged(snakemake.log[0]):
         "coverage",
     )
     fields = [f for _, _, _, image_fields in results for f in image_fields]
-    fields += with_stated_dose(fields, analyzer.calibration)  # as a user who states the dose imaged
     classes = analyzer.classes
+    fields += with_stated_dose(fields, classes, analyzer.calibration)  # as a user who states the dose imaged
     study = stack_study(fields, classes.names, classes.tsites, p.study["stacks"], p.study["molecules"])
     study.to_csv(o.table, index=False)
     print(study.to_string())

@@ -115,11 +115,23 @@ def against_false_alarms(class_ll: np.ndarray, classes: Classes, fit: dict | Non
     classes. Each detection keeps its classes' relative evidence; its evidence for a molecule at all
     becomes the calibrated one, ``fit["intercept"] + fit["slope"] × score`` with score its log
     likelihood ratio of any molecule against an empty site (``Calibration.false_alarm_fit``, fitted
-    on the validation detections of the image's dose). Without a fit, the ratios against an empty site."""
+    on the detections of the image's dose). Without a fit, the ratios against an empty site."""
     if fit is None or not len(class_ll):
         return class_ll
     score = detection_scores(class_ll, classes)
     return class_ll + (fit["intercept"] + (fit["slope"] - 1) * score)[:, None]
+
+
+def as_reported(
+    class_ll: np.ndarray, classes: Classes, calibration: Calibration, dose: float | None
+) -> tuple[np.ndarray, Efficiency | None, dict | None]:
+    """What an image's Al distribution pools and divides by, both the ``calibration``'s at one
+    ``dose`` (``efficiency_dose``'s: the stated, else the estimated): its detections' evidence
+    against false alarms (:func:`against_false_alarms`), the classes' efficiency, and the false-alarm
+    fit used. The calibration measured each efficiency through the fit of the dose its fields were
+    imaged at, so a thick crystal read at a higher dose takes both at its stated dose or neither."""
+    fit = calibration.false_alarm_fit(dose)
+    return against_false_alarms(class_ll, classes, fit), calibration.efficiency_at(dose), fit
 
 
 def mixture_posterior(

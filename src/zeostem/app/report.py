@@ -10,8 +10,8 @@ import numpy as np
 
 from zeostem.analysis.efficiency import efficiency_dose
 from zeostem.analysis.posterior import (
-    against_false_alarms,
     al_distribution,
+    as_reported,
     class_log_likelihoods,
     class_posteriors,
     image_class_posterior,
@@ -61,10 +61,8 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     posteriors = molecule_posteriors(llr, classes, temperature)
     per_class = class_posteriors(llr, classes, temperature)
     class_ll = class_log_likelihoods(llr, classes, temperature)
-    false_alarm_fit = calibration.false_alarm_fit(lat.dose_estimate)
     looked_up_at, stated_note = efficiency_dose(micrograph.dose_e_per_A2, lat.dose_estimate)
-    efficiency = calibration.efficiency_at(looked_up_at)
-    al_ll = against_false_alarms(class_ll, classes, false_alarm_fit)
+    al_ll, efficiency, false_alarm_fit = as_reported(class_ll, classes, calibration, looked_up_at)
     boxes = lattice_boxes(analysis)
     image_posterior = image_class_posterior(lat.scores, lat.molecules, classes, calibration)
     molecules = []

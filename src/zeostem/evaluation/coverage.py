@@ -25,8 +25,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from zeostem.analysis.calibration import Calibration
+from zeostem.analysis.classes import Classes
 from zeostem.analysis.efficiency import Efficiency, efficiency_dose
-from zeostem.analysis.posterior import FALSE_ALARMS, al_distribution
+from zeostem.analysis.posterior import FALSE_ALARMS, al_distribution, as_reported
 from zeostem.evaluation.stats import clustered_interval
 
 COLUMNS = [
@@ -108,15 +109,18 @@ def stack_study(
 DOSE_STATED = ", dose stated"  # the model of fields analysed as by a user who states the dose imaged
 
 
-def with_stated_dose(fields: list[dict], calibration: Calibration) -> list[dict]:
+def with_stated_dose(fields: list[dict], classes: Classes, calibration: Calibration) -> list[dict]:
     """``fields`` as a user who states the dose they were imaged at has them analysed (``zeostem analyze
-    --dose``): the same detections, each field's efficiency the ``calibration``'s at its own dose
-    (``efficiency_dose``), under the model ``<model>, dose stated``."""
-    return [
-        {**f, "model": f["model"] + DOSE_STATED,
-         "efficiency": calibration.efficiency_at(efficiency_dose(f["dose"], None)[0])}
-        for f in fields
-    ]  # fmt: skip
+    --dose``): the same detections (their ``class_log_likelihood``), each field's evidence against false
+    alarms and efficiency the ``calibration``'s at its own dose (``as_reported`` at ``efficiency_dose``),
+    under the model ``<model>, dose stated``."""
+    stated = []
+    for f in fields:
+        dose = efficiency_dose(f["dose"], None)[0]
+        al_ll, efficiency, _ = as_reported(f["class_log_likelihood"], classes, calibration, dose)
+        stated.append({**f, "model": f["model"] + DOSE_STATED, "al_log_likelihood": al_ll,
+                       "efficiency": efficiency})  # fmt: skip
+    return stated
 
 
 def _evidence(field: dict, row: int) -> np.ndarray | None:

@@ -1,11 +1,13 @@
 """How identifiable is the Al site? Calibration of the analysis and its evaluation on images with known truth.
 
-Two observers score every molecule of simulated images:
+Three observers score every molecule of simulated images:
 * ``pipeline`` — what users get: lattice fit, resampling, registration, noise level and occupancy all
   estimated from the image, calibrated temperature;
 * ``ideal`` — the same per-cell likelihood with the registration, intensity scale and noise level
   known and the molecule's site given (temperature 1): the Bayes-optimal observer of one cell under
-  the simulation's own model, i.e. the upper bound.
+  the simulation's own model, i.e. the upper bound;
+* ``ideal_detecting`` — the ideal observer that must find the molecules itself, at the pipeline's
+  share of false alarms (:func:`ideal_detecting`): the bound of the pipeline's task.
 With the run's trained models, a third: ``paper`` — the paper's path, ClearSTEM → Faster R-CNN boxes →
 SSIM against every candidate (``zeostem.evaluation.paper_path``), which gives no probability; and its
 SSIM step alone, on every molecule's own box (``paper_matching``).
@@ -22,7 +24,7 @@ from zeostem.analysis.classes import Classes
 from zeostem.analysis.fourier import spectral_gradient
 from zeostem.analysis.likelihood import KNOWN, Hypotheses, SiteScores, hypotheses, molecule_sites, sites_at
 from zeostem.analysis.posterior import (
-    against_false_alarms,
+    as_reported,
     class_log_likelihoods,
     class_posteriors,
     shared_class_posterior,
@@ -113,11 +115,14 @@ def evaluate_image(
     explained = np.ones(0, bool) if found is None else found.scores.explained
     lattice = (site_centres[explained], site_boxes[explained], bayes[explained])
     detections = [occupancy_record("lattice", item, (centres, boxes, edge), lattice, threshold, tolerance)]
+    site_scores = np.zeros(len(centres))  # the ideal detector's score at each true molecule's site
     if ideal_observer:
         found_ideal = ideal_hypotheses(noisy.astype(np.float64), clean.astype(np.float64), analyzer)
         ideal = sites_at(found_ideal, centres, refs)
         observers["ideal"] = (ideal.llr, np.arange(len(centres)), set(range(len(ideal.llr))), 1.0)
-        detections += ideal_detectors(found_ideal, item, (centres, boxes, edge), analyzer, tolerance)
+        ideal_records = ideal_detectors(found_ideal, item, (centres, boxes, edge), analyzer, tolerance)
+        site_scores = ideal_records[0]["truth_scores"]
+        detections += ideal_records
     molecules, images, fields = [], [], []
     classes = analyzer.classes
     truth = classes.of_tsite(item.tsite)
@@ -133,7 +138,8 @@ def evaluate_image(
         for n in index:
             scored = n >= 0 and n in detected and np.isfinite(llr[n]).any()  # a hypothesis there at all
             posterior = _class_posterior(llr[n], classes, temperature) if scored else {}
-            molecules.append({"observer": observer, **base, **_scored(posterior, truth)})
+            site = {"site_score": float(site_scores[n])} if observer == "ideal" else {}
+            molecules.append({"observer": observer, **base, **_scored(posterior, truth), **site})
         if item.field == "full" and len(centres):
             # the pipeline weighs every site by its occupancy and discounts the references' shared
             # error; the ideal observer knows the molecules and that its references are exact
@@ -157,19 +163,16 @@ def evaluate_image(
                 molecules.append({"observer": observer, **base, **paper_row(call, truth)})
     if item.field == "full" and found is not None:
         answering = found.scores.answering_llr[found.molecules]
-        al_ll = against_false_alarms(
-            class_log_likelihoods(answering, classes, calibration.temperature),
-            classes,
-            calibration.false_alarm_fit(found.dose_estimate),
-        )
+        class_ll = class_log_likelihoods(answering, classes, calibration.temperature)
+        al_ll, efficiency, _ = as_reported(class_ll, classes, calibration, found.dose_estimate)
         reported = found.molecules.tolist()
         true_rows = [reported.index(n) if n in reported else -1 for n in at]
         on_edge = near(site_centres[found.molecules], edge, tolerance)
         false_alarm_rows = [k for k in range(len(reported)) if k not in true_rows and not on_edge[k]]
         fields.append({**base, "classes": sorted(truth), "molecules": len(centres),
-                       "al_log_likelihood": al_ll, "true_rows": true_rows,
-                       "false_alarm_rows": false_alarm_rows,
-                       "efficiency": calibration.efficiency_at(found.dose_estimate)})  # fmt: skip
+                       "class_log_likelihood": class_ll, "al_log_likelihood": al_ll,
+                       "true_rows": true_rows, "false_alarm_rows": false_alarm_rows,
+                       "efficiency": efficiency})  # fmt: skip
     return molecules, images, detections, fields
 
 
@@ -245,7 +248,34 @@ def evaluate(
         occupancy += o
         fields += f
     coverage = al_coverage(fields, analyzer.classes.names, analyzer.classes.tsites)
-    return pd.DataFrame(molecules), pd.DataFrame(image_rows), occupancy_metrics(occupancy), coverage
+    molecules = pd.DataFrame(molecules)
+    if "site_score" in molecules:
+        molecules = pd.concat([molecules, ideal_detecting(molecules, occupancy)], ignore_index=True)
+    return molecules, pd.DataFrame(image_rows), occupancy_metrics(occupancy), coverage
+
+
+IDEAL_DETECTING = "ideal_detecting"
+
+
+def ideal_detecting(molecules: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
+    """The ideal observer that is not told where the molecules are (``IDEAL_DETECTING``): per model and
+    dose, it names the molecules the ideal detector finds — whose ``site_score`` exceeds the threshold
+    at which as large a share of the empty sites alarm as the lattice detector's do at its calibrated
+    threshold — as the ideal observer does, and misses the rest. The pipeline faces the same task: the
+    bound its per-molecule top-1 can reach at the false alarms it makes (the ``ideal`` observer, told
+    where every molecule is, names even those no detector can tell from an empty site)."""
+    parts = []
+    ideal = molecules[molecules["observer"] == "ideal"]
+    for (model, dose), group in ideal.groupby(["model", "dose"]):
+        mine = [r for r in records if (r["model"], r["dose"]) == (model, dose)]
+        lattice = [r for r in mine if r["method"] == "lattice"]
+        rate = sum(r["empty_alarms"] for r in lattice) / max(sum(r["empty_sites"] for r in lattice), 1)
+        empty = np.concatenate([r["empty_scores"] for r in mine if r["method"] == "ideal"])
+        threshold = np.quantile(empty, 1 - rate) if len(empty) else -np.inf
+        found = group["site_score"] > threshold
+        missed = group[~found].assign(**_scored({}, set()))
+        parts.append(pd.concat([group[found], missed]).assign(observer=IDEAL_DETECTING))
+    return pd.concat(parts) if parts else ideal.iloc[:0]
 
 
 def occupancy_metrics(records: list[dict]) -> pd.DataFrame:

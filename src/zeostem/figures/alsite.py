@@ -25,6 +25,7 @@ def alsite_figure(molecules: pd.DataFrame, summary: pd.DataFrame, classes: int, 
     styles = {
         ("matched", "pipeline", "molecule"): ("tab:blue", "o-"),
         ("matched", "ideal", "molecule"): ("tab:orange", "s-"),
+        ("matched", "ideal_detecting", "molecule"): ("tab:brown", "D-"),
         ("matched", "pipeline", "image"): ("tab:blue", "x--"),
         ("matched", "ideal", "image"): ("tab:orange", "x--"),
         ("matched", "paper", "molecule"): ("tab:green", "^-"),
