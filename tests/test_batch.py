@@ -54,7 +54,11 @@ def test_a_bad_file_is_skipped_and_the_models_load_once(tmp_path):
         report |= {
             "sites_analysed": 0,
             "molecule_evidence": {"detections": 0, "false_alarms_expected": None},
-            "noise": {"dose_estimate_e_per_A2": None, "dose_stated_e_per_A2": None},
+            "noise": {
+                "dose_estimate_e_per_A2": None,
+                "dose_stated_e_per_A2": None,
+                "efficiency_dose_e_per_A2": None,
+            },
             "calibration": {"warning": None},
             "goodness_of_fit": {"flagged": False, "note": None},
         }

@@ -68,10 +68,18 @@ def test_a_class_whose_structures_differ_is_credited_as_fewer_molecules():
     assert np.allclose(pooled.credited(weights, 32), (spread + counted) / 2)
 
 
-def test_the_efficiency_is_looked_up_at_the_dose_stated_and_a_thick_read_is_named():
+def test_the_efficiency_is_looked_up_at_the_dose_stated_else_at_the_one_the_molecules_read():
     """A stated dose keys the efficiency; an estimate 3.6 × above it (a two-cell crystal's) is named
-    with the thickness it implies; without a stated dose the estimate keys it, without a note."""
+    with the thickness it implies, whatever the molecules' contrast. Without a stated dose, molecules
+    at half the references' contrast (a two-cell crystal's) read the 5400 e/Å² estimate as ≈ ½² × 5400
+    = 1350 e/Å², and it is said; molecules at 0.85 × (within the references' spread) leave the
+    estimate, without a note."""
     dose, note = efficiency_dose(1500.0, 5400.0)
     assert dose == 1500.0 and "3.6 × the stated dose" in note and "≈ 1.9 cells" in note
+    assert efficiency_dose(1500.0, 5400.0, 0.5)[0] == 1500.0
     assert efficiency_dose(1500.0, 1600.0) == (1500.0, None)
-    assert efficiency_dose(None, 5400.0) == (5400.0, None) and efficiency_dose(None, None) == (None, None)
+    dose, note = efficiency_dose(None, 5400.0, 0.5)
+    assert dose == 1350.0 and "≈ 1350 e/Å²" in note and "state the dose" in note
+    assert efficiency_dose(None, 5400.0, 0.85) == (5400.0, None)
+    assert efficiency_dose(None, 5400.0) == (5400.0, None)
+    assert efficiency_dose(None, None, 0.5) == (None, None)

@@ -9,7 +9,7 @@ from scipy.stats import beta
 from zeostem.analysis.analyzer import molecule_evidence
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes
-from zeostem.analysis.efficiency import Efficiency
+from zeostem.analysis.efficiency import Efficiency, efficiency_dose
 from zeostem.analysis.posterior import (
     FALSE_ALARMS,
     against_false_alarms,
@@ -177,7 +177,7 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
         log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods]).reshape(-1, 2)
         return {
             "image": name,
-            "noise": {"dose_estimate_e_per_A2": 1500.0, "dose_stated_e_per_A2": None},
+            "noise": {"efficiency_dose_e_per_A2": 1500.0},
             "molecules": [{"al_log_likelihood": ll} for ll in likelihoods],
             "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]]),
         }
@@ -545,10 +545,12 @@ def test_the_tsite_probability_marginalises_over_acid_o_and_brackets_an_unidenti
     assert tsite_probabilities({}, classes) == []  # no call, no T-site
 
 
-def test_a_report_with_its_dose_stated_takes_the_efficiency_of_that_dose_not_of_its_estimate():
+def test_a_report_with_its_dose_stated_or_read_from_its_molecules_takes_the_efficiency_of_that_dose():
     """A thick crystal imaged at 1500 e/Å² whose estimate reads 5400: the calibration sees T5 at 1500
-    e/Å² (30 of 100 molecules reported) but not at 4500 (one); with the dose stated the pooled
-    distribution sees T5 and gives its fraction, with the estimate alone T5's share is unknown."""
+    e/Å² (30 of 100 molecules reported) but not at 4500 (one); with the dose stated, or read through
+    the molecules' contrast (0.55 × the references': ≈ 1630 e/Å²), the pooled distribution sees T5 and
+    gives its fraction; with the estimate alone (molecules as bright as the references') T5's share is
+    unknown."""
     t1, t5 = [30.0, -30.0], [-30.0, 30.0]
 
     def entry(dose: int, t5_found: int) -> dict:
@@ -563,15 +565,16 @@ def test_a_report_with_its_dose_stated_takes_the_efficiency_of_that_dose_not_of_
     )
     likelihoods = [dict(zip(("T1", "T5"), ll, strict=True)) for ll in [t1] * 6 + [t5] * 2]
 
-    def t5_row(stated: float | None) -> pd.Series:
+    def t5_row(stated: float | None, contrast: float = 1.0) -> pd.Series:
         log_lik = np.array([[ll["T1"], ll["T5"]] for ll in likelihoods])
-        noise = {"dose_estimate_e_per_A2": 5400.0, "dose_stated_e_per_A2": stated}
+        noise = {"efficiency_dose_e_per_A2": efficiency_dose(stated, 5400.0, contrast)[0]}
         report = {"image": "thick", "noise": noise,
                   "molecules": [{"al_log_likelihood": ll} for ll in likelihoods],
                   "al_distribution": al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]])}  # fmt: skip
         table = al_distribution_table([report], calibration)
         return table[table["images"] == "all images"].set_index("class").loc["T5"]
 
-    stated, estimated = t5_row(1500.0), t5_row(None)
+    stated, read, estimated = t5_row(1500.0), t5_row(None, 0.55), t5_row(None)
     assert stated["seen"] and stated["fraction"] > 0.25
+    assert read["seen"] and read["fraction"] == stated["fraction"]
     assert not estimated["seen"] and np.isnan(estimated["fraction"])

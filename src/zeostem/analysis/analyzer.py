@@ -17,6 +17,7 @@ from scipy import stats
 
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes
+from zeostem.analysis.efficiency import FAINT
 from zeostem.analysis.fit import raw_counts
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
 from zeostem.analysis.likelihood import (
@@ -39,8 +40,6 @@ REGISTER_FLOOR = 0.02
 # (≥ 0.93 measured on iDPC fields of the demo down to 500 e/Å², thin and two cells thick; 0.23 with the
 # pixel size 20 % off, 0.31 with the contrast inverted)
 REGISTER_MIN = 0.5
-# below this contrast (× the references') the report says the molecules are fainter than the references'
-FAINT = 0.8
 
 
 def register_reflections(refs: References) -> Reflections:
@@ -184,7 +183,7 @@ def analyze_lattice(
     evidence = molecule_evidence(len(detected), sites, null, calibration.false_alarm_rate)
     goodness = {**found.fit.record(found.noise_whiteness), "molecule_contrast": found.contrast}
     if found.contrast < FAINT:
-        noted(goodness, faint_note(found.contrast, dose))
+        noted(goodness, faint_note(found.contrast))
     if inverted:
         warning = "the contrast is inverted (atoms dark: check the detector rotation); analysed reversed"
         noted(goodness, warning)
@@ -239,21 +238,12 @@ def molecules_found(
     return scores, bayes, np.flatnonzero((bayes > threshold) & scores.explained)
 
 
-def faint_note(contrast: float, dose: float | None) -> str:
+def faint_note(contrast: float) -> str:
     """What the goodness of fit says of molecules that show ``contrast`` × the references' (below
-    ``FAINT``), and of the dose estimate ``dose``, which comes from the framework's contrast: in a crystal
-    n cells thick that is ≈ n × the references' and the molecule's is not, so the estimate is ≈ n² × the
-    dose and the molecules' contrast ≈ 1 / n gives it back."""
-    note = (
+    ``FAINT``); the dose they imply is the report's ``noise.dose_note`` (``efficiency_dose``)."""
+    return (
         f"the molecules' contrast is about {contrast:.2g} × the references' (a crystal thicker than their "
         "one cell, or molecules unlike theirs): their evidence is weighed at that contrast"
-    )
-    if dose is None:
-        return note
-    return (
-        f"{note}; in a thicker crystal the dose estimate (from the framework's contrast) is ≈ "
-        f"1/{contrast:.2g}² × the dose, ≈ {dose * contrast**2:.0f} e/Å² from the molecules' contrast, "
-        "and the calibration is looked up at the estimate"
     )
 
 

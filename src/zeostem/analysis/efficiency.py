@@ -16,18 +16,33 @@ from scipy.special import softmax
 
 MIN_SEEN = 3  # a class the analysis credits fewer of its molecules to at a dose is not seen there
 THICK_READ = 2.0  # an estimate this many times the stated dose: a crystal thicker than the references'
+# below this contrast (× the references') the molecules are fainter than the references': the crystal is
+# taken as thicker than theirs (the report says so, and reads the dose through the molecules' contrast)
+FAINT = 0.8
 
 
-def efficiency_dose(stated: float | None, estimated: float | None) -> tuple[float | None, str | None]:
-    """The dose an image's efficiency is looked up at, and what the estimate says beside it: the dose
-    the user states the image was taken at, else the analysis's estimate (None without either).
+def efficiency_dose(
+    stated: float | None, estimated: float | None, contrast: float = 1.0
+) -> tuple[float | None, str | None]:
+    """The dose an image's efficiency and false-alarm fit are looked up at, and what to say beside it:
+    the dose the user states the image was taken at; else, where the molecules' fitted ``contrast``
+    (× the references') is below ``FAINT``, the estimate × contrast²; else the analysis's estimate
+    (None without either).
 
     The estimate comes from the framework's contrast against the noise; a crystal n cells thick shows
     n times the framework contrast of the references' one cell, so it reads ≈ n² × the dose, while its
-    molecules, one per channel, are found as at the dose imaged. Their efficiency is the dose
-    imaged's: the demo's two-cell fields imaged at 1500 e/Å² read ≈ 5400 and took the 4500 e/Å²
-    efficiency, where T5 is credited ten times as many of its molecules."""
+    molecules, one per channel, are found as at the dose imaged — and show ≈ 1 / n × the references'
+    contrast against the framework, which gives the dose back. Their efficiency is the dose imaged's:
+    the demo's two-cell fields imaged at 1500 e/Å² read ≈ 5400 and took the 4500 e/Å² efficiency,
+    where T5 is credited ten times as many of its molecules."""
     if not stated:
+        if estimated and contrast < FAINT:
+            read = estimated * contrast**2
+            return read, (
+                f"the molecules' contrast ({contrast:.2g} × the references') reads the dose as ≈ {read:.0f} "
+                "e/Å² (a crystal thicker than the references'): the molecules' efficiency and false-alarm "
+                "evidence are taken there; state the dose if it is known"
+            )
         return estimated, None
     if estimated and estimated / stated > THICK_READ:
         ratio = estimated / stated

@@ -14,7 +14,7 @@ from scipy.special import logsumexp, softmax
 
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes, class_order
-from zeostem.analysis.efficiency import Efficiency, efficiency_dose
+from zeostem.analysis.efficiency import Efficiency
 from zeostem.errors import InputError
 
 # model mismatch makes the likelihood overconfident (a temperature above 1: 1.06 in the demo); a model-error
@@ -126,7 +126,7 @@ def as_reported(
     class_ll: np.ndarray, classes: Classes, calibration: Calibration, dose: float | None
 ) -> tuple[np.ndarray, Efficiency | None, dict | None]:
     """What an image's Al distribution pools and divides by, both the ``calibration``'s at one
-    ``dose`` (``efficiency_dose``'s: the stated, else the estimated): its detections' evidence
+    ``dose`` (``efficiency_dose``'s: the stated, else the one the image reads): its detections' evidence
     against false alarms (:func:`against_false_alarms`), the classes' efficiency, and the false-alarm
     fit used. The calibration measured each efficiency through the fit of the dose its fields were
     imaged at, so a thick crystal read at a higher dose takes both at its stated dose or neither."""
@@ -265,8 +265,8 @@ def topk_credit(probabilities: dict[str, float], truth: set[str], k: int) -> flo
 def al_distribution_table(reports: list[dict], calibration: Calibration) -> pd.DataFrame:
     """The Al distribution of every report (its own ``al_distribution``) and pooled over all of them
     (a fit of all their molecules' ``al_log_likelihood``, with the ``calibration``'s efficiencies at
-    the reports' doses — stated, else estimated (``efficiency_dose``) — pooled by their shares of the
-    molecules): columns images, molecules
+    the doses their reports looked them up at (``noise.efficiency_dose_e_per_A2``) pooled by their
+    shares of the molecules): columns images, molecules
     (detections), class, tsites, split_identified, seen (at the images' doses; empty fraction where
     not), fraction (of the molecules at the classes seen; of the detections for the false alarms), low,
     high. Every report must answer in the calibration's classes."""
@@ -295,10 +295,7 @@ def al_distribution_table(reports: list[dict], calibration: Calibration) -> pd.D
                 fix="pool only reports made with one workflow run's calibration",
             )
     noise = [r["noise"] for r in answered]
-    looked_up = [
-        calibration.efficiency_at(efficiency_dose(n["dose_stated_e_per_A2"], n["dose_estimate_e_per_A2"])[0])
-        for n in noise
-    ]
+    looked_up = [calibration.efficiency_at(n["efficiency_dose_e_per_A2"]) for n in noise]
     efficiency = Efficiency.of_detections(
         [(e, len(r["molecules"])) for e, r in zip(looked_up, answered, strict=True)]
     )

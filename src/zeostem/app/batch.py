@@ -57,7 +57,8 @@ SUMMARY_COLUMNS = [
     "image", "input_file", "status", "top_class", "top_probability", "second_class", "second_probability",
     "molecules", "detections", "false_alarms_expected", "sites_analysed", "rotation_deg", "pixel_size_x_A",
     "pixel_size_y_A", "shear_deg",
-    "dose_estimate_e_per_A2", "dose_stated_e_per_A2", "fit_flagged", "fit_note", "warning", "error",
+    "dose_estimate_e_per_A2", "dose_stated_e_per_A2", "efficiency_dose_e_per_A2", "fit_flagged", "fit_note",
+    "warning", "error",
 ]  # fmt: skip
 
 
@@ -83,6 +84,7 @@ def summary_row(report: dict) -> dict:
         "shear_deg": lattice["shear_deg"],
         "dose_estimate_e_per_A2": report["noise"]["dose_estimate_e_per_A2"],
         "dose_stated_e_per_A2": report["noise"]["dose_stated_e_per_A2"],
+        "efficiency_dose_e_per_A2": report["noise"]["efficiency_dose_e_per_A2"],
         "fit_flagged": report["goodness_of_fit"]["flagged"],
         "fit_note": report["goodness_of_fit"]["note"] or "",
         "warning": report["calibration"]["warning"] or "",

@@ -61,7 +61,9 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     posteriors = molecule_posteriors(llr, classes, temperature)
     per_class = class_posteriors(llr, classes, temperature)
     class_ll = class_log_likelihoods(llr, classes, temperature)
-    looked_up_at, stated_note = efficiency_dose(micrograph.dose_e_per_A2, lat.dose_estimate)
+    looked_up_at, dose_note = efficiency_dose(
+        micrograph.dose_e_per_A2, lat.dose_estimate, lat.goodness_of_fit["molecule_contrast"]
+    )
     al_ll, efficiency, false_alarm_fit = as_reported(class_ll, classes, calibration, looked_up_at)
     boxes = lattice_boxes(analysis)
     image_posterior = image_class_posterior(lat.scores, lat.molecules, classes, calibration)
@@ -115,7 +117,8 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
             "intensity_scale": lat.scores.scale,
             "dose_estimate_e_per_A2": lat.dose_estimate,
             "dose_stated_e_per_A2": micrograph.dose_e_per_A2,
-            "dose_note": "; ".join(filter(None, [lat.dose_note, stated_note])) or None,
+            "efficiency_dose_e_per_A2": looked_up_at,
+            "dose_note": "; ".join(filter(None, [lat.dose_note, dose_note])) or None,
         },
         "calibration": {
             "temperature": temperature,
