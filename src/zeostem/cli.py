@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         type=positive,
         default=None,
         help="the dose (e/Å²) the images were taken at: the Al distribution's detection efficiency is "
-        "taken there (else at the estimate, which reads a crystal n cells thick at ≈ n² × its dose)",
+        "taken there (else at the estimate, which reads a crystal n cells thick at ≈ n² × its dose, "
+        "corrected by the molecules' contrast where they are faint)",
     )
     analyze.add_argument(
         "--segment-rotation",
