@@ -8,7 +8,7 @@ Three observers score every molecule of simulated images:
   the simulation's own model, i.e. the upper bound;
 * ``ideal_detecting`` — the ideal observer that must find the molecules itself, at the pipeline's
   share of false alarms (:func:`ideal_detecting`): the bound of the pipeline's task.
-With the run's trained models, a third: ``paper`` — the paper's path, ClearSTEM → Faster R-CNN boxes →
+With the run's trained models, a fourth: ``paper`` — the paper's path, ClearSTEM → Faster R-CNN boxes →
 SSIM against every candidate (``zeostem.evaluation.paper_path``), which gives no probability; and its
 SSIM step alone, on every molecule's own box (``paper_matching``).
 A molecule an observer does not detect counts as a miss; a tie at the top gets 1/k credit.
