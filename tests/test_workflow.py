@@ -395,8 +395,9 @@ def test_tiny_end_to_end_run(tmp_path):
     assert velox["lattice"]["pixel_size_x_A"] == pytest.approx(pixel, rel=0.005)
     assert velox["noise"]["dose_estimate_e_per_A2"] == pytest.approx(4500, rel=0.25)  # raw counts at 4500
     assert velox["noise"]["dose_stated_e_per_A2"] == 4500
-    stated = summary.set_index("image").loc[["exp", "df4"], "dose_stated_e_per_A2"]
-    assert stated.astype(float).tolist() == [4500.0, 4500.0]
+    doses = ["dose_stated_e_per_A2", "efficiency_dose_e_per_A2"]  # the efficiency is taken at the stated
+    stated = summary.set_index("image").loc[["exp", "df4"], doses]
+    assert stated.astype(float).to_numpy().tolist() == [[4500.0, 4500.0]] * 2
     again = json.loads((tmp_path / "batch" / "exp" / "report.json").read_text())
     # the same answer; the last bits may differ (the rule runs with 2 threads, the CLI with the default)
     assert [r["class"] for r in again["class_ranking"]] == [r["class"] for r in report["class_ranking"]]
