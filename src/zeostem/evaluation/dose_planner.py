@@ -1,7 +1,7 @@
 """Experiment planner: the lowest dose, and the number of molecules, that answer "where is the Al?".
 
-From the per-molecule identifiability of a finished run (``alsite_molecules.csv``: both observers, every
-test molecule at every simulated dose):
+From the per-molecule identifiability of a finished run (``alsite_molecules.csv``: the pipeline and the ideal
+observer, every test molecule at every simulated dose):
 
 * per observer, per-molecule top-1 against dose is fitted by a logistic in log dose with a free ceiling,
   ``p(D) = ceiling · σ(intercept + slope · ln D)``, by binomial maximum likelihood; a bootstrap over the

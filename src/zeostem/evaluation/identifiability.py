@@ -85,8 +85,8 @@ def occupancy_record(
 def evaluate_image(
     item: TruthImage, analyzer: Analyzer, ideal_observer: bool = True, paper: PaperPath | None = None
 ) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
-    """Molecule rows (both observers, or the pipeline's only; the paper's path's with ``paper``), image
-    rows (full fields), the
+    """Molecule rows (the pipeline's and the ideal observer's, the latter with the ideal detector's
+    ``site_score``, or the pipeline's only; the paper's path's with ``paper``), image rows (full fields), the
     occupancy records of one image (the lattice's, and the ideal detector's with the ideal observer)
     and, for a full field, what its Al distribution is computed from (``zeostem.evaluation.coverage``:
     the reported molecules' evidence, which of them is each true molecule's and which are false alarms)."""
