@@ -309,8 +309,15 @@ def test_tiny_end_to_end_run(tmp_path):
     bounds = {r["tsite"]: (r["low"], r["high"]) for r in report["tsite_probability"]}
     assert bounds == {r["class"]: pytest.approx((r["probability"],) * 2) for r in report["class_ranking"]}
     alsite = pd.read_csv(tmp_path / "results" / "metrics" / "alsite.csv")
-    assert set(alsite["observer"]) == {"pipeline", "ideal", "paper", "paper_matching"}
+    assert set(alsite["observer"]) == {"pipeline", "ideal", "ideal_detecting", "paper", "paper_matching"}
     assert set(alsite["level"]) == {"molecule", "image"} and (alsite["n"] > 0).all()
+    # the ideal observer that must find the molecules names no more of the same molecules than the one told
+    told, finding = (
+        alsite[(alsite["observer"] == o) & (alsite["level"] == "molecule")].set_index(["model", "dose"])
+        for o in ("ideal", "ideal_detecting")
+    )
+    assert finding["n"].to_dict() == told["n"].to_dict()
+    assert (finding["detected"] <= told["detected"]).all() and (finding["top1"] <= told["top1"] + 1e-12).all()
     # the paper's path (and its SSIM step on the molecules' own boxes, which finds every one) answers per
     # molecule on the same molecules, and gives no probability
     pipeline = alsite[(alsite["observer"] == "pipeline") & (alsite["level"] == "molecule")]
