@@ -17,7 +17,7 @@ from scipy import stats
 
 from zeostem.analysis.calibration import Calibration
 from zeostem.analysis.classes import Classes
-from zeostem.analysis.efficiency import FAINT
+from zeostem.analysis.efficiency import FAINT, efficiency_dose
 from zeostem.analysis.fit import raw_counts
 from zeostem.analysis.lattice import LatticeError, LatticeFit, Reflections, Resampled, fit_lattice, resample
 from zeostem.analysis.likelihood import (
@@ -95,6 +95,12 @@ class LatticeAnalysis:
         """The sites the analysis answers with: those detected, where the image holds evidence of
         molecules at all (none where its detections are as many as false alarms alone would give)."""
         return self.detected if self.molecule_evidence["molecules_present"] else self.detected[:0]
+
+    def al_dose(self, stated: float | None) -> tuple[float | None, str | None]:
+        """The dose this image's Al distribution takes its efficiency and false-alarm fit at, and what
+        to say of it: ``stated`` (the user's), else the one its molecules' contrast reads, else its
+        estimate (:func:`zeostem.analysis.efficiency.efficiency_dose`)."""
+        return efficiency_dose(stated, self.dose_estimate, self.goodness_of_fit["molecule_contrast"])
 
 
 def check_image(image: np.ndarray, pixel_size_A: float, refs: References, name: str | None) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 
-from zeostem.analysis.efficiency import efficiency_dose
 from zeostem.analysis.posterior import (
     al_distribution,
     as_reported,
@@ -61,9 +60,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     posteriors = molecule_posteriors(llr, classes, temperature)
     per_class = class_posteriors(llr, classes, temperature)
     class_ll = class_log_likelihoods(llr, classes, temperature)
-    looked_up_at, dose_note = efficiency_dose(
-        micrograph.dose_e_per_A2, lat.dose_estimate, lat.goodness_of_fit["molecule_contrast"]
-    )
+    looked_up_at, dose_note = lat.al_dose(micrograph.dose_e_per_A2)
     al_ll, efficiency, false_alarm_fit = as_reported(class_ll, classes, calibration, looked_up_at)
     boxes = lattice_boxes(analysis)
     image_posterior = image_class_posterior(lat.scores, lat.molecules, classes, calibration)

@@ -21,7 +21,6 @@ import pandas as pd
 
 from zeostem.analysis.analyzer import Analyzer, analyze_lattice
 from zeostem.analysis.classes import Classes
-from zeostem.analysis.efficiency import efficiency_dose
 from zeostem.analysis.fourier import spectral_gradient
 from zeostem.analysis.likelihood import KNOWN, Hypotheses, SiteScores, hypotheses, molecule_sites, sites_at
 from zeostem.analysis.posterior import (
@@ -165,8 +164,7 @@ def evaluate_image(
     if item.field == "full" and found is not None:
         answering = found.scores.answering_llr[found.molecules]
         class_ll = class_log_likelihoods(answering, classes, calibration.temperature)
-        dose = efficiency_dose(None, found.dose_estimate, found.goodness_of_fit["molecule_contrast"])[0]
-        al_ll, efficiency, _ = as_reported(class_ll, classes, calibration, dose)  # as a report without --dose
+        al_ll, efficiency, _ = as_reported(class_ll, classes, calibration, found.al_dose(None)[0])
         reported = found.molecules.tolist()
         true_rows = [reported.index(n) if n in reported else -1 for n in at]
         on_edge = near(site_centres[found.molecules], edge, tolerance)
