@@ -19,6 +19,7 @@ from zeostem.analysis.posterior import (
     calibrate_temperature,
     class_posteriors,
     mixture_posterior,
+    reference_priors,
     shared_class_posterior,
     topk_credit,
     tsite_probabilities,
@@ -116,13 +117,35 @@ def test_an_image_of_one_class_among_ten_holds_that_class_s_whole_share_in_its_i
 
 
 def test_the_gibbs_posterior_of_unambiguous_molecules_is_the_dirichlet_one():
-    """Every molecule certain of its column: π | data is Dirichlet(⅓ + counts) exactly (the prior
-    weighs as one molecule over the three columns)."""
+    """Every molecule certain of its column: π | data is Dirichlet(prior + counts) exactly, in every
+    chain (the prior asking about the third column: ½ on it, ¼ on each of the others)."""
     log_lik = np.where(np.eye(3, dtype=bool)[[0] * 6 + [1] * 3 + [2]], 50.0, -50.0)
-    draws = mixture_posterior(log_lik, draws=4000, seed=4)
-    expected = (1 / 3 + np.array([6, 3, 1])) / 11
+    draws = mixture_posterior(log_lik, reference_priors(3), draws=4000, seed=4)[:, 2]
+    expected = (np.array([0.25, 0.25, 0.5]) + [6, 3, 1]) / 11
     assert draws.mean(axis=0) == pytest.approx(expected, abs=0.01)
     assert draws[:, 2].std() == pytest.approx(np.sqrt(expected[2] * (1 - expected[2]) / 12), rel=0.1)
+
+
+def test_a_class_the_detections_hardly_see_keeps_the_share_they_cannot_rule_out():
+    """Ten molecules found, all of T12, among six classes; T5 is found at a tenth of the others' rate,
+    so a stack half of each would have shown ≈ 1 T5 in 11: T5's interval holds ½ (under a symmetric
+    prior weighing as one molecule it read [0, 0.29]: absent from the prior alone), T12's reaches 1,
+    and a class found as well as T12 stays near 0."""
+    names = ["T12", "T5", "T1", "T2", "T3", "T4"]
+
+    def named(k):
+        return np.where(np.arange(len(names)) == k, 30.0, -30.0)
+
+    reported = [250, 25, 250, 250, 250, 250]  # of 500 molecules each on the calibration's fields
+    efficiency = Efficiency(
+        np.ones(1), np.array([reported], float), np.full((1, len(names)), 500.0),
+        (tuple(np.tile(named(k), (n, 1)) for k, n in enumerate(reported)),), np.zeros(1),
+    )  # fmt: skip
+    rows = al_distribution(np.tile(named(0), (10, 1)), names, [[n] for n in names], efficiency=efficiency)
+    result = {r["class"]: r for r in rows}
+    assert result["T5"]["low"] == 0.0 and result["T5"]["high"] > 0.5
+    assert result["T12"]["high"] == 1.0
+    assert result["T1"]["fraction"] < 0.05 and result["T1"]["high"] < 0.2
 
 
 def test_a_tie_at_the_top_is_not_a_hit():
@@ -188,12 +211,12 @@ def test_al_distribution_table_pools_the_molecules_of_every_report():
     reports = [report("a", [t1, t1, t1]), report("b", [t5]), report("c", [])]
     table = al_distribution_table(reports, calibration)
     pooled = table[table["images"] == "all images"].set_index("class")
-    # T1 among the molecules: Beta(⅓ + 3, ⅓ + 1) pooled (the prior weighs as one molecule over 3 columns)
-    assert pooled.loc["T1", "fraction"] == pytest.approx(beta.median(1 / 3 + 3, 1 / 3 + 1), abs=0.01)
+    # T1 among the molecules: Beta(½ + 3, ¼ + 1) pooled (the prior asking about T1: ½ on it, ¼ on T5)
+    assert pooled.loc["T1", "fraction"] == pytest.approx(beta.median(1 / 2 + 3, 1 / 4 + 1), abs=0.01)
     assert set(pooled["molecules"]) == {4}
-    alone = table[table["images"] == "b"].set_index("class").loc["T5"]  # Beta(⅓ + 1, ⅓): highest at 1
+    alone = table[table["images"] == "b"].set_index("class").loc["T5"]  # Beta(½ + 1, ¼): highest at 1
     assert (
-        alone["fraction"] == pytest.approx(beta.median(1 / 3 + 1, 1 / 3), abs=0.01) and alone["high"] == 1.0
+        alone["fraction"] == pytest.approx(beta.median(1 / 2 + 1, 1 / 4), abs=0.01) and alone["high"] == 1.0
     )
     assert "c" not in set(table["images"])  # an image without molecules has no distribution
     other = Calibration(1.0, 0.0, 0.1, 1.0, classes={"classes": classes["classes"][:1]})
@@ -324,7 +347,7 @@ def test_a_class_s_only_molecule_keeps_a_finite_interval():
     # T5's one molecule cannot be a T1 (−inf), and none of them is a false alarm
     log_lik = np.array([[30.0, -np.inf]] * 9 + [[-np.inf, 30.0]])
     result = {r["class"]: r for r in al_distribution(log_lik, ["T1", "T5"], [["T1"], ["T5"]])}
-    assert result["T5"]["fraction"] == pytest.approx(beta.median(1 / 3 + 1, 1 / 3 + 9), abs=0.01)
+    assert result["T5"]["fraction"] == pytest.approx(beta.median(1 / 2 + 1, 1 / 4 + 9), abs=0.01)
     assert result["T5"]["low"] < 0.05 and 0.1 < result["T5"]["high"] < 0.4
 
 

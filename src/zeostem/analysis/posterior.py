@@ -134,26 +134,42 @@ def as_reported(
     return against_false_alarms(class_ll, classes, fit), calibration.efficiency_at(dose), fit
 
 
+def reference_priors(columns: int) -> np.ndarray:
+    """(columns, columns) one Dirichlet prior per column of a mixture, each weighing as one molecule,
+    half of it on its own column and half spread over the others: the prior under which a column's
+    share is asked about, its marginal Beta(½, ½) (Jeffreys for one share; the reference prior for a
+    multinomial share of interest). A symmetric prior weighing as one molecule is Beta(1 / m, 1 − 1 / m)
+    for each share: a class the detections hardly see (a faint one at a low dose, whose share the data
+    cannot bound) read as absent from the prior alone (a pair of fields half T12, half T5 at 1500 e/Å²
+    got T5 in [0, 0.09]); a flatter symmetric one pulls a stack of one class towards the others (at ½
+    per column an image of 11 molecules, all of one class, got [0.22, 0.80] for it)."""
+    prior = np.full((columns, columns), 0.5 / max(columns - 1, 1))
+    np.fill_diagonal(prior, 0.5)
+    return prior
+
+
 def mixture_posterior(
-    log_lik: np.ndarray, draws: int = 2000, burn_in: int = 200, prior_mass: float = 1.0, seed: int = 0
+    log_lik: np.ndarray, prior: np.ndarray, draws: int = 2000, burn_in: int = 200, seed: int = 0
 ) -> np.ndarray:
-    """(draws, columns) samples of the mixture weights π given per-molecule log p(data | column): Gibbs
-    sampling of each molecule's component and of π ~ Dirichlet(``prior_mass`` / columns + counts). Near
-    a boundary the draws pile up at 0 rather than collapsing onto it, as a bootstrap of the maximum does.
-    The prior weighs as ``prior_mass`` molecules in all: at ½ per column the demo's 11 columns weighed
-    as 5.5 molecules, and an image of 11 molecules, all of one class, got [0.22, 0.80] for it."""
+    """(draws, chains, columns) samples of the mixture weights π given per-molecule log p(data |
+    column), one chain per row of ``prior`` (chains, columns): Gibbs sampling of each molecule's
+    component and of π ~ Dirichlet(prior + counts). Near a boundary the draws pile up at 0 rather than
+    collapsing onto it, as a bootstrap of the maximum does."""
     finite = np.where(np.isfinite(log_lik), log_lik, -1e300)
     shifted = np.exp(finite - finite.max(axis=1, keepdims=True))
     n, m = shifted.shape
-    prior = prior_mass / m
+    chains = len(prior)
     rng = np.random.default_rng(seed)
-    pi = np.full(m, 1.0 / m)
-    samples = np.empty((draws, m))
+    pi = np.full((chains, m), 1.0 / m)
+    offsets = (np.arange(chains) * m)[:, None]
+    samples = np.empty((draws, chains, m))
     for step in range(burn_in + draws):
-        weighted = shifted * pi
-        cumulative = np.cumsum(weighted / weighted.sum(axis=1, keepdims=True), axis=1)
-        component = np.minimum((cumulative < rng.random((n, 1))).sum(axis=1), m - 1)
-        pi = rng.dirichlet(prior + np.bincount(component, minlength=m))
+        cumulative = np.cumsum(shifted * pi[:, None, :], axis=2)
+        drawn = rng.random((chains, n, 1)) * cumulative[:, :, -1:]
+        component = np.minimum((cumulative < drawn).sum(axis=2), m - 1)
+        counts = np.bincount((component + offsets).ravel(), minlength=chains * m).reshape(chains, m)
+        gamma = rng.standard_gamma(prior + counts)
+        pi = gamma / gamma.sum(axis=1, keepdims=True)
         if step >= burn_in:
             samples[step - burn_in] = pi
     return samples
@@ -184,8 +200,9 @@ def al_distribution(
     ``log_lik``: (detections, classes) log p(data | class) − log p(data | no molecule), so a false alarm
     (the null component) has log-likelihood 0 against every detection. Each fraction is the posterior
     median of the class's weight among the molecules (the null's share taken out), its interval the
-    shortest one holding ``level`` of that posterior (Gibbs draws, a Dirichlet prior weighing as one
-    molecule); the false alarms' share of the detections likewise. A class of several T-sites says that
+    shortest one holding ``level`` of that posterior, both under the prior that asks about that class
+    (:func:`reference_priors`: Gibbs draws of one chain per class); the false alarms' share of the
+    detections likewise. A class of several T-sites says that
     the split among them is not identified. Molecules are taken as independent given the fractions.
 
     The classes' molecules are not found and named alike (a molecule that shows more contrast is
@@ -207,24 +224,29 @@ def al_distribution(
     """
     if not len(log_lik):
         return []
-    draws = mixture_posterior(np.c_[np.zeros(len(log_lik)), log_lik], seed=seed)
-    found, seen = draws[:, 1:], np.ones(len(names), bool)
+    columns = len(names) + 1  # the null first
+    draws = mixture_posterior(np.c_[np.zeros(len(log_lik)), log_lik], reference_priors(columns), seed=seed)
+    own = draws[:, np.arange(columns), np.arange(columns)]  # each column's share in its own chain
+    found, seen = draws[:, 1:, 1:], np.ones(len(names), bool)  # (draws, class asked about, classes)
     if efficiency is not None:
-        credited, there = efficiency.credited(np.median(draws, axis=0), len(log_lik)).T
+        medians = np.median(own, axis=0)
+        credited, there = efficiency.credited(medians / medians.sum(), len(log_lik)).T
         seen = efficiency.seen
         rng = np.random.default_rng(seed + 1)
-        drawn = rng.beta(credited + 0.5, np.maximum(there - credited, 0) + 0.5, size=found.shape)
+        shape = (len(draws), 1, len(names))  # one efficiency draw per posterior draw, shared by the chains
+        drawn = rng.beta(credited + 0.5, np.maximum(there - credited, 0) + 0.5, size=shape)
         found = np.where(seen, found / drawn, 0.0)
-    among = np.clip(found / np.maximum(found.sum(axis=1, keepdims=True), 1e-300), 0, 1)
+    among = np.clip(found / np.maximum(found.sum(axis=2, keepdims=True), 1e-300), 0, 1)
     rows = []
-    for name, sites, column, visible in zip(names, tsites, among.T, seen, strict=True):
+    for k, (name, sites, visible) in enumerate(zip(names, tsites, seen, strict=True)):
+        column = among[:, k, k]
         low, high = shortest_interval(column, level) if visible else (0.0, 1.0)
         rows.append({"class": name, "tsites": sites, "split_identified": len(sites) == 1,
                      "seen": bool(visible), "fraction": float(np.median(column)) if visible else None,
                      "low": low, "high": high})  # fmt: skip
-    low, high = shortest_interval(draws[:, 0], level)
+    low, high = shortest_interval(own[:, 0], level)
     rows.append({"class": FALSE_ALARMS, "tsites": [], "split_identified": True, "seen": True,
-                 "fraction": float(np.median(draws[:, 0])), "low": low, "high": high})  # fmt: skip
+                 "fraction": float(np.median(own[:, 0])), "low": low, "high": high})  # fmt: skip
     return rows
 
 
