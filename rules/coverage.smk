@@ -6,6 +6,7 @@
 rule coverage:
     input:
         paths.COVERAGE,
+        paths.COVERAGE_CALIBRATION,
         paths.figure("coverage"),
         paths.PLAN_COVERAGE,
 
@@ -42,6 +43,7 @@ rule evaluate_coverage:
         calibration=paths.CALIBRATION,
     output:
         table=paths.COVERAGE,
+        calibration=paths.COVERAGE_CALIBRATION,
         figure=report(
             paths.figure("coverage"),
             caption="../resources/report/coverage.rst",

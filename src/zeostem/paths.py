@@ -84,6 +84,8 @@ MOLECULE_FREE = f"{METRICS}/molecule_free.csv"  # false molecules and calls on f
 MISMATCH = f"{METRICS}/mismatch.csv"
 ROBUSTNESS = f"{METRICS}/robustness.csv"
 COVERAGE = f"{METRICS}/coverage.csv"  # the coverage study: many stacks at chosen class fractions
+# the pipeline's top-1 and calibration (ECE) on the coverage study's images: 8 × the test set's calls
+COVERAGE_CALIBRATION = f"{METRICS}/coverage_calibration.csv"
 DOSE_PLAN = f"{METRICS}/plan.csv"
 DOSE_PLAN_TEXT = f"{METRICS}/plan.txt"
 PLAN_COVERAGE = f"{METRICS}/plan_coverage.csv"  # the planner's bands against simulated dose series
