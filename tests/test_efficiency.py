@@ -83,3 +83,26 @@ def test_the_efficiency_is_looked_up_at_the_dose_stated_else_at_the_one_the_mole
     assert efficiency_dose(None, 5400.0, 0.85) == (5400.0, None)
     assert efficiency_dose(None, 5400.0) == (5400.0, None)
     assert efficiency_dose(None, None, 0.5) == (None, None)
+
+
+def structures_erring_alike(offset_sd: float, rng: np.random.Generator) -> Efficiency:
+    """Two classes, 60 structures each of 15 reported molecules: each molecule's evidence for the other
+    class against its own is the structure's offset (sd ``offset_sd``) plus its own noise (sd 2)."""
+    rows = []
+    for k in range(2):
+        evidence = -3 + rng.normal(0, offset_sd, (60, 1)) + rng.normal(0, 2, (60, 15))
+        own = np.zeros((900, 2))
+        own[:, 1 - k] = evidence.ravel()
+        rows.append(own)
+    structures = (np.tile([15, 15], (60, 1)),) * 2
+    counts = np.array([[900.0, 900.0]])
+    return Efficiency(np.ones(1), counts, counts, (tuple(rows),), np.zeros(1), (structures,))
+
+
+def test_the_evidence_a_structure_shares_is_measured_between_its_molecules():
+    """A structure the references were not made from errs alike in every cell: with an offset of sd 1
+    per structure and sd 2 per molecule, 1 / (1 + 4) = 0.2 of the variance is shared,
+    and the image's molecules then carry at most 1 / 0.2 molecules' evidence; without offsets none."""
+    rng = np.random.default_rng(7)
+    assert abs(structures_erring_alike(1.0, rng).shared_evidence() - 0.2) < 0.07
+    assert structures_erring_alike(0.0, rng).shared_evidence() < 0.03

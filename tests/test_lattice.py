@@ -338,7 +338,7 @@ def test_the_report_says_which_model_error_it_assumed_and_is_less_confident_with
         # the class ranking of the sites detected (the thresholds, set without the model error, find
         # too few with it for the report to hold more than false alarms give)
         ranking = image_class_posterior(
-            lattice.scores, lattice.detected, analyzer.classes, analyzer.calibration
+            lattice.scores, lattice.detected, analyzer.classes, analyzer.calibration, lattice.al_dose(None)[0]
         )
         top.append(max(ranking.values()))
         columns = registered_columns(lattice.frame.image, refs, lattice.registration)

@@ -71,13 +71,26 @@ def shared_class_posterior(
     return dict(zip(classes.names, softmax(classes.log_prior + shared).tolist(), strict=True))
 
 
-def image_class_posterior(scores, detected: np.ndarray, classes: Classes, calibration) -> dict[str, float]:
+def shared_correlation(scores, calibration: Calibration, dose: float | None) -> float:
+    """The share ρ of a molecule's evidence that every molecule of an image shares: the larger of the
+    framework's (``SiteScores.correlation``: the references' model error, which repeats in every cell)
+    and the molecules' own, measured on the calibration's efficiency structures at ``dose``
+    (``Efficiency.shared_evidence``: a structure the references were not made from errs alike in
+    every cell)."""
+    efficiency = calibration.efficiency_at(dose)
+    return max(scores.correlation, efficiency.shared_evidence() if efficiency is not None else 0.0)
+
+
+def image_class_posterior(
+    scores, detected: np.ndarray, classes: Classes, calibration: Calibration, dose: float | None
+) -> dict[str, float]:
     """An image's class ranking as its report gives it: every site's evidence (``SiteScores``) with its
-    occupancy marginalised (the calibration's prior), the references' shared error discounted
-    (:func:`shared_class_posterior`); no molecule found (``detected`` empty), no call."""
+    occupancy marginalised (the calibration's prior), the shared error discounted
+    (:func:`shared_class_posterior` with :func:`shared_correlation` at ``dose``, the one the Al
+    distribution is looked up at); no molecule found (``detected`` empty), no call."""
     if not len(detected):
         return {}
-    occupancy, correlation = calibration.occupancy_prior, scores.correlation
+    occupancy, correlation = calibration.occupancy_prior, shared_correlation(scores, calibration, dose)
     return shared_class_posterior(
         scores.answering_llr, classes, calibration.temperature, occupancy, correlation
     )

@@ -16,6 +16,7 @@ from zeostem.analysis.posterior import (
     image_class_posterior,
     molecule_posteriors,
     ranking,
+    shared_correlation,
     tsite_probabilities,
 )
 from zeostem.analysis.references import FLIPS
@@ -63,7 +64,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
     looked_up_at, dose_note = lat.al_dose(micrograph.dose_e_per_A2)
     al_ll, efficiency, false_alarm_fit = as_reported(class_ll, classes, calibration, looked_up_at)
     boxes = lattice_boxes(analysis)
-    image_posterior = image_class_posterior(lat.scores, lat.molecules, classes, calibration)
+    image_posterior = image_class_posterior(lat.scores, lat.molecules, classes, calibration, looked_up_at)
     molecules = []
     for i, n in enumerate(lat.molecules):
         order = np.argsort(-posteriors[i])
@@ -137,7 +138,7 @@ def report_fields(analysis: ImageAnalysis, trained: TrainedRun, micrograph: Micr
             {"class": c, "tsites": t, "split_identified": classes.split_identified(c)}
             for c, t in zip(classes.names, classes.tsites, strict=True)
         ],
-        "shared_error_correlation": lat.scores.correlation,
+        "shared_error_correlation": shared_correlation(lat.scores, calibration, looked_up_at),
         "goodness_of_fit": lat.goodness_of_fit,
         "class_ranking": ranking(image_posterior),
         "tsite_probability": tsite_probabilities(image_posterior, classes),

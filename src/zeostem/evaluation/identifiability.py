@@ -28,6 +28,7 @@ from zeostem.analysis.posterior import (
     class_log_likelihoods,
     class_posteriors,
     shared_class_posterior,
+    shared_correlation,
     topk_credit,
 )
 from zeostem.errors import InputError
@@ -145,7 +146,8 @@ def evaluate_image(
             # error; the ideal observer knows the molecules and that its references are exact
             pipeline = observer == "pipeline" and found is not None
             occupancy = calibration.occupancy_prior if observer == "pipeline" else None
-            correlation = found.scores.correlation if pipeline else 0.0
+            dose = found.al_dose(None)[0] if pipeline else None
+            correlation = shared_correlation(found.scores, calibration, dose) if pipeline else 0.0
             called = len(llr) and len(detected)  # no molecule found, no call
             shared = (
                 shared_class_posterior(llr, classes, temperature, occupancy, correlation) if called else {}

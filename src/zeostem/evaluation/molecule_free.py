@@ -34,7 +34,8 @@ def molecule_free_record(image: dict, analyzer: Analyzer) -> dict | None:
     found = lattice_or_none(noisy, meta["pixel_size_A"], analyzer, image["noisy"])
     if found is None:
         return None
-    call = image_class_posterior(found.scores, found.molecules, analyzer.classes, analyzer.calibration)
+    dose = found.al_dose(None)[0]
+    call = image_class_posterior(found.scores, found.molecules, analyzer.classes, analyzer.calibration, dose)
     return {
         "dose": image["dose"],
         "conformation": image["conformation"],
