@@ -3,7 +3,14 @@
 import numpy as np
 from scipy import stats
 
-from zeostem.analysis.efficiency import Efficiency, effective_counts, efficiency_dose, structure_spread
+from zeostem.analysis.calibration import Calibration
+from zeostem.analysis.efficiency import (
+    Efficiency,
+    effective_counts,
+    efficiency_dose,
+    shared_share,
+    structure_spread,
+)
 
 
 def measured_structures(rho: float, structures: int, rng: np.random.Generator) -> tuple[list, np.ndarray]:
@@ -101,8 +108,37 @@ def structures_erring_alike(offset_sd: float, rng: np.random.Generator) -> Effic
 
 def test_the_evidence_a_structure_shares_is_measured_between_its_molecules():
     """A structure the references were not made from errs alike in every cell: with an offset of sd 1
-    per structure and sd 2 per molecule, 1 / (1 + 4) = 0.2 of the variance is shared,
-    and the image's molecules then carry at most 1 / 0.2 molecules' evidence; without offsets none."""
+    per structure and sd 2 per molecule, 1 / (1 + 4) = 0.2 of the variance is shared, and the image's
+    molecules then carry at most 1 / 0.2 molecules' evidence; without offsets none."""
     rng = np.random.default_rng(7)
-    assert abs(structures_erring_alike(1.0, rng).shared_evidence() - 0.2) < 0.07
-    assert structures_erring_alike(0.0, rng).shared_evidence() < 0.03
+    assert abs(shared_share(structures_erring_alike(1.0, rng).evidence_by_structure()) - 0.2) < 0.07
+    assert shared_share(structures_erring_alike(0.0, rng).evidence_by_structure()) < 0.03
+
+
+def test_the_shared_evidence_grows_with_the_dose_between_the_validation_doses():
+    """A structure's offset grows as the dose and the shot noise's variance as the dose too, so the
+    offset's share ρ has odds ρ / (1 − ρ) in proportion to the dose: validation doses 1000 and 4000
+    with ρ 0.2 and 0.5 (odds 0.25 and 1) give ρ ≈ 1/3 at 2000 and none without a dose."""
+    rng = np.random.default_rng(8)
+    names = ["T1", "T5"]
+
+    def entry(dose, offset_sd):
+        made = structures_erring_alike(offset_sd, rng)
+        rows, structures = made.molecules[0], made.structures[0]
+        return {"dose": dose, "false_alarms": {"T1": 0},
+                "classes": {c: [900, 900] for c in names},
+                "molecules": {c: r.tolist() for c, r in zip(names, rows, strict=True)},
+                "structures": {c: s.tolist() for c, s in zip(names, structures, strict=True)}}  # fmt: skip
+
+    classes = {"classes": [{"name": c, "tsites": [c], "conformations": [c]} for c in names]}
+    calibration = Calibration(
+        1.0, 0.0, 0.1, 1.0, classes=classes, detection_efficiency=[entry(1000, 1.0), entry(4000, 2.0)]
+    )
+    assert abs(calibration.shared_evidence_at(2000) - 1 / 3) < 0.06
+    assert (
+        calibration.shared_evidence_at(1000)
+        < calibration.shared_evidence_at(2000)
+        < calibration.shared_evidence_at(4000)
+    )
+    assert calibration.shared_evidence_at(None) == 0.0
+    assert Calibration(1.0, 0.0, 0.1, 1.0, classes=classes).shared_evidence_at(2000) == 0.0

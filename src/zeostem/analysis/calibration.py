@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from zeostem.analysis.efficiency import Efficiency
+from zeostem.analysis.efficiency import Efficiency, shared_share
 from zeostem.errors import InputError
 from zeostem.paths import CALIBRATION
 
@@ -85,6 +86,30 @@ class Calibration:
         without them or a dose."""
         entry = nearest_dose(self.detection_efficiency, dose)
         return None if entry is None else Efficiency.from_entry(entry, self.class_names)
+
+    @cached_property
+    def shared_evidence_rate(self) -> float:
+        """c of the share ρ of a molecule's evidence that the molecules of one structure share,
+        ρ / (1 − ρ) = c × dose: a structure's offset in the log-likelihoods grows as the dose, their
+        shot noise's variance as the dose too, so the offset's share of the variance grows as
+        c × dose. Fitted to each validation dose's ρ on the efficiency structures
+        (``Efficiency.evidence_by_structure``, :func:`shared_share`), weighted by the structures
+        measured; 0 without them."""
+        shared = dose_weight = 0.0
+        for entry in self.detection_efficiency or []:
+            groups = [g for g in self.efficiency_at(entry["dose"]).evidence_by_structure() if len(g) >= 2]
+            rho = shared_share(groups)
+            shared += len(groups) * rho / (1 - rho)
+            dose_weight += len(groups) * entry["dose"]
+        return shared / dose_weight if dose_weight else 0.0
+
+    def shared_evidence_at(self, dose: float | None) -> float:
+        """The share of a molecule's evidence that every molecule of its structure shares at ``dose``
+        (:attr:`shared_evidence_rate`); 0 without a dose."""
+        if dose is None or not dose > 0:
+            return 0.0
+        odds = self.shared_evidence_rate * dose
+        return odds / (1 + odds)
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:

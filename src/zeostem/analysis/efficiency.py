@@ -192,24 +192,19 @@ class Efficiency:
             per_dose.append(effective_counts(per_structure))
         return np.tensordot(self.weights, np.array(per_dose, float), axes=1)
 
-    def shared_evidence(self) -> float:
-        """The share ρ of a molecule's evidence against its own class that every molecule of its
-        structure shares: per reported molecule, the log-likelihood of the strongest other class
-        minus its own class's, and the intra-class correlation of that between the calibration's
-        structures (:func:`shared_share`; the doses' weighted mean). A structure the references were
-        not made from (a relaxed or turned molecule, a strained cell) errs the same way in every cell:
-        at 1500 e/Å² in the demo one T7 structure read as `O2: T1|T2` in every replica, its fields at
-        p ≥ 0.95, while the framework's model error gave ρ ≈ 0.01."""
-        per_dose = []
-        for dose in range(len(self.molecules)):
-            groups = []
-            per_class = zip(self.molecules[dose], self.structures_at(dose), strict=True)
-            for k, (rows, structures) in enumerate(per_class):
-                for part in np.split(rows, np.cumsum(structures[:-1, 0])):
-                    against = np.delete(part, k, axis=1).max(axis=1, initial=-np.inf) - part[:, k]
-                    groups.append(against[np.isfinite(against)])
-            per_dose.append(shared_share(groups))
-        return float(self.weights @ np.array(per_dose, float))
+    def evidence_by_structure(self, dose: int = 0) -> list[np.ndarray]:
+        """Per structure of every class at one dose, each reported molecule's evidence against its own
+        class: the log-likelihood of the strongest other class minus its own class's. A structure the
+        references were not made from (a relaxed or turned molecule, a strained cell) errs alike in
+        every cell, so its molecules' evidence shares an offset (:func:`shared_share` measures it):
+        at 1500 e/Å² in the demo one T7 structure read as `O2: T1|T2` in every noise replica."""
+        groups = []
+        per_class = zip(self.molecules[dose], self.structures_at(dose), strict=True)
+        for k, (rows, structures) in enumerate(per_class):
+            for part in np.split(rows, np.cumsum(structures[:-1, 0])):
+                against = np.delete(part, k, axis=1).max(axis=1, initial=-np.inf) - part[:, k]
+                groups.append(against[np.isfinite(against)])
+        return groups
 
 
 def shared_share(groups: list[np.ndarray]) -> float:

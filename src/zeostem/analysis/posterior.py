@@ -74,11 +74,10 @@ def shared_class_posterior(
 def shared_correlation(scores, calibration: Calibration, dose: float | None) -> float:
     """The share ρ of a molecule's evidence that every molecule of an image shares: the larger of the
     framework's (``SiteScores.correlation``: the references' model error, which repeats in every cell)
-    and the molecules' own, measured on the calibration's efficiency structures at ``dose``
-    (``Efficiency.shared_evidence``: a structure the references were not made from errs alike in
-    every cell)."""
-    efficiency = calibration.efficiency_at(dose)
-    return max(scores.correlation, efficiency.shared_evidence() if efficiency is not None else 0.0)
+    and the molecules' own, measured on the calibration's efficiency structures
+    (``Calibration.shared_evidence_at`` ``dose``: a structure the references were not made from errs
+    alike in every cell)."""
+    return max(scores.correlation, calibration.shared_evidence_at(dose))
 
 
 def image_class_posterior(
