@@ -1,9 +1,13 @@
-"""The credited efficiency holds what a structure the calibration did not measure credits."""
+"""The credited efficiency holds what a structure the calibration did not measure credits; the evidence
+a structure shares in every cell is measured between structures and discounted."""
+
+from types import SimpleNamespace
 
 import numpy as np
 from scipy import stats
 
 from zeostem.analysis.calibration import Calibration
+from zeostem.analysis.classes import Classes
 from zeostem.analysis.efficiency import (
     Efficiency,
     effective_counts,
@@ -11,6 +15,7 @@ from zeostem.analysis.efficiency import (
     shared_share,
     structure_spread,
 )
+from zeostem.analysis.posterior import image_class_posterior
 
 
 def measured_structures(rho: float, structures: int, rng: np.random.Generator) -> tuple[list, np.ndarray]:
@@ -115,11 +120,9 @@ def test_the_evidence_a_structure_shares_is_measured_between_its_molecules():
     assert shared_share(structures_erring_alike(0.0, rng).evidence_by_structure()) < 0.03
 
 
-def test_the_shared_evidence_grows_with_the_dose_between_the_validation_doses():
-    """A structure's offset grows as the dose and the shot noise's variance as the dose too, so the
-    offset's share ρ has odds ρ / (1 − ρ) in proportion to the dose: validation doses 1000 and 4000
-    with ρ 0.2 and 0.5 (odds 0.25 and 1) give ρ ≈ 1/3 at 2000 and none without a dose."""
-    rng = np.random.default_rng(8)
+def calibration_measuring(offset_sds: dict[int, float], rng: np.random.Generator) -> Calibration:
+    """A calibration of T1 and T5 whose efficiency structures at each dose err alike in every cell by an
+    offset of the given sd (:func:`structures_erring_alike`)."""
     names = ["T1", "T5"]
 
     def entry(dose, offset_sd):
@@ -131,14 +134,30 @@ def test_the_shared_evidence_grows_with_the_dose_between_the_validation_doses():
                 "structures": {c: s.tolist() for c, s in zip(names, structures, strict=True)}}  # fmt: skip
 
     classes = {"classes": [{"name": c, "tsites": [c], "conformations": [c]} for c in names]}
-    calibration = Calibration(
-        1.0, 0.0, 0.1, 1.0, classes=classes, detection_efficiency=[entry(1000, 1.0), entry(4000, 2.0)]
-    )
+    entries = [entry(dose, sd) for dose, sd in offset_sds.items()]
+    return Calibration(1.0, 0.0, 0.1, 1.0, classes=classes, detection_efficiency=entries)
+
+
+def test_the_shared_evidence_grows_with_the_dose_between_the_validation_doses():
+    """A structure's offset grows as the dose and the shot noise's variance as the dose too, so the
+    offset's share ρ has odds ρ / (1 − ρ) in proportion to the dose: validation doses 1000 and 4000
+    with ρ 0.2 and 0.5 (odds 0.25 and 1) give ρ ≈ 1/3 at 2000 and none without a dose."""
+    calibration = calibration_measuring({1000: 1.0, 4000: 2.0}, np.random.default_rng(8))
     assert abs(calibration.shared_evidence_at(2000) - 1 / 3) < 0.06
-    assert (
-        calibration.shared_evidence_at(1000)
-        < calibration.shared_evidence_at(2000)
-        < calibration.shared_evidence_at(4000)
-    )
-    assert calibration.shared_evidence_at(None) == 0.0
-    assert Calibration(1.0, 0.0, 0.1, 1.0, classes=classes).shared_evidence_at(2000) == 0.0
+    at = calibration.shared_evidence_at
+    assert at(1000) < at(2000) < at(4000)
+    assert at(None) == 0.0
+    assert Calibration(1.0, 0.0, 0.1, 1.0, classes=calibration.classes).shared_evidence_at(2000) == 0.0
+
+
+def test_a_field_whose_structure_errs_in_every_cell_is_not_called_sure_once_the_calibration_measured_it():
+    """100 molecules, each favouring T5 over the true T1 by 0.5 nats through its structure's error: with
+    the framework's share alone (0 here) the field names T5 at p ≈ 1; with the share the calibration's
+    structures show at that dose (≈ 1/3 at 2000 e/Å²) the pooled evidence stays below 0.5 / ρ ≈ 1.5
+    nats, p < 0.85, however many molecules there are."""
+    calibration = calibration_measuring({1000: 1.0, 4000: 2.0}, np.random.default_rng(8))
+    classes = Classes(["T1", "T5"], [[0], [1]], [["T1"], ["T5"]], np.full(2, -np.log(2)))
+    scores = SimpleNamespace(answering_llr=np.tile([20.0, 20.5], (100, 1)), correlation=0.0)
+    detected = np.arange(100)
+    assert image_class_posterior(scores, detected, classes, calibration, None)["T5"] > 0.999
+    assert image_class_posterior(scores, detected, classes, calibration, 2000.0)["T5"] < 0.85
