@@ -411,6 +411,26 @@ def test_summarise_counts_hits_misses_and_sure_calls_on_a_known_truth():
     assert row["top1_low"] < 0.5 < row["top1_high"]
 
 
+def test_the_confidence_gap_is_told_from_zero_only_where_the_structures_agree():
+    """100 calls at confidence 0.5 over 10 structures, right 70 % of the time: where every structure's
+    calls are right 6–8 times in 10, the tool is under-confident (the gap's interval above 0); where 7
+    structures are always right and 3 always wrong (a structure errs in every cell), the same mean
+    gap cannot be told from 0."""
+    from zeostem.evaluation.identifiability import summarise
+
+    def gap(right_per_structure):
+        rows = [{"confidence": 0.5, "top1": float(k < right), "detected": True, "conformation": f"s{s}"}
+                for s, right in enumerate(right_per_structure) for k in range(10)]  # fmt: skip
+        molecules = pd.DataFrame(rows).assign(model="realistic", observer="pipeline", dose=500, top3=1.0)
+        row = summarise(molecules, molecules.iloc[:1]).set_index("level").loc["molecule"]
+        return row["confidence_gap"], row["confidence_gap_low"], row["confidence_gap_high"]
+
+    mean, low, high = gap([6, 8] * 5)
+    assert mean == pytest.approx(0.2) and low > 0.1
+    mean, low, high = gap([10] * 7 + [0] * 3)
+    assert mean == pytest.approx(0.2) and low < 0 < high
+
+
 def test_expected_calibration_error_on_known_answers():
     from zeostem.evaluation.stats import expected_calibration_error
 

@@ -34,7 +34,7 @@ from zeostem.analysis.posterior import (
 from zeostem.errors import InputError
 from zeostem.evaluation.coverage import al_coverage
 from zeostem.evaluation.paper_path import PaperPath, paper_calls, paper_row
-from zeostem.evaluation.stats import calibration_test, clustered_interval
+from zeostem.evaluation.stats import calibration_test, cluster_robust_interval, clustered_interval
 from zeostem.evaluation.truth import MATCH_A, TruthImage, edge_molecules, near, nearest_site, true_molecules
 from zeostem.io.images import read_image
 from zeostem.metrics.detection import coco_metrics
@@ -311,7 +311,9 @@ def recall_at_false_alarms(records: list[dict], rate: float) -> float:
 def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
     """Top-1 / top-3 with 95 % intervals clustered by conformation (:func:`clustered_interval`) per
     observer, level and dose; ECE of the detected molecules beside a calibrated tool's at the same
-    confidences and its p-value (:func:`calibration_test`); how many calls were made with
+    confidences and its p-value (:func:`calibration_test`, which takes the calls as independent); the
+    confidence gap, accuracy − mean confidence of the calls (above 0: under-confident), with its 95 %
+    interval clustered by conformation (calls of one structure err together); how many calls were made with
     probability ≥ ``SURE`` and how many of them were right (a promise a paper would quote).
 
     ``top1`` counts an undetected molecule as a miss; ``top1_detected`` is the matcher's accuracy on
@@ -330,6 +332,8 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
             sure = detected[detected["confidence"] >= SURE]
             rated = detected[detected["confidence"].notna()]  # the paper's path gives no probability
             ece, ece_chance, ece_p = calibration_test(rated["confidence"], rated["top1"])
+            gap = rated["top1"] - rated["confidence"]  # above 0: under-confident
+            gap_low, gap_high = cluster_robust_interval(gap, rated["conformation"])
             out.append(
                 {"model": model, "observer": observer, "level": level, "dose": dose, "n": n,
                  "detected": int(len(detected)),
@@ -340,6 +344,8 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
                  "top1_detected_low": detected_ci[0], "top1_detected_high": detected_ci[1],
                  "mean_confidence": float(detected["confidence"].mean()) if len(detected) else float("nan"),
                  "ece": ece, "ece_chance": ece_chance, "ece_p": ece_p,
+                 "confidence_gap": float(gap.mean()) if len(gap) else float("nan"),
+                 "confidence_gap_low": gap_low, "confidence_gap_high": gap_high,
                  "sure_calls": len(sure), "sure_right": float(sure["top1"].sum())}
             )  # fmt: skip
     return pd.DataFrame(out)

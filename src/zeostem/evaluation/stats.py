@@ -20,18 +20,27 @@ def clustered_interval(values: np.ndarray, clusters: np.ndarray, z: float = 1.96
     """95 % interval of a mean whose samples share clusters (molecules of one structure, fields of one
     conformation): the wider of the Wilson interval and the cluster-robust (ratio-estimator) normal
     interval, so outcomes that move together are not counted as independent evidence."""
-    values, clusters = np.asarray(values, float), np.asarray(clusters)
-    n = len(values)
-    if n == 0:
+    values = np.asarray(values, float)
+    if len(values) == 0:
         return (float("nan"), float("nan"))
-    low, high = wilson(values.sum(), n, z)
-    ids, index = np.unique(clusters, return_inverse=True)
-    if len(ids) > 1:
-        p = values.mean()
-        totals = np.bincount(index, weights=values - p)
-        half = z * np.sqrt(len(ids) / (len(ids) - 1) * np.sum(totals**2)) / n
-        low, high = min(low, max(p - half, 0.0)), max(high, min(p + half, 1.0))
+    low, high = wilson(values.sum(), len(values), z)
+    robust_low, robust_high = cluster_robust_interval(values, clusters, z)
+    if np.isfinite(robust_low):
+        low, high = min(low, max(robust_low, 0.0)), max(high, min(robust_high, 1.0))
     return float(low), float(high)
+
+
+def cluster_robust_interval(values: np.ndarray, clusters: np.ndarray, z: float = 1.96) -> tuple[float, float]:
+    """95 % interval of a mean of any values whose samples share clusters: the cluster-robust
+    (ratio-estimator) normal interval; NaN with fewer than two clusters."""
+    values, clusters = np.asarray(values, float), np.asarray(clusters)
+    ids, index = np.unique(clusters, return_inverse=True)
+    if len(ids) < 2:
+        return (float("nan"), float("nan"))
+    mean = values.mean()
+    totals = np.bincount(index, weights=values - mean)
+    half = z * np.sqrt(len(ids) / (len(ids) - 1) * np.sum(totals**2)) / len(values)
+    return float(mean - half), float(mean + half)
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
