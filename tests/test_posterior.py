@@ -98,7 +98,7 @@ def test_nominal_90_percent_intervals_cover_the_true_fractions_about_90_percent_
     rng = np.random.default_rng(3)
     truth = {"T1": 0.7, "T5": 0.3, "T9": 0.0}
     covered = []
-    for _ in range(60):
+    for _ in range(300):
         log_lik = template_stack(list(truth.values()), false_alarms=15, molecules=135, rng=rng)
         for row in al_distribution(log_lik, list(truth), [[t] for t in truth]):
             if row["class"] in truth:
@@ -457,6 +457,29 @@ def test_the_calibration_test_tells_small_sample_noise_from_over_confidence():
     assert chance_large < chance / 2.5  # shrinks as 1 / √n
     over, chance_over, p_over = calibration_test(confidence, rng.random(100) < confidence / 2)
     assert over > 2 * chance_over and p_over < 0.01
+
+
+def test_the_calibration_test_takes_calls_that_err_together_as_the_evidence_they_are():
+    """A calibrated tool whose calls share a structure (12 structures, each right more or less often
+    than its confidence says, by as much on average in either direction): a test that took the calls as
+    independent rejects it far more often than 5 % of the time; with the structures as clusters it
+    rejects at most at its level, and still tells an over-confident tool on the same clusters."""
+    from zeostem.evaluation.stats import calibration_test
+
+    rng = np.random.default_rng(2)
+    independent, clustered, over = [], [], []
+    for _ in range(300):
+        structure = rng.integers(0, 12, 200)
+        confidence = rng.uniform(0.3, 0.8, 200)
+        lean = rng.choice([-0.2, 0.2], 12)[structure]  # each structure's calls err one way
+        right = rng.random(200) < confidence + lean
+        independent.append(calibration_test(confidence, right, draws=500)[2])
+        clustered.append(calibration_test(confidence, right, structure, draws=500)[2])
+        sure = rng.random(200) < confidence - 0.25
+        over.append(calibration_test(confidence, sure, structure, draws=500)[2])
+    assert np.mean(np.array(independent) < 0.05) > 0.15  # measured 0.23 on 300 such samples
+    assert np.mean(np.array(clustered) < 0.05) <= 0.1  # 0.057 on 300
+    assert np.mean(np.array(over) < 0.05) > 0.8
 
 
 def test_scores_that_carry_no_confidence_put_the_temperature_at_its_grid_edge():

@@ -311,7 +311,7 @@ def recall_at_false_alarms(records: list[dict], rate: float) -> float:
 def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
     """Top-1 / top-3 with 95 % intervals clustered by conformation (:func:`clustered_interval`) per
     observer, level and dose; ECE of the detected molecules beside a calibrated tool's at the same
-    confidences and its p-value (:func:`calibration_test`, which takes the calls as independent); the
+    confidences and its p-value, calls of one conformation erring together (:func:`calibration_test`); the
     confidence gap, accuracy − mean confidence of the calls (above 0: under-confident), with its 95 %
     interval clustered by conformation (calls of one structure err together); how many calls were made with
     probability ≥ ``SURE`` and how many of them were right (a promise a paper would quote).
@@ -331,7 +331,9 @@ def summarise(molecules: pd.DataFrame, images: pd.DataFrame) -> pd.DataFrame:
             detected_ci = clustered_interval(detected["top1"], detected["conformation"])
             sure = detected[detected["confidence"] >= SURE]
             rated = detected[detected["confidence"].notna()]  # the paper's path gives no probability
-            ece, ece_chance, ece_p = calibration_test(rated["confidence"], rated["top1"])
+            ece, ece_chance, ece_p = calibration_test(
+                rated["confidence"], rated["top1"], rated["conformation"]
+            )
             gap = rated["top1"] - rated["confidence"]  # above 0: under-confident
             gap_low, gap_high = cluster_robust_interval(gap, rated["conformation"])
             out.append(

@@ -61,21 +61,32 @@ def _binned_calibration_error(confidence: np.ndarray, outcomes: np.ndarray, bins
 
 
 def calibration_test(
-    confidence: np.ndarray, correct: np.ndarray, draws: int = 2000, seed: int = 0
+    confidence: np.ndarray,
+    correct: np.ndarray,
+    clusters: np.ndarray | None = None,
+    draws: int = 2000,
+    seed: int = 0,
 ) -> tuple[float, float, float]:
-    """ECE of the calls, the ECE a calibrated tool would score on calls of the same confidences (its mean
-    over ``draws`` outcomes drawn right with probability = confidence), and the share of those draws
-    whose ECE reaches the calls' (a p-value of "the confidences are calibrated").
+    """ECE of the calls, the ECE a calibrated tool would score on calls of the same confidences and
+    ``clusters`` (the mean over ``draws``), and the share of those draws whose ECE reaches the calls' (a
+    p-value of "the confidences are calibrated").
 
     On a few hundred calls binned in tenths a perfectly calibrated tool scores an ECE of ≈ 0.05–0.1
-    (each bin's accuracy is a small sample), so an ECE means something only beside this chance level.
-    The draws take the calls as independent: calls that share an image or a structure move together,
-    so the p-value is smaller than it should be when they do.
+    (each bin a small sample), so an ECE means something only beside this chance level. Calls of one
+    cluster (one structure, one conformation) err together, and a calibrated tool's ECE on them
+    spreads wider than on independent calls: 200 calls of 12 structures, each right 0.2 more or less
+    often than its confidence, were told from calibrated in 23 % of 300 samples by a test at 5 % that
+    took the calls as independent, in 5.7 % with the structures as clusters. The draws are a wild
+    cluster bootstrap: each keeps every call's confidence and flips the sign of its residual (right −
+    confidence) with its cluster's (Rademacher), so the residuals keep their spread and their clusters
+    and lose any lean. Without ``clusters`` every call is its own (on independent calls the test then
+    rejects as often as drawing each call right with probability = confidence does).
     """
     confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
     if not len(confidence):
         return float("nan"), float("nan"), float("nan")
     observed = expected_calibration_error(confidence, correct)
-    rng = np.random.default_rng(seed)
-    chance = _binned_calibration_error(confidence, rng.random((draws, len(confidence))) < confidence)
+    index = np.arange(len(confidence)) if clusters is None else np.unique(clusters, return_inverse=True)[1]
+    signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(draws, index.max() + 1))
+    chance = _binned_calibration_error(confidence, confidence + signs[:, index] * (correct - confidence))
     return observed, float(chance.mean()), float(np.mean(chance >= observed - 1e-12))
