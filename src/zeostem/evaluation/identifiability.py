@@ -27,8 +27,8 @@ from zeostem.analysis.posterior import (
     as_reported,
     class_log_likelihoods,
     class_posteriors,
+    image_class_posterior,
     shared_class_posterior,
-    shared_correlation,
     topk_credit,
 )
 from zeostem.errors import InputError
@@ -142,16 +142,15 @@ def evaluate_image(
             site = {"site_score": float(site_scores[n])} if observer == "ideal" else {}
             molecules.append({"observer": observer, **base, **_scored(posterior, truth), **site})
         if item.field == "full" and len(centres):
-            # the pipeline weighs every site by its occupancy and discounts the references' shared
-            # error; the ideal observer knows the molecules and that its references are exact
-            pipeline = observer == "pipeline" and found is not None
-            occupancy = calibration.occupancy_prior if observer == "pipeline" else None
-            dose = found.al_dose(None)[0] if pipeline else None
-            correlation = shared_correlation(found.scores, calibration, dose) if pipeline else 0.0
-            called = len(llr) and len(detected)  # no molecule found, no call
-            shared = (
-                shared_class_posterior(llr, classes, temperature, occupancy, correlation) if called else {}
-            )
+            # the pipeline's call is its report's; the ideal observer knows the molecules and that its
+            # references are exact
+            if observer != "pipeline":
+                shared = shared_class_posterior(llr, classes, temperature)
+            elif found is not None:
+                dose = found.al_dose(None)[0]
+                shared = image_class_posterior(found.scores, found.molecules, classes, calibration, dose)
+            else:
+                shared = {}
             images.append(
                 {"observer": observer, **base, "molecules": len(detected), **_scored(shared, truth)}
             )
