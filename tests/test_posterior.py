@@ -98,7 +98,7 @@ def test_nominal_90_percent_intervals_cover_the_true_fractions_about_90_percent_
     rng = np.random.default_rng(3)
     truth = {"T1": 0.7, "T5": 0.3, "T9": 0.0}
     covered = []
-    for _ in range(300):
+    for _ in range(60):
         log_lik = template_stack(list(truth.values()), false_alarms=15, molecules=135, rng=rng)
         for row in al_distribution(log_lik, list(truth), [[t] for t in truth]):
             if row["class"] in truth:
