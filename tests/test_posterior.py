@@ -485,6 +485,23 @@ def test_the_calibration_test_takes_calls_that_err_together_as_the_evidence_they
     assert p_all_right > 0.2  # 24 fields called at 0.977, all right: what a calibrated tool does often
 
 
+def test_the_between_cluster_variance_is_what_the_clusters_add_to_shot_noise():
+    """Calls right with probability 0.6 plus their structure's lean (sd 0.15, 40 structures of 50 calls):
+    the variance the structures' means show beyond the calls' own (0.24 each) is the leans' 0.0225;
+    without leans it is ≈ 0, and with every call its own cluster exactly 0."""
+    from zeostem.evaluation.stats import between_cluster_variance
+
+    rng = np.random.default_rng(4)
+    index = np.repeat(np.arange(40), 50)
+    within = np.full(len(index), 0.24)
+    lean = rng.normal(0, 0.15, 40)[index]
+    leaning = (rng.random(len(index)) < 0.6 + lean) - 0.6
+    plain = (rng.random(len(index)) < 0.6) - 0.6
+    assert between_cluster_variance(leaning, index, within) == pytest.approx(0.0225, abs=0.008)
+    assert between_cluster_variance(plain, index, within) < 0.003
+    assert between_cluster_variance(leaning, np.arange(len(index)), within) == 0.0
+
+
 def test_scores_that_carry_no_confidence_put_the_temperature_at_its_grid_edge():
     """Likelihoods that point away from the truth (the references describe something else): the fitted
     temperature is the grid's top, which the calibration reports as a warning; scores with modest real
