@@ -478,7 +478,7 @@ def test_the_calibration_test_takes_calls_that_err_together_as_the_evidence_they
         clustered.append(calibration_test(confidence, right, structure, draws=500)[2])
         sure = rng.random(200) < confidence - 0.25
         over.append(calibration_test(confidence, sure, structure, draws=500)[2])
-    assert np.mean(np.array(independent) < 0.05) > 0.15  # 0.23 measured
+    assert np.mean(np.array(independent) < 0.05) > 0.15  # 0.22 measured
     assert np.mean(np.array(clustered) < 0.05) < 0.12  # 0.087 measured
     assert np.mean(np.array(over) < 0.05) > 0.8
     *_, p_all_right = calibration_test(np.full(24, 0.977), np.ones(24), np.arange(24) % 12)
