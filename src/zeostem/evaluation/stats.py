@@ -97,7 +97,9 @@ def calibration_test(
 def between_cluster_variance(values: np.ndarray, index: np.ndarray, within: np.ndarray) -> float:
     """The variance of the clusters' means of ``values`` beyond what each value's own variance
     ``within`` gives them (one-way moment estimate with that variance known, at least 0); 0 with
-    fewer than two clusters or every value its own."""
+    fewer than two clusters or every value its own. A call's variance is known (confidence × (1 −
+    confidence)); where it is not, ``zeostem.analysis.efficiency.shared_share`` estimates it and gives
+    the between share as an intraclass correlation."""
     sizes = np.bincount(index).astype(float)
     n = len(values)
     if len(sizes) < 2 or sizes.max() == 1:
