@@ -196,6 +196,7 @@ rule evaluate_alsite:
             JOBS.test_images
             + JOBS.mismatched_test_images
             + JOBS.realistic_images("test")
+            + JOBS.optics_images
         ),
         molecule_free=[row["noisy"] for row in JOBS.molecule_free_images("test")],
         calibration=paths.CALIBRATION,
@@ -225,7 +226,8 @@ rule evaluate_alsite:
     params:
         images=JOBS.test_images
         + JOBS.mismatched_test_images
-        + JOBS.realistic_images("test"),
+        + JOBS.realistic_images("test")
+        + JOBS.optics_images,
         molecule_free=JOBS.molecule_free_images("test"),
         models=JOBS.analysis_models,
         settings=JOBS.analysis_settings,

@@ -11,7 +11,9 @@ rule mismatch:
 
 rule simulate_variant:
     input:
-        paths.STRUCTURE,
+        lambda wildcards: JOBS.variant_structure(
+            wildcards.study, wildcards.conformation
+        ),
     output:
         segments=field(paths.VARIANT, "segments"),
         clean=field(paths.VARIANT, "clean"),

@@ -1,6 +1,7 @@
 # Realistic sets: structures the references were not made from (perturbed pose, Al–O and cell; some
 # several cells thick), simulated with the mismatch study's evaluation settings, analysed with the
-# nominal references: validation and test sets, and the efficiency structures of every candidate.
+# nominal references: validation and test sets, and the efficiency structures of every candidate; the
+# test structures again under other optics (their multislice: rule simulate_variant, study optics).
 
 
 rule realistic:
@@ -10,6 +11,7 @@ rule realistic:
             for row in JOBS.realistic_images("validation")
             + JOBS.realistic_images("test")
             + JOBS.efficiency_images
+            + JOBS.optics_images
         ],
 
 
@@ -39,7 +41,7 @@ rule perturb_structure:
             "index"
         ],
         seed=config["structures"]["seed"],
-        realistic=config["realistic"],
+        realistic=JOBS.perturbation,
         framework=config["framework"],
     script:
         "../scripts/perturb_structure.py"
@@ -85,6 +87,36 @@ rule realistic_images:
         "logs/realistic/images_{conformation}.log",
     wildcard_constraints:
         conformation=one_of(JOBS.realistic_structures),
+    conda:
+        "../envs/simulation.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        jobs=JOBS.realistic_jobs,
+        seed=config["simulation"]["seed"],
+    script:
+        "../scripts/evaluation_image.py"
+
+
+rule optics_images:
+    input:
+        field(paths.VARIANT, "segments", study=paths.OPTICS),
+    output:
+        [
+            field(
+                paths.VARIANT,
+                "noisy",
+                study=paths.OPTICS,
+                prefix="",
+                dose=d,
+                replica=r,
+            )
+            for d, r in JOBS.realistic_jobs
+        ],
+    log:
+        "logs/realistic/images_{variant}_{conformation}.log",
     conda:
         "../envs/simulation.yaml"
     threads: 1

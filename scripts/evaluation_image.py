@@ -1,5 +1,5 @@
-"""Rules evaluation_images, mismatched_images, realistic_images and robustness_images: extra noise
-replicas of a simulated field (seeds no training image uses)."""
+"""Rules evaluation_images, mismatched_images, realistic_images, optics_images and robustness_images:
+extra noise replicas of a simulated field (seeds no training image uses)."""
 
 from zeostem.runlog import logged
 from zeostem.simulation.images import write_noise_replicas

@@ -121,3 +121,34 @@ def test_realistic_images_are_never_analysed_with_their_own_structure_among_the_
     assert not noisy & {r["noisy"] for r in validation + test} and len(noisy) == len(efficiency)
     # their own simulation settings: the mismatch study's evaluation settings, not the references'
     assert jobs.mismatch_variants["evaluation"]["simulation"] != jobs.multislice
+
+
+def test_other_optics_simulate_the_realistic_test_structures_and_nothing_calibrates_on_them(demo):
+    from zeostem.errors import InputError
+    from zeostem.paths import OPTICS
+
+    jobs = Jobs.from_config(demo)
+    rows = jobs.optics_images
+    test = {r["conformation"] for r in jobs.realistic_images("test")}
+    assert {r["model"] for r in rows} == {f"realistic, {o}" for o in jobs.realistic_optics}
+    for optics in jobs.realistic_optics:  # every realistic test structure, as the realistic set's fields
+        mine = [r for r in rows if r["model"] == f"realistic, {optics}"]
+        assert {r["conformation"] for r in mine} == test and len(mine) == len(jobs.realistic_images("test"))
+    for name in test:  # the realistic structure (not its parent), under settings the analysis never saw
+        assert jobs.variant_structure(OPTICS, name) == f"results/realistic/structures/{name}.extxyz"
+    assert jobs.variant_structure("mismatch", "c") == "results/structures/c.extxyz"
+    settings = [v["simulation"] for v in jobs.realistic_optics.values()]
+    assert jobs.multislice not in settings
+    assert jobs.mismatch_variants["evaluation"]["simulation"] not in settings
+    assert {s["semiangle_mrad"] for s in settings} == {18, 12}  # the schema's two other probes
+    calibrated = jobs.calibration_images + jobs.realistic_images("validation") + jobs.efficiency_images
+    assert not {r["noisy"] for r in rows} & {r["noisy"] for r in calibrated}
+    # a change of the optics (or of the replicas) leaves the realistic structures as they are
+    more = copy.deepcopy(demo)
+    more["realistic"]["optics"] = {"alpha20": {"semiangle_mrad": 20}}
+    more["realistic"]["replicas"] = 3
+    assert Jobs.from_config(more).perturbation == jobs.perturbation
+    bad = copy.deepcopy(demo)
+    bad["realistic"]["optics"] = {"fine": {"output_sampling_A": 0.2}}
+    with pytest.raises(InputError, match="realistic/optics/fine"):
+        assert Jobs.from_config(bad).realistic_optics is None  # raises first

@@ -22,7 +22,9 @@ from zeostem.paths import (
     DENOISE_SPLIT_FILE,
     DETECTOR_MODEL,
     EVALUATION,
+    OPTICS,
     REALISTIC,
+    REALISTIC_STRUCTURE,
     SCANNED,
     SCANNED_SUFFIXES,
     SIMULATION,
@@ -33,6 +35,7 @@ from zeostem.paths import (
     model_files,
 )
 from zeostem.structures.library import ConformationSpec, conformation_specs
+from zeostem.structures.perturb import PERTURBATION_KEYS
 
 # what one multislice depends on: changing doses, replicas or mosaics must not re-run it
 NOT_MULTISLICE = ("doses", "replicas", "mosaics", "mosaic_occupancy")
@@ -182,6 +185,10 @@ class Jobs:
     def detector_training(self) -> dict:
         keys = DetectorConfig.config_keys() + DetectorTrainConfig.config_keys() + ("device", "tile")
         return rule_params(self.config["detector"], keys)
+
+    @cached_property
+    def perturbation(self) -> dict:
+        return rule_params(self.config["realistic"], PERTURBATION_KEYS)
 
     @cached_property
     def detector_start(self) -> dict[str, str]:
@@ -349,7 +356,13 @@ class Jobs:
     @cached_property
     def simulation_variants(self) -> dict[str, dict]:
         """Multislice variants of a conformation by study (the folders ``paths.VARIANT``)."""
-        return {"mismatch": self.mismatch_variants, "robustness/simulated": self.robustness_variants}
+        return {"mismatch": self.mismatch_variants, "robustness/simulated": self.robustness_variants,
+                OPTICS: self.realistic_optics}  # fmt: skip
+
+    def variant_structure(self, study: str, conformation: str) -> str:
+        """The structure a study's variant simulates: a realistic test structure under other optics,
+        a conformation's own otherwise."""
+        return fill(REALISTIC_STRUCTURE if study == OPTICS else STRUCTURE, conformation=conformation)
 
     @cached_property
     def mismatch_fits(self) -> list[tuple[str, str, str]]:
@@ -406,6 +419,39 @@ class Jobs:
                 for k in range(r["efficiency_structures"])
             }
         return structures
+
+    @cached_property
+    def realistic_optics(self) -> dict[str, dict]:
+        """Other optics (``realistic.optics``) → their multislice settings and cells along the beam: the
+        realistic test structures simulated as another group's microscope (or abTEM settings) would."""
+        optics = {}
+        for name, changes in self.config["realistic"]["optics"].items():
+            if {"output_sampling_A", "field_of_view_cells"} & set(changes):
+                raise InputError(
+                    f"`realistic/optics/{name}` changes the field of view or its sampling",
+                    path="config",
+                    fix="keep output_sampling_A and field_of_view_cells (the fields share the realistic "
+                    "set's labels); a miscalibrated pixel size is the robustness study's case",
+                )
+            optics[name] = self.variant_settings(f"realistic/optics/{name}", changes)
+        return optics
+
+    @cached_property
+    def optics_images(self) -> list[dict]:
+        """``TruthImage`` rows (model ``realistic, <optics>``) of the realistic test structures simulated
+        with each of ``realistic_optics``, with the realistic set's noise replicas and labels."""
+        return [
+            {"conformation": name, "tsite": self.conformations[s["parent"]].tsite, "dose": d,
+             "noisy": field(VARIANT, "noisy", study=OPTICS, variant=o, conformation=name, prefix="", dose=d,
+                            replica=r),
+             "clean": field(VARIANT, "clean", study=OPTICS, variant=o, conformation=name),
+             "labels": field(REALISTIC, "labels", conformation=name), "field": "full",
+             "model": f"realistic, {o}"}
+            for o in self.realistic_optics
+            for name, s in self.realistic_structures.items()
+            if s["split"] == "test"
+            for d, r in self.realistic_jobs
+        ]  # fmt: skip
 
     @cached_property
     def realistic_jobs(self) -> list[tuple[int, int]]:

@@ -18,9 +18,11 @@ CANDIDATE = f"{ROOT}/structures/candidates/{{conformation}}.extxyz"
 REALISTIC_STRUCTURE = f"{ROOT}/realistic/structures/{{conformation}}.extxyz"
 
 # folders of a simulated field of view: every conformation, the studies' variants of it (study:
-# ``mismatch``, ``robustness/simulated``), realistic structures, extra noise replicas, ClearSTEM outputs
+# ``mismatch``, ``robustness/simulated``, ``optics``), realistic structures, extra noise replicas,
+# ClearSTEM outputs
 SIMULATION = f"{ROOT}/simulation/{{conformation}}"
 VARIANT = f"{ROOT}/{{study}}/{{variant}}/{{conformation}}"
+OPTICS = "optics"  # the study whose variants are the realistic test structures under other optics
 REALISTIC = f"{ROOT}/realistic/{{conformation}}"
 COVERAGE_FIELDS = f"{ROOT}/coverage/{{conformation}}"  # the coverage study's noise replicas
 EVALUATION = f"{ROOT}/evaluation/{{conformation}}"

@@ -21,6 +21,9 @@ from zeostem.structures.geometry import axis_angle_matrices, minimum_image, unit
 
 AL_O_BOND_A = 2.0  # O within this of the Al are its tetrahedron
 
+# the ``realistic`` config keys a realistic structure depends on (``realistic_structure``)
+PERTURBATION_KEYS = ("rotation_deg", "shift_A", "al_o_stretch_A", "cell_strain", "thickness_cells")
+
 
 def perturbed(
     atoms: Atoms,
