@@ -287,7 +287,7 @@ def test_report_schema_accepts_a_report_and_rejects_a_broken_one():
                         "model_error_source": "measured", "detection_efficiency": {"T1": [7, 10]}},
         "sites_analysed": 8,
         "molecule_evidence": {"detections": 1, "sites": 8, "false_alarms_expected": 0.4, "p_value": 0.34,
-                              "molecules_present": False},  # fmt: skip
+                              "log10_e_value": -0.3, "molecules_present": False},  # fmt: skip
         "models": {"divaesr": {"weights": "divaesr.pt", "sha256": "0" * 64}},
         "molecules": [
             {"centre_px": [3, 4], "centre_reference_px": [4, 3], "box_xyxy": [1, 2, 3, 4],
@@ -359,7 +359,7 @@ def test_an_image_is_analysed_at_the_threshold_of_the_validation_dose_nearest_it
     log scale (2500 is nearer 1500 than 4500), one far outside takes the end's, and an image without a
     dose estimate the strictest (the file's ``occupancy_threshold``). A file whose thresholds lack what
     the evidence test reads (from a version before it) is refused, naming the fix."""
-    null = {"false_alarms": 26, "null_sites": 522, "field_dispersion": 0.0}
+    null = {"false_alarms": 26, "null_sites": 522, "field_dispersion": 0.0, "empty_field_bayes_factor": 0.8}
     per_dose = [{"dose": d, "threshold": t, **null} for d, t in ((500, 5.0), (1500, 3.0), (4500, 2.0))]
     record = {"temperature": 1.0, "occupancy_threshold": 5.0, "occupancy_prior": 0.1, "dose_constant": 0.2,
               "model_error": 0.0, "model_error_source": "none", "classes": None,
@@ -369,9 +369,17 @@ def test_an_image_is_analysed_at_the_threshold_of_the_validation_dose_nearest_it
     at = calibration.occupancy_threshold_at
     assert (at(700), at(2500), at(3000), at(20_000), at(None)) == (5.0, 3.0, 2.0, 2.0, 5.0)
     assert calibration.false_alarm_rate == 0.05
-    assert calibration.field_null(1500) == {"rate": 26.5 / 523, "dispersion": 1 / 524}
-    before = {**record, "occupancy_thresholds": [{"dose": 500, "threshold": 5.0}]}
-    (tmp_path / "calibration.json").write_text(json.dumps(before))
-    with pytest.raises(InputError, match="field_dispersion") as refused:
-        Calibration.load(tmp_path / "calibration.json")
-    assert "calibrate_analysis" in str(refused.value)
+    # the strength test divides by the most a field's empty sites leaned, never by less than 1
+    expected = {"rate": 26.5 / 523, "dispersion": 1 / 524, "bayes_factor_scale": 1.0}
+    assert calibration.field_null(1500) == expected
+    per_dose[2]["empty_field_bayes_factor"] = 1.7
+    (tmp_path / "calibration.json").write_text(json.dumps(record))
+    assert Calibration.load(tmp_path / "calibration.json").field_null(5000)["bayes_factor_scale"] == 1.7
+    for lacking, old in (("field_dispersion", {"dose": 500, "threshold": 5.0}),
+                         ("empty_field_bayes_factor", {k: v for k, v in per_dose[0].items()
+                                                       if k != "empty_field_bayes_factor"})):  # fmt: skip
+        before = {**record, "occupancy_thresholds": [old]}
+        (tmp_path / "calibration.json").write_text(json.dumps(before))
+        with pytest.raises(InputError, match=lacking) as refused:
+            Calibration.load(tmp_path / "calibration.json")
+        assert "calibrate_analysis" in str(refused.value)

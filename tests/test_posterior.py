@@ -546,6 +546,12 @@ def test_the_over_dispersion_of_false_alarms_per_field_is_measured():
     assert field_dispersion([0, 0, 0], [60, 60, 60]) == 0.0
 
 
+def weak_field(detections: int, sites: int) -> np.ndarray:
+    """Log Bayes factors of a field with ``detections`` sites just above the threshold 0 (the count
+    test's case: its strength part sees nothing in them)."""
+    return np.where(np.arange(sites) < detections, 0.01, -3.0)
+
+
 def test_a_field_gets_molecules_only_with_more_detections_than_false_alarms_give():
     """Molecule-free fields of 68 sites whose alarms clump as the calibration measured: at most the
     stated 5 % of them are said to hold molecules (a binomial null that ignored the clumping would say
@@ -553,17 +559,48 @@ def test_a_field_gets_molecules_only_with_more_detections_than_false_alarms_give
     (the clumping costs power: from 13 detections on, against 8 for a binomial null), and without a
     calibrated null any detection counts."""
     rng = np.random.default_rng(12)
-    null = {"rate": 0.05, "dispersion": 0.06}
+    null = {"rate": 0.05, "dispersion": 0.06, "bayes_factor_scale": 1.0}
     counts = clumped_alarm_counts(4000, 68, 0.05, 0.06, rng)
-    present = [molecule_evidence(int(k), 68, null, 0.05)["molecules_present"] for k in counts]
+    present = [molecule_evidence(weak_field(k, 68), 0.0, null, 0.05)["molecules_present"] for k in counts]
     assert np.mean(present) <= 0.05
-    binomial = {"rate": 0.05, "dispersion": 0.0}
-    naive = [molecule_evidence(int(k), 68, binomial, 0.05)["molecules_present"] for k in counts]
+    binomial = {**null, "dispersion": 0.0}
+    naive = [molecule_evidence(weak_field(k, 68), 0.0, binomial, 0.05)["molecules_present"] for k in counts]
     assert np.mean(naive) > 2 * 0.05
-    found = [molecule_evidence(int(k) + 15, 68, null, 0.05)["molecules_present"] for k in counts[:400]]
-    assert np.mean(found) >= 0.9
-    assert molecule_evidence(1, 68, None, None)["molecules_present"]
-    assert not molecule_evidence(0, 68, None, None)["molecules_present"]
+    found = [molecule_evidence(weak_field(k + 15, 68), 0.0, null, 0.05) for k in counts[:400]]
+    assert np.mean([e["molecules_present"] for e in found]) >= 0.9
+    assert molecule_evidence(weak_field(1, 68), 0.0, None, None)["molecules_present"]
+    assert not molecule_evidence(weak_field(0, 68), 0.0, None, None)["molecules_present"]
+
+
+def test_a_few_strong_molecules_in_a_sparse_field_are_evidence_a_count_cannot_see():
+    """Sites whose log Bayes factor is the exact likelihood ratio of a molecule d′ = 4 apart from none
+    (a high dose), threshold at 5 % false alarms, 70 sites: with 3 molecules a field holds 3 detections
+    where false alarms give 3.5, which the count alone credits 13 % of the time; their strength makes the
+    test answer 82 % of such fields, while molecule-free fields answer at most the stated 5 % and the
+    strength part alone (e ≥ 1000) almost never, even where every empty site leans 2 × towards a
+    molecule and the calibration did not see it."""
+    rng = np.random.default_rng(3)
+    d, sites = 4.0, 70
+
+    def field(molecules: int = 0, lean: float = 1.0) -> np.ndarray:
+        log_bayes = d * rng.standard_normal(sites) - d * d / 2 + np.log(lean)
+        log_bayes[:molecules] = d * rng.standard_normal(molecules) + d * d / 2
+        return log_bayes
+
+    threshold = float(np.quantile(d * rng.standard_normal(200_000) - d * d / 2, 0.95))
+    null = {"rate": 0.05, "dispersion": 0.01, "bayes_factor_scale": 1.0}
+    sparse = [molecule_evidence(field(3), threshold, null, 0.05) for _ in range(600)]
+    assert np.mean([e["molecules_present"] for e in sparse]) > 0.75
+    assert np.mean([e["p_value"] <= 0.05 for e in sparse]) < 0.25  # the count alone
+    free = [molecule_evidence(field(), threshold, null, 0.05) for _ in range(2000)]
+    assert np.mean([e["molecules_present"] for e in free]) <= 0.05
+    leaning = [molecule_evidence(field(lean=2.0), threshold, null, 0.05) for _ in range(2000)]
+    assert np.mean([(e["log10_e_value"] or -np.inf) >= 3 for e in leaning]) <= 0.002
+    # the calibration's scale divides the lean out: the same fields' e-values fall by about what it took
+    scaled = {**null, "bayes_factor_scale": 2.0}
+    lean_field = field(lean=2.0)
+    assert (molecule_evidence(lean_field, threshold, scaled, 0.05)["log10_e_value"]
+            < molecule_evidence(lean_field, threshold, null, 0.05)["log10_e_value"])  # fmt: skip
 
 
 def test_robustness_table_on_hand_made_rows():

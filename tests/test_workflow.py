@@ -110,7 +110,11 @@ def tiny_workflow(tmp_path, sheet_rows, target="structures", tsites=("T1", "T7")
             # the experiment-like image as a real micrograph: drifted, miscalibrated, unequal segments
             "experiment_nuisances": {"shear": 0.02, "calibration": 0.02, "gain_imbalance": 0.05},
         },
-        "realistic": {"validation_structures": 1, "test_structures": 1},
+        "realistic": {
+            "validation_structures": 1,
+            "test_structures": 1,
+            "optics": {"alpha12": {"semiangle_mrad": 12, "detector_outer_mrad": 16}},
+        },
         "robustness": {
             "dose": 4500,
             "replicas": 1,
@@ -327,8 +331,9 @@ def test_tiny_end_to_end_run(tmp_path):
         assert paper["n"].to_dict() == pipeline.set_index(["model", "dose"])["n"].to_dict()
     matching = alsite[alsite["observer"] == "paper_matching"]
     assert (matching["detected"] == matching["n"]).all()
-    # mismatched and realistic (perturbed structures, never a reference) test images beside the matched
-    assert set(alsite["model"]) == {"matched", "mismatched", "realistic"}
+    # mismatched and realistic (perturbed structures, never a reference; again under other optics) test
+    # images beside the matched
+    assert set(alsite["model"]) == {"matched", "mismatched", "realistic", "realistic, alpha12"}
     mismatch = pd.read_csv(tmp_path / "results" / "metrics" / "mismatch.csv")
     assert len(set(mismatch["variant"])) == 8 and mismatch["ncc"].between(0.9, 1.0).all()
     assert "realistic_p0" in set(mismatch["variant"])  # the realistic validation structure's spread
@@ -363,8 +368,12 @@ def test_tiny_end_to_end_run(tmp_path):
     seen = {e["class"]: e["seen"] for e in report["al_distribution"] if e["class"] != "false alarms"}
     assert seen == dict(zip(seen, credited.seen.tolist(), strict=True))
     assert not any(seen[c] and efficiency[c][0] < 3 for c in seen)
-    if any(seen.values()):
-        assert all_images.drop("false alarms").sum() == pytest.approx(1.0, abs=0.1)
+    # each seen class's share is its own chain's median, under the prior that asks about it, so the
+    # medians need not sum to 1 (with this run's 3 molecules two classes read ≈ 0.9); the intervals
+    # hold their medians and, together, a distribution
+    shares = pooled[(pooled["images"] == "all images") & pooled["seen"] & (pooled["class"] != "false alarms")]
+    assert shares["fraction"].between(shares["low"], shares["high"]).all()
+    assert not len(shares) or shares["low"].sum() <= 1 <= shares["high"].sum()
     # the planner's confusion counts the same molecules: each class's row holds its molecules there,
     # the reported ones named, the rest missed
     calibration = json.loads((tmp_path / paths.CALIBRATION).read_text())

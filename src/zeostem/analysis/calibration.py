@@ -15,7 +15,9 @@ from zeostem.errors import InputError
 from zeostem.paths import CALIBRATION
 
 # what an analysis reads of each per-dose threshold (``Calibration.occupancy_threshold_at``, ``field_null``)
-THRESHOLD_KEYS = ("dose", "threshold", "false_alarms", "null_sites", "field_dispersion")
+THRESHOLD_KEYS = (
+    "dose", "threshold", "false_alarms", "null_sites", "field_dispersion", "empty_field_bayes_factor",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,17 @@ class Calibration:
         molecule: its alarm probability per site has mean ``rate`` and intraclass correlation
         ``dispersion`` (a beta distribution): the posterior of the rate on the validation's null sites
         (Jeffreys prior; k alarms of n: mean (k + ½) / (n + 1), variance ≈ mean (1 − mean) / (n + 2))
-        and the fields' own spread around it (``field_dispersion``). None without per-dose thresholds
-        or a dose."""
+        and the fields' own spread around it (``field_dispersion``); and ``bayes_factor_scale``, what the
+        evidence test's strength part divides each site's Bayes factor by: the most a validation field's
+        empty sites favoured molecules on average (``empty_field_bayes_factor``), at least 1. None without
+        per-dose thresholds or a dose."""
         entry = nearest_dose(self.occupancy_thresholds, dose)
         if entry is None:
             return None
         alarms, sites = entry["false_alarms"], entry["null_sites"]
         dispersion = min(1 / (sites + 2) + entry["field_dispersion"], 0.99)
-        return {"rate": (alarms + 0.5) / (sites + 1), "dispersion": dispersion}
+        scale = max(1.0, entry["empty_field_bayes_factor"])
+        return {"rate": (alarms + 0.5) / (sites + 1), "dispersion": dispersion, "bayes_factor_scale": scale}
 
     def efficiency_at(self, dose: float | None) -> Efficiency | None:
         """The classes' efficiency (``class_names`` order) at the validation dose nearest ``dose``; None
