@@ -26,6 +26,7 @@ from zeostem.analysis.posterior import (
 )
 from zeostem.errors import InputError
 from zeostem.evaluation.calibration import (
+    empty_field_bayes_factor,
     false_alarm_fit,
     false_alarm_threshold,
     field_dispersion,
@@ -544,6 +545,19 @@ def test_the_over_dispersion_of_false_alarms_per_field_is_measured():
     independent = rng.binomial(60, 0.05, size=300)
     assert field_dispersion(independent, [60] * 300) < 0.015
     assert field_dispersion([0, 0, 0], [60, 60, 60]) == 0.0
+
+
+def test_the_strength_tests_scale_is_the_most_one_field_leant_not_the_pooled_lean():
+    """Exact likelihood-ratio empty sites have mean Bayes factor 1 per field; one field whose empty
+    sites all lean 2 × towards a molecule (a shared registration or noise error) sets the scale, though
+    pooled with 20 others its lean would read ≈ 1.05; a field with no empty sites counts for nothing."""
+    rng = np.random.default_rng(4)
+    d = 1.0
+    fields = [d * rng.standard_normal(4000) - d * d / 2 for _ in range(20)]
+    assert empty_field_bayes_factor(fields) == pytest.approx(1.0, abs=0.1)
+    leaning = fields + [d * rng.standard_normal(4000) - d * d / 2 + np.log(2.0), np.zeros(0)]
+    assert empty_field_bayes_factor(leaning) == pytest.approx(2.0, abs=0.2)
+    assert np.mean(np.exp(np.concatenate(leaning))) < 1.2
 
 
 def weak_field(detections: int, sites: int) -> np.ndarray:

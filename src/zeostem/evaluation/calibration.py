@@ -95,7 +95,7 @@ def empty_field_bayes_factor(fields: list[np.ndarray]) -> float:
     log Bayes factors: the most a field's empty sites have been seen to favour molecules together, which
     the evidence test's strength part divides by (``zeostem.analysis.analyzer.molecule_evidence``). A
     Bayes factor that is the likelihood ratio of the data has mean 1 over empty sites; the temperature
-    brings it below (measured on the demo's molecule-free validation fields: 0.35–0.8), references that
+    brings it below (measured on the demo's molecule-free validation sites: 0.35–0.82), references that
     favour a molecule where there is none, above."""
     return max(float(np.mean(np.exp(field))) for field in fields if len(field))
 
